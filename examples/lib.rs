@@ -1,0 +1,1 @@
+//! Shared helpers for the acord examples (none yet).
