@@ -1,0 +1,189 @@
+//! What the fake saw: REST requests, gateway payloads and counters.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+/// One REST request the fake received, with the status it answered.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// The path without the query string, e.g. `/api/v10/channels/1/messages`.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The request body as received.
+    pub body: Bytes,
+    /// The status the fake answered with.
+    pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// One gateway payload the fake received from a client.
+#[derive(Clone, Debug)]
+pub struct GatewayPayloadRecord {
+    /// The connection it arrived on (counts up from 1 per fake).
+    pub connection: u64,
+    /// `[shard_id, shard_count]` of the connection once it identified or
+    /// resumed.
+    pub shard: Option<[u32; 2]>,
+    /// The payload's opcode (255 when it had none or was not JSON).
+    pub op: u8,
+    /// The payload text as received.
+    pub json: String,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// A snapshot of the fake's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// REST requests received.
+    pub rest_requests: u64,
+    /// 429 responses sent.
+    pub rate_limited: u64,
+    /// 401/403/429 responses, except shared-scope 429s, in the last 10 minutes.
+    pub invalid_requests: u64,
+    /// 401 responses sent.
+    pub unauthorized: u64,
+    /// Requests whose User-Agent was not `DiscordBot ($url, $version)`.
+    pub user_agent_violations: u64,
+    /// Gateway connections accepted.
+    pub gateway_connections: u64,
+    /// IDENTIFY payloads received.
+    pub identifies: u64,
+    /// RESUME payloads received.
+    pub resumes: u64,
+    /// IDENTIFYs that broke the `shard_id % max_concurrency` window.
+    pub identify_concurrency_violations: u64,
+    /// Heartbeats received.
+    pub heartbeats_received: u64,
+    /// Op 9 payloads sent.
+    pub invalid_sessions_sent: u64,
+}
+
+/// Live counters, updated by the servers.
+#[derive(Debug, Default)]
+pub(crate) struct CounterSet {
+    pub rest_requests: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub unauthorized: AtomicU64,
+    pub user_agent_violations: AtomicU64,
+    pub gateway_connections: AtomicU64,
+    pub identifies: AtomicU64,
+    pub resumes: AtomicU64,
+    pub identify_concurrency_violations: AtomicU64,
+    pub heartbeats_received: AtomicU64,
+    pub invalid_sessions_sent: AtomicU64,
+}
+
+impl CounterSet {
+    /// Adds one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self, invalid_requests: u64) -> Counters {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Counters {
+            rest_requests: get(&self.rest_requests),
+            rate_limited: get(&self.rate_limited),
+            invalid_requests,
+            unauthorized: get(&self.unauthorized),
+            user_agent_violations: get(&self.user_agent_violations),
+            gateway_connections: get(&self.gateway_connections),
+            identifies: get(&self.identifies),
+            resumes: get(&self.resumes),
+            identify_concurrency_violations: get(&self.identify_concurrency_violations),
+            heartbeats_received: get(&self.heartbeats_received),
+            invalid_sessions_sent: get(&self.invalid_sessions_sent),
+        }
+    }
+}
+
+/// Append-only logs with a [`Notify`] so tests can wait for an entry.
+#[derive(Debug, Default)]
+pub(crate) struct Log {
+    requests: Mutex<Vec<RecordedRequest>>,
+    payloads: Mutex<Vec<GatewayPayloadRecord>>,
+    invalid: Mutex<Vec<Instant>>,
+    pub changed: Notify,
+}
+
+impl Log {
+    pub fn push_request(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+        self.changed.notify_waiters();
+    }
+
+    pub fn push_payload(&self, payload: GatewayPayloadRecord) {
+        lock(&self.payloads).push(payload);
+        self.changed.notify_waiters();
+    }
+
+    /// Records an invalid request (401/403/non-shared 429) at `at`.
+    pub fn push_invalid(&self, at: Instant) {
+        lock(&self.invalid).push(at);
+    }
+
+    /// Invalid requests within the last 10 minutes; older ones are dropped.
+    pub fn invalid_in_window(&self, now: Instant) -> u64 {
+        let window = acord_core_signals::limits::INVALID_REQUEST_WINDOW;
+        let mut invalid = lock(&self.invalid);
+        invalid.retain(|at| now.saturating_duration_since(*at) < window);
+        invalid.len() as u64
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    pub fn payloads(&self) -> Vec<GatewayPayloadRecord> {
+        lock(&self.payloads).clone()
+    }
+
+    pub fn find_request(
+        &self,
+        pred: &mut impl FnMut(&RecordedRequest) -> bool,
+    ) -> Option<RecordedRequest> {
+        lock(&self.requests).iter().find(|r| pred(r)).cloned()
+    }
+
+    pub fn find_payload(
+        &self,
+        pred: &mut impl FnMut(&GatewayPayloadRecord) -> bool,
+    ) -> Option<GatewayPayloadRecord> {
+        lock(&self.payloads).iter().find(|p| pred(p)).cloned()
+    }
+}
+
+/// Locks a std mutex, recovering the data if a panicking thread poisoned it
+/// (the logs stay usable after a failed assertion elsewhere).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
