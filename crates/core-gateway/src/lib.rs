@@ -1,6 +1,46 @@
 //! # acord-core-gateway
 //!
-//! acord's gateway layer: a sans-I/O `Connection`, swappable `Decoder` and
-//! `KeepAlive`, `Shard` and `ShardManager`. Filled in by issue 5.
+//! acord's gateway layer: everything between a WebSocket and the raw
+//! dispatch events `(name, seq, raw JSON)` the client turns into typed
+//! events.
+//!
+//! ## Concepts
+//!
+//! - [`Connection`] is the gateway protocol as a **sans-I/O state machine**:
+//!   HELLO → IDENTIFY or RESUME, sequence tracking, heartbeats and ACK
+//!   bookkeeping, op 7 / op 9, and the verdict for every close code. It owns
+//!   no socket and reads no clock: you pass it what arrived and `now`.
+//! - [`Decoder`] turns WebSocket messages into payload text:
+//!   [`JsonDecoder`] or [`ZlibStreamDecoder`] (one inflate context per
+//!   connection). [`Envelope`] reads `op`/`s`/`t` without copying `d`.
+//! - [`KeepAlive`] decides when to heartbeat; [`StandardKeepAlive`] follows
+//!   Discord's rules. Both traits are swappable at build time.
+//!
+//! ## Which layer do I need?
+//!
+//! Most bots use the `acord` client. Use this crate directly to run shards
+//! yourself, to get raw dispatches with minimal overhead, or to drive
+//! [`Connection`] over your own socket (see `docs/gateway.md`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![warn(rustdoc::broken_intra_doc_links)]
+
+mod command;
+mod connection;
+mod decoder;
+mod error;
+mod keep_alive;
+mod payload;
+mod random;
+
+pub use command::{
+    Activity, Command, IdentifyProperties, RequestGuildMembers, Token, UpdatePresence,
+};
+pub use connection::{
+    Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Outgoing, Reconnect,
+    ReconnectReason, SendKind, Stage,
+};
+pub use decoder::{Decoder, Frame, JsonDecoder, ZlibStreamDecoder, DEFAULT_MAX_MESSAGE};
+pub use error::{DecodeError, GatewayError};
+pub use keep_alive::{KeepAlive, StandardKeepAlive};
+pub use payload::{Dispatch, Envelope, RateLimited};

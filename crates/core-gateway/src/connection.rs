@@ -1,0 +1,994 @@
+//! [`Connection`]: the gateway protocol as a sans-I/O state machine.
+//!
+//! The connection owns no socket, spawns no task and never reads the clock:
+//! the driver feeds it what arrived and the current time, and asks what to
+//! send, what happened and what to do next.
+//!
+//! 1. Open a WebSocket to [`Connection::connect_url`] (with
+//!    [`Connection::query`] appended), then call [`Connection::on_connected`].
+//! 2. For every decoded message call [`Connection::recv`]; when the socket
+//!    closes call [`Connection::recv_close_code`].
+//! 3. Send everything [`Connection::send_iter`] yields; read events with
+//!    [`Connection::poll_event`].
+//! 4. Sleep until [`Connection::next_deadline`] and call
+//!    [`Connection::handle_timeout`] (it queues heartbeats and detects a
+//!    zombied connection). Drivers with their own timer call
+//!    [`Connection::queue_heartbeat`] instead.
+//! 5. When [`Connection::should_reconnect`] is `Some`, close the socket with
+//!    the code it names, wait for its `wait`, and go back to 1.
+//!    When [`Connection::failed`] is `Some`, stop: the close code is fatal.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use acord_core_signals::{
+    close_verdict, limits, CloseCode, CloseVerdict, Compression, Encoding, GatewayOpcode, Intents,
+    API_VERSION, RESUMABLE_CLIENT_CLOSE, SESSION_ENDING_CLIENT_CLOSE,
+};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::command::{check_size, Command, IdentifyProperties, Token, UpdatePresence};
+use crate::error::GatewayError;
+use crate::keep_alive::{KeepAlive, StandardKeepAlive};
+use crate::payload::{Dispatch, Envelope, RateLimited};
+use crate::random::{random_seed, Rng};
+
+/// How a [`Connection`] identifies and behaves; build with
+/// [`ConnectionConfig::builder`].
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    token: Token,
+    intents: Intents,
+    shard: [u32; 2],
+    properties: IdentifyProperties,
+    presence: Option<UpdatePresence>,
+    large_threshold: Option<u32>,
+    gateway_url: String,
+    invalid_session_wait: (Duration, Duration),
+    max_resume_failures: u32,
+    seed: u64,
+}
+
+impl ConnectionConfig {
+    /// Starts a configuration with the token, intents and gateway URL
+    /// (`wss://gateway.discord.gg` or the fake's URL, without a query).
+    pub fn builder(
+        token: impl Into<Token>,
+        intents: Intents,
+        gateway_url: impl Into<String>,
+    ) -> ConnectionConfigBuilder {
+        ConnectionConfigBuilder {
+            config: ConnectionConfig {
+                token: token.into(),
+                intents,
+                shard: [0, 1],
+                properties: IdentifyProperties::default(),
+                presence: None,
+                large_threshold: None,
+                gateway_url: gateway_url.into(),
+                invalid_session_wait: (Duration::from_secs(1), Duration::from_secs(5)),
+                max_resume_failures: 3,
+                seed: random_seed(),
+            },
+        }
+    }
+
+    /// The shard `[id, count]`.
+    pub fn shard(&self) -> [u32; 2] {
+        self.shard
+    }
+
+    /// The intents sent in IDENTIFY.
+    pub fn intents(&self) -> Intents {
+        self.intents
+    }
+
+    /// The original gateway URL (used for IDENTIFY).
+    pub fn gateway_url(&self) -> &str {
+        &self.gateway_url
+    }
+
+    /// The token.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+}
+
+/// Builder for [`ConnectionConfig`].
+#[derive(Clone, Debug)]
+pub struct ConnectionConfigBuilder {
+    config: ConnectionConfig,
+}
+
+impl ConnectionConfigBuilder {
+    /// The shard `[id, count]` (default `[0, 1]`).
+    pub fn shard(mut self, id: u32, count: u32) -> Self {
+        self.config.shard = [id, count];
+        self
+    }
+
+    /// IDENTIFY `properties` (default: this OS, `acord`, `acord`).
+    pub fn properties(mut self, properties: IdentifyProperties) -> Self {
+        self.config.properties = properties;
+        self
+    }
+
+    /// The initial presence sent in IDENTIFY.
+    pub fn presence(mut self, presence: UpdatePresence) -> Self {
+        self.config.presence = Some(presence);
+        self
+    }
+
+    /// IDENTIFY `large_threshold` (50..=250).
+    pub fn large_threshold(mut self, threshold: u32) -> Self {
+        self.config.large_threshold = Some(threshold);
+        self
+    }
+
+    /// The range of the random wait before re-identifying after op 9
+    /// `d: false` (default 1-5 s).
+    pub fn invalid_session_wait(mut self, min: Duration, max: Duration) -> Self {
+        self.config.invalid_session_wait = (min, max.max(min));
+        self
+    }
+
+    /// How many failed RESUME attempts in a row drop the session and fall
+    /// back to IDENTIFY (default 3; the first failure already stops using
+    /// `resume_gateway_url`).
+    pub fn max_resume_failures(mut self, failures: u32) -> Self {
+        self.config.max_resume_failures = failures.max(1);
+        self
+    }
+
+    /// Seeds the jitter source (tests use a fixed seed; the default is
+    /// random).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`GatewayError::InvalidShard`] when the shard id is not below the
+    /// count, [`GatewayError::Payload`] for a `large_threshold` outside
+    /// 50..=250, [`GatewayError::PayloadTooLarge`] when the IDENTIFY would
+    /// exceed 4096 bytes, [`GatewayError::InvalidUrl`] for a bad URL.
+    pub fn build(self) -> Result<ConnectionConfig, GatewayError> {
+        let c = self.config;
+        if c.shard[1] == 0 || c.shard[0] >= c.shard[1] {
+            return Err(GatewayError::InvalidShard {
+                shard: c.shard[0],
+                count: c.shard[1],
+            });
+        }
+        if let Some(t) = c.large_threshold {
+            let (lo, hi) = limits::LARGE_THRESHOLD_RANGE;
+            if !(lo..=hi).contains(&t) {
+                return Err(GatewayError::Payload {
+                    context: "large_threshold must be within 50..=250",
+                    source: None,
+                });
+            }
+        }
+        url::Url::parse(&c.gateway_url).map_err(|source| GatewayError::InvalidUrl {
+            url: c.gateway_url.clone(),
+            source,
+        })?;
+        identify_json(&c)?;
+        Ok(c)
+    }
+}
+
+fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
+    #[derive(Serialize)]
+    struct Identify<'a> {
+        token: &'a str,
+        properties: &'a IdentifyProperties,
+        intents: u64,
+        shard: [u32; 2],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        large_threshold: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        presence: Option<&'a UpdatePresence>,
+    }
+    #[derive(Serialize)]
+    struct Op<'a> {
+        op: u8,
+        d: Identify<'a>,
+    }
+    let json = serde_json::to_string(&Op {
+        op: GatewayOpcode::Identify.code(),
+        d: Identify {
+            token: c.token.expose(),
+            properties: &c.properties,
+            intents: c.intents.bits(),
+            shard: c.shard,
+            large_threshold: c.large_threshold,
+            presence: c.presence.as_ref(),
+        },
+    })
+    .map_err(GatewayError::Serialize)?;
+    check_size(&json)?;
+    Ok(json)
+}
+
+/// The protocol stage of a [`Connection`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// No socket: waiting for the driver to connect.
+    Disconnected,
+    /// Socket open, waiting for HELLO.
+    AwaitingHello,
+    /// IDENTIFY sent, waiting for READY.
+    Identifying,
+    /// RESUME sent, waiting for RESUMED.
+    Resuming,
+    /// READY or RESUMED received: the session is live.
+    Ready,
+    /// Closed on purpose with [`Connection::close`].
+    Closed,
+    /// A fatal close code arrived; see [`Connection::failed`].
+    Failed,
+}
+
+/// What kind of payload an [`Outgoing`] is (the send limiter treats
+/// heartbeats and session starts as priority traffic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendKind {
+    /// HEARTBEAT (op 1).
+    Heartbeat,
+    /// IDENTIFY (op 2).
+    Identify,
+    /// RESUME (op 6).
+    Resume,
+    /// A user command.
+    Command,
+}
+
+/// A payload to send as one WebSocket text message. `Debug` hides the
+/// text of IDENTIFY and RESUME, which carry the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    kind: SendKind,
+    text: String,
+}
+
+impl Outgoing {
+    /// What kind of payload this is.
+    pub fn kind(&self) -> SendKind {
+        self.kind
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The JSON text, owned.
+    pub fn into_text(self) -> String {
+        self.text
+    }
+}
+
+impl fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Outgoing");
+        s.field("kind", &self.kind);
+        match self.kind {
+            SendKind::Identify | SendKind::Resume => s.field("text", &"<redacted>"),
+            _ => s.field("text", &self.text),
+        };
+        s.finish()
+    }
+}
+
+/// Something that happened on the connection, in order.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// HELLO arrived.
+    Hello {
+        /// The heartbeat interval.
+        heartbeat_interval: Duration,
+    },
+    /// READY arrived: a new session.
+    Ready {
+        /// The new session id.
+        session_id: String,
+    },
+    /// RESUMED arrived: every missed event was replayed.
+    Resumed,
+    /// A dispatch (op 0), READY and RESUMED included.
+    Dispatch(Dispatch),
+    /// The `RATE_LIMITED` dispatch, parsed.
+    RateLimited(RateLimited),
+    /// A heartbeat was queued.
+    HeartbeatSent {
+        /// The sequence it carries.
+        seq: Option<u64>,
+        /// Whether it answered a server op 1.
+        requested: bool,
+    },
+    /// A HEARTBEAT_ACK arrived.
+    HeartbeatAck {
+        /// Latency of the acknowledged heartbeat.
+        latency: Option<Duration>,
+    },
+    /// The connection decided to reconnect.
+    Reconnect(Reconnect),
+}
+
+/// Why a reconnect is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReconnectReason {
+    /// The server sent op 7 RECONNECT.
+    Requested,
+    /// The server sent op 9 INVALID SESSION.
+    InvalidSession {
+        /// The `d` flag.
+        resumable: bool,
+    },
+    /// No HEARTBEAT_ACK between two heartbeats.
+    Zombied,
+    /// The socket closed (with this code, or none).
+    Closed(Option<u16>),
+    /// The driver asked for it (decode error, restart).
+    Driver,
+}
+
+/// What the driver must do: close the socket (if still open) with
+/// `close_code`, wait `wait`, connect to [`Connection::connect_url`] and call
+/// [`Connection::on_connected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reconnect {
+    /// Why.
+    pub reason: ReconnectReason,
+    /// Whether the next connection sends RESUME (else IDENTIFY).
+    pub resume: bool,
+    /// How long to wait before connecting (the random 1-5 s after op 9
+    /// `d: false`; zero otherwise).
+    pub wait: Duration,
+    /// The close code to close the current socket with.
+    pub close_code: u16,
+}
+
+#[derive(Clone, Debug)]
+struct Session {
+    id: String,
+    resume_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Hello {
+    heartbeat_interval: u64,
+}
+
+#[derive(Deserialize)]
+struct Ready<'a> {
+    #[serde(borrow)]
+    session_id: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    resume_gateway_url: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The gateway protocol state of one shard; see the module docs for the
+/// driving loop.
+///
+/// ```
+/// use std::time::Instant;
+/// use acord_core_gateway::{Connection, ConnectionConfig, Event, SendKind};
+/// use acord_core_signals::Intents;
+///
+/// let config = ConnectionConfig::builder("token", Intents::GUILDS, "wss://gateway.discord.gg")
+///     .build()
+///     .unwrap();
+/// let mut conn = Connection::new(config);
+/// let now = Instant::now();
+/// conn.on_connected();
+/// conn.recv(r#"{"op":10,"d":{"heartbeat_interval":41250}}"#, now).unwrap();
+/// let sent: Vec<_> = conn.send_iter().collect();
+/// assert_eq!(sent[0].kind(), SendKind::Identify);
+/// conn.recv(
+///     r#"{"op":0,"s":1,"t":"READY","d":{"session_id":"s","resume_gateway_url":"wss://r"}}"#,
+///     now,
+/// )
+/// .unwrap();
+/// assert_eq!(conn.session_id(), Some("s"));
+/// assert_eq!(conn.sequence(), Some(1));
+/// ```
+pub struct Connection<K: KeepAlive = StandardKeepAlive> {
+    config: ConnectionConfig,
+    keep_alive: K,
+    stage: Stage,
+    session: Option<Session>,
+    seq: Option<u64>,
+    heartbeat_interval: Option<Duration>,
+    awaiting_ack: bool,
+    resume_failures: u32,
+    outgoing: VecDeque<Outgoing>,
+    commands: VecDeque<Outgoing>,
+    events: VecDeque<Event>,
+    reconnect: Option<Reconnect>,
+    failed: Option<CloseCode>,
+    rng: Rng,
+}
+
+impl<K: KeepAlive> fmt::Debug for Connection<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("shard", &self.config.shard)
+            .field("stage", &self.stage)
+            .field("session_id", &self.session_id())
+            .field("seq", &self.seq)
+            .field("reconnect", &self.reconnect)
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+impl Connection<StandardKeepAlive> {
+    /// A disconnected connection with the standard keep-alive.
+    pub fn new(config: ConnectionConfig) -> Self {
+        Self::with_keep_alive(config, StandardKeepAlive::new())
+    }
+}
+
+impl<K: KeepAlive> Connection<K> {
+    /// A disconnected connection with a custom keep-alive.
+    pub fn with_keep_alive(config: ConnectionConfig, keep_alive: K) -> Self {
+        let rng = Rng::new(config.seed);
+        Self {
+            config,
+            keep_alive,
+            stage: Stage::Disconnected,
+            session: None,
+            seq: None,
+            heartbeat_interval: None,
+            awaiting_ack: false,
+            resume_failures: 0,
+            outgoing: VecDeque::new(),
+            commands: VecDeque::new(),
+            events: VecDeque::new(),
+            reconnect: None,
+            failed: None,
+            rng,
+        }
+    }
+
+    // ----- inputs -------------------------------------------------------
+
+    /// The driver opened a new socket: expect HELLO. Clears any pending
+    /// reconnect and stale protocol payloads (queued user commands stay and
+    /// go out once the session is live).
+    pub fn on_connected(&mut self) {
+        if matches!(self.stage, Stage::Failed | Stage::Closed) {
+            return;
+        }
+        self.reconnect = None;
+        self.stage = Stage::AwaitingHello;
+        self.awaiting_ack = false;
+        self.heartbeat_interval = None;
+        self.keep_alive.stop();
+        self.outgoing.clear();
+    }
+
+    /// Feeds one decoded gateway payload.
+    ///
+    /// # Errors
+    /// [`GatewayError::Payload`] for a malformed payload. The state is left
+    /// unchanged (the payload is skipped), except while waiting for HELLO,
+    /// where a broken HELLO schedules a reconnect.
+    pub fn recv(&mut self, text: &str, now: Instant) -> Result<(), GatewayError> {
+        if matches!(self.stage, Stage::Failed | Stage::Closed) {
+            return Ok(());
+        }
+        let result = self.recv_inner(text, now);
+        if result.is_err() && self.stage == Stage::AwaitingHello {
+            self.schedule(ReconnectReason::Driver, self.can_resume(), Duration::ZERO);
+        }
+        result
+    }
+
+    fn recv_inner(&mut self, text: &str, now: Instant) -> Result<(), GatewayError> {
+        let env = Envelope::parse(text)?;
+        let Ok(op) = GatewayOpcode::try_from(env.op()) else {
+            // an opcode Discord added later: ignore it
+            return Ok(());
+        };
+        match op {
+            GatewayOpcode::Hello => self.on_hello(&env, now),
+            GatewayOpcode::HeartbeatAck => {
+                self.awaiting_ack = false;
+                let latency = self.keep_alive.ack(now);
+                self.events.push_back(Event::HeartbeatAck { latency });
+                Ok(())
+            }
+            GatewayOpcode::Heartbeat => {
+                if self.heartbeat_interval.is_some() {
+                    self.push_heartbeat(now, true);
+                }
+                Ok(())
+            }
+            GatewayOpcode::Dispatch => self.on_dispatch(&env),
+            GatewayOpcode::Reconnect => {
+                self.schedule(
+                    ReconnectReason::Requested,
+                    self.can_resume(),
+                    Duration::ZERO,
+                );
+                Ok(())
+            }
+            GatewayOpcode::InvalidSession => {
+                let resumable = match env.data() {
+                    Some(d) => serde_json::from_str::<bool>(d.get())
+                        .map_err(|e| GatewayError::payload("op 9 `d` must be a boolean", e))?,
+                    None => false,
+                };
+                self.on_invalid_session(resumable);
+                Ok(())
+            }
+            // send-only opcodes never arrive from a conforming server
+            _ => Ok(()),
+        }
+    }
+
+    fn on_hello(&mut self, env: &Envelope<'_>, now: Instant) -> Result<(), GatewayError> {
+        let d = env.data().ok_or(GatewayError::Payload {
+            context: "HELLO without `d`",
+            source: None,
+        })?;
+        let hello: Hello = serde_json::from_str(d.get())
+            .map_err(|e| GatewayError::payload("HELLO `d.heartbeat_interval`", e))?;
+        if hello.heartbeat_interval == 0 {
+            return Err(GatewayError::Payload {
+                context: "HELLO heartbeat_interval must be positive",
+                source: None,
+            });
+        }
+        let interval = Duration::from_millis(hello.heartbeat_interval);
+        self.heartbeat_interval = Some(interval);
+        self.awaiting_ack = false;
+        let jitter = self.rng.next_f64();
+        self.keep_alive.start(interval, now, jitter);
+        self.events.push_back(Event::Hello {
+            heartbeat_interval: interval,
+        });
+        if self.stage != Stage::AwaitingHello {
+            // a repeated HELLO only re-arms the heartbeat
+            return Ok(());
+        }
+        match (&self.session, self.seq) {
+            (Some(session), Some(seq)) => {
+                let json = resume_json(&self.config.token, &session.id, seq)?;
+                self.outgoing.push_back(Outgoing {
+                    kind: SendKind::Resume,
+                    text: json,
+                });
+                self.stage = Stage::Resuming;
+            }
+            _ => {
+                self.session = None;
+                let json = identify_json(&self.config)?;
+                self.outgoing.push_back(Outgoing {
+                    kind: SendKind::Identify,
+                    text: json,
+                });
+                self.stage = Stage::Identifying;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_dispatch(&mut self, env: &Envelope<'_>) -> Result<(), GatewayError> {
+        let (Some(name), Some(seq)) = (env.event_name(), env.seq()) else {
+            return Err(GatewayError::Payload {
+                context: "dispatch without `t` or `s`",
+                source: None,
+            });
+        };
+        if self.seq.is_none_or(|last| seq > last) {
+            self.seq = Some(seq);
+        }
+        let raw = env.data().map_or("null", RawValue::get);
+        match name {
+            "READY" => {
+                let ready: Ready<'_> = serde_json::from_str(raw)
+                    .map_err(|e| GatewayError::payload("READY `session_id`", e))?;
+                self.session = Some(Session {
+                    id: ready.session_id.clone().into_owned(),
+                    resume_url: ready.resume_gateway_url.map(|u| u.into_owned()),
+                });
+                self.stage = Stage::Ready;
+                self.resume_failures = 0;
+                self.events.push_back(Event::Ready {
+                    session_id: ready.session_id.into_owned(),
+                });
+            }
+            "RESUMED" => {
+                if self.stage == Stage::Resuming {
+                    self.stage = Stage::Ready;
+                    self.resume_failures = 0;
+                }
+                self.events.push_back(Event::Resumed);
+            }
+            "RATE_LIMITED" => {
+                let rl: RateLimited = serde_json::from_str(raw)
+                    .map_err(|e| GatewayError::payload("RATE_LIMITED `d`", e))?;
+                self.events.push_back(Event::RateLimited(rl));
+            }
+            _ => {}
+        }
+        self.events.push_back(Event::Dispatch(Dispatch::new(
+            name,
+            seq,
+            Bytes::copy_from_slice(raw.as_bytes()),
+        )));
+        Ok(())
+    }
+
+    fn on_invalid_session(&mut self, resumable: bool) {
+        if self.stage == Stage::Resuming {
+            self.note_resume_failure();
+        }
+        if resumable && self.can_resume() {
+            self.schedule(
+                ReconnectReason::InvalidSession { resumable: true },
+                true,
+                Duration::ZERO,
+            );
+        } else {
+            self.session = None;
+            self.seq = None;
+            let (min, max) = self.config.invalid_session_wait;
+            let wait = min + (max - min).mul_f64(self.rng.next_f64());
+            self.schedule(ReconnectReason::InvalidSession { resumable }, false, wait);
+        }
+    }
+
+    fn note_resume_failure(&mut self) {
+        self.resume_failures += 1;
+        if let Some(session) = &mut self.session {
+            // the resume URL did not work: go back to the original URL
+            session.resume_url = None;
+        }
+        if self.resume_failures >= self.config.max_resume_failures {
+            self.session = None;
+            self.seq = None;
+            self.resume_failures = 0;
+        }
+    }
+
+    /// The socket closed with `code` (`None`: dropped without a close frame,
+    /// e.g. 1006 or TCP loss). The verdict comes from
+    /// `acord_core_signals::close_verdict`.
+    pub fn recv_close_code(&mut self, code: Option<u16>) {
+        if matches!(self.stage, Stage::Failed | Stage::Closed) {
+            return;
+        }
+        let verdict = code.map_or(CloseVerdict::Resume, close_verdict);
+        self.keep_alive.stop();
+        self.heartbeat_interval = None;
+        match verdict {
+            CloseVerdict::Fatal => {
+                // cannot fail: a Fatal verdict only comes from a documented code
+                self.failed = code.and_then(CloseCode::from_code);
+                self.stage = Stage::Failed;
+                self.reconnect = None;
+                self.outgoing.clear();
+                self.commands.clear();
+            }
+            CloseVerdict::Reidentify => {
+                self.session = None;
+                self.seq = None;
+                self.schedule(ReconnectReason::Closed(code), false, Duration::ZERO);
+            }
+            CloseVerdict::Resume => {
+                if self.stage == Stage::Resuming {
+                    self.note_resume_failure();
+                }
+                let keep = self.reconnect.filter(|r| !r.resume || self.can_resume());
+                match keep {
+                    // a reconnect is already scheduled (op 7, zombie): keep it
+                    Some(r) => self.reconnect = Some(r),
+                    None => self.schedule(
+                        ReconnectReason::Closed(code),
+                        self.can_resume(),
+                        Duration::ZERO,
+                    ),
+                }
+            }
+        }
+        self.stage = if self.stage == Stage::Failed {
+            Stage::Failed
+        } else {
+            Stage::Disconnected
+        };
+    }
+
+    /// The driver wants a reconnect (a decode error, a restart). With
+    /// `resume: false` the session is dropped.
+    pub fn request_reconnect(&mut self, resume: bool) {
+        if matches!(self.stage, Stage::Failed | Stage::Closed) {
+            return;
+        }
+        if self.stage == Stage::Resuming {
+            self.note_resume_failure();
+        }
+        if !resume {
+            self.session = None;
+            self.seq = None;
+        }
+        self.schedule(
+            ReconnectReason::Driver,
+            resume && self.can_resume(),
+            Duration::ZERO,
+        );
+    }
+
+    /// Closes on purpose. With `end_session` the driver must close with
+    /// code 1000 (the session ends, the bot goes offline); otherwise with
+    /// 4000, keeping the session resumable for a later
+    /// [`reopen`](Self::reopen). Returns the close code to use.
+    pub fn close(&mut self, end_session: bool) -> u16 {
+        self.keep_alive.stop();
+        self.heartbeat_interval = None;
+        self.outgoing.clear();
+        self.reconnect = None;
+        if self.stage != Stage::Failed {
+            self.stage = Stage::Closed;
+        }
+        if end_session {
+            self.session = None;
+            self.seq = None;
+            SESSION_ENDING_CLIENT_CLOSE
+        } else {
+            RESUMABLE_CLIENT_CLOSE
+        }
+    }
+
+    /// Leaves the `Closed` stage so the connection can be driven again
+    /// (resuming if the session was kept).
+    pub fn reopen(&mut self) {
+        if self.stage == Stage::Closed {
+            self.stage = Stage::Disconnected;
+        }
+    }
+
+    /// Queues a user command; it goes out once the session is live
+    /// ([`Stage::Ready`]).
+    pub fn send_command(&mut self, command: Command) {
+        self.commands.push_back(Outgoing {
+            kind: SendKind::Command,
+            text: command.into_string(),
+        });
+    }
+
+    /// Queues a regular heartbeat now. If the previous heartbeat was never
+    /// ACKed the connection is a zombie: no heartbeat is queued and a
+    /// resuming reconnect (close code 4000) is scheduled instead.
+    pub fn queue_heartbeat(&mut self, now: Instant) {
+        if self.heartbeat_interval.is_none() || self.reconnect.is_some() {
+            return;
+        }
+        if self.awaiting_ack {
+            self.schedule(ReconnectReason::Zombied, self.can_resume(), Duration::ZERO);
+            return;
+        }
+        self.push_heartbeat(now, false);
+    }
+
+    /// Forgets a missing ACK. For drivers that stopped reading the socket
+    /// (backpressure): an ACK may be waiting unread, so a missing one
+    /// proves nothing.
+    pub fn forgive_missing_ack(&mut self) {
+        self.awaiting_ack = false;
+    }
+
+    fn push_heartbeat(&mut self, now: Instant, requested: bool) {
+        let text = self.keep_alive.payload(self.seq);
+        self.keep_alive.heartbeat_sent(now, requested);
+        self.awaiting_ack = true;
+        // heartbeats jump the queue
+        self.outgoing.push_front(Outgoing {
+            kind: SendKind::Heartbeat,
+            text,
+        });
+        self.events.push_back(Event::HeartbeatSent {
+            seq: self.seq,
+            requested,
+        });
+    }
+
+    /// Runs the keep-alive: queues a heartbeat when one is due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.keep_alive.beat_due(now) {
+            self.queue_heartbeat(now);
+        }
+    }
+
+    fn schedule(&mut self, reason: ReconnectReason, resume: bool, wait: Duration) {
+        let r = Reconnect {
+            reason,
+            resume,
+            wait,
+            close_code: RESUMABLE_CLIENT_CLOSE,
+        };
+        self.reconnect = Some(r);
+        self.keep_alive.stop();
+        self.heartbeat_interval = None;
+        self.awaiting_ack = false;
+        self.outgoing.clear();
+        if self.stage != Stage::Failed {
+            self.stage = Stage::Disconnected;
+        }
+        self.events.push_back(Event::Reconnect(r));
+    }
+
+    fn can_resume(&self) -> bool {
+        self.session.is_some() && self.seq.is_some()
+    }
+
+    // ----- outputs ------------------------------------------------------
+
+    /// The next payload to send, or `None` when there is nothing to send.
+    /// Heartbeats come first, then IDENTIFY/RESUME, then user commands
+    /// (only once the session is live).
+    pub fn poll_send(&mut self) -> Option<Outgoing> {
+        if let Some(o) = self.outgoing.pop_front() {
+            return Some(o);
+        }
+        if self.stage == Stage::Ready && self.reconnect.is_none() {
+            return self.commands.pop_front();
+        }
+        None
+    }
+
+    /// Drains every payload ready to send (see [`poll_send`](Self::poll_send)).
+    pub fn send_iter(&mut self) -> impl Iterator<Item = Outgoing> + '_ {
+        std::iter::from_fn(move || self.poll_send())
+    }
+
+    /// Whether a payload is ready; `only_priority` ignores user commands.
+    pub fn has_pending_send(&self, only_priority: bool) -> bool {
+        !self.outgoing.is_empty()
+            || (!only_priority
+                && self.stage == Stage::Ready
+                && self.reconnect.is_none()
+                && !self.commands.is_empty())
+    }
+
+    /// User commands waiting for the session to be live.
+    pub fn queued_commands(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// The next event, in order.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must run next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.heartbeat_interval.is_some() && self.reconnect.is_none() {
+            self.keep_alive.next_beat()
+        } else {
+            None
+        }
+    }
+
+    /// The pending reconnect, if one is needed.
+    pub fn should_reconnect(&self) -> Option<Reconnect> {
+        self.reconnect
+    }
+
+    /// The fatal close code that ended the connection, if any; its
+    /// `explanation()` says what to fix.
+    pub fn failed(&self) -> Option<CloseCode> {
+        self.failed
+    }
+
+    /// The fatal close as an error (for drivers), if any.
+    pub fn failure(&self) -> Option<GatewayError> {
+        self.failed.map(|code| GatewayError::FatalClose {
+            shard: self.config.shard[0],
+            code,
+        })
+    }
+
+    /// Where to connect next: `resume_gateway_url` when the next connection
+    /// resumes, the original gateway URL otherwise.
+    pub fn connect_url(&self) -> &str {
+        let resume = self.reconnect.is_none_or(|r| r.resume) && self.can_resume();
+        match &self.session {
+            Some(Session {
+                resume_url: Some(url),
+                ..
+            }) if resume => url,
+            _ => &self.config.gateway_url,
+        }
+    }
+
+    /// The gateway query string (`v=10&encoding=json`, plus `compress=`).
+    pub fn query(compression: Option<Compression>) -> String {
+        let mut q = format!("v={API_VERSION}&encoding={}", Encoding::Json.as_str());
+        if let Some(c) = compression {
+            q.push_str("&compress=");
+            q.push_str(c.as_str());
+        }
+        q
+    }
+
+    /// The heartbeat interval from HELLO (while connected).
+    pub fn heartbeat_interval(&self) -> Option<Duration> {
+        self.heartbeat_interval
+    }
+
+    /// The session id, once READY arrived.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session.as_ref().map(|s| s.id.as_str())
+    }
+
+    /// The `resume_gateway_url` from READY, while it is usable.
+    pub fn resume_url(&self) -> Option<&str> {
+        self.session.as_ref().and_then(|s| s.resume_url.as_deref())
+    }
+
+    /// The last sequence number received.
+    pub fn sequence(&self) -> Option<u64> {
+        self.seq
+    }
+
+    /// The protocol stage.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    /// Whether the session is live (user commands go out).
+    pub fn is_ready(&self) -> bool {
+        self.stage == Stage::Ready && self.reconnect.is_none()
+    }
+
+    /// The keep-alive (latency, last ACK).
+    pub fn keep_alive(&self) -> &K {
+        &self.keep_alive
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.config
+    }
+}
+
+fn resume_json(token: &Token, session_id: &str, seq: u64) -> Result<String, GatewayError> {
+    #[derive(Serialize)]
+    struct Resume<'a> {
+        token: &'a str,
+        session_id: &'a str,
+        seq: u64,
+    }
+    #[derive(Serialize)]
+    struct Op<'a> {
+        op: u8,
+        d: Resume<'a>,
+    }
+    let json = serde_json::to_string(&Op {
+        op: GatewayOpcode::Resume.code(),
+        d: Resume {
+            token: token.expose(),
+            session_id,
+            seq,
+        },
+    })
+    .map_err(GatewayError::Serialize)?;
+    check_size(&json)?;
+    Ok(json)
+}
+
+#[cfg(test)]
+mod tests;

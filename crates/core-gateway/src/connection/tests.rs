@@ -1,0 +1,747 @@
+//! Payload-script tests of the sans-I/O connection: no network, no sleeps.
+
+use super::*;
+use proptest::prelude::*;
+
+const URL: &str = "wss://gateway.example";
+const RESUME_URL: &str = "wss://resume.example";
+
+fn config() -> ConnectionConfig {
+    ConnectionConfig::builder(
+        "secret-token",
+        Intents::GUILDS | Intents::GUILD_MESSAGES,
+        URL,
+    )
+    .shard(1, 4)
+    .seed(7)
+    .build()
+    .unwrap()
+}
+
+fn hello(ms: u64) -> String {
+    format!(r#"{{"op":10,"d":{{"heartbeat_interval":{ms}}}}}"#)
+}
+
+fn ready(seq: u64) -> String {
+    format!(
+        r#"{{"op":0,"s":{seq},"t":"READY","d":{{"v":10,"session_id":"sess-1","resume_gateway_url":"{RESUME_URL}","shard":[1,4],"user":{{"id":"1"}},"guilds":[]}}}}"#
+    )
+}
+
+fn dispatch(seq: u64, name: &str) -> String {
+    format!(r#"{{"op":0,"s":{seq},"t":"{name}","d":{{"n":{seq}}}}}"#)
+}
+
+fn sent(conn: &mut Connection) -> Vec<Outgoing> {
+    conn.send_iter().collect()
+}
+
+fn events(conn: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| conn.poll_event()).collect()
+}
+
+fn json(o: &Outgoing) -> serde_json::Value {
+    serde_json::from_str(o.as_str()).unwrap()
+}
+
+/// Connected, identified and READY at `t0` with seq 1.
+fn ready_conn(t0: Instant) -> Connection {
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind(), SendKind::Identify);
+    conn.recv(&ready(1), t0).unwrap();
+    events(&mut conn);
+    conn
+}
+
+#[test]
+fn hello_then_identify_with_everything() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(
+        ConnectionConfig::builder("Bot secret-token", Intents::GUILDS, URL)
+            .shard(1, 4)
+            .large_threshold(100)
+            .presence(UpdatePresence::online())
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(conn.stage(), Stage::Disconnected);
+    assert_eq!(conn.connect_url(), URL);
+    conn.on_connected();
+    assert_eq!(conn.stage(), Stage::AwaitingHello);
+    assert!(conn.send_iter().next().is_none());
+    conn.recv(&hello(41250), t0).unwrap();
+    assert_eq!(
+        conn.heartbeat_interval(),
+        Some(Duration::from_millis(41250))
+    );
+    assert_eq!(conn.stage(), Stage::Identifying);
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    let id = json(&out[0]);
+    assert_eq!(id["op"], 2);
+    assert_eq!(id["d"]["token"], "secret-token");
+    assert_eq!(id["d"]["intents"], 1);
+    assert_eq!(id["d"]["shard"], serde_json::json!([1, 4]));
+    assert_eq!(id["d"]["large_threshold"], 100);
+    assert_eq!(id["d"]["presence"]["status"], "online");
+    assert_eq!(id["d"]["properties"]["browser"], "acord");
+    assert_eq!(id["d"]["properties"]["device"], "acord");
+    assert!(format!("{:?}", out[0]).contains("<redacted>"));
+    assert!(!format!("{:?}", out[0]).contains("secret-token"));
+    assert!(!format!("{conn:?}").contains("secret-token"));
+    assert!(matches!(
+        events(&mut conn)[..],
+        [Event::Hello { heartbeat_interval }] if heartbeat_interval == Duration::from_millis(41250)
+    ));
+}
+
+#[test]
+fn ready_stores_session_and_resume_url() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    sent(&mut conn);
+    events(&mut conn);
+    conn.recv(&ready(1), t0).unwrap();
+    assert_eq!(conn.stage(), Stage::Ready);
+    assert!(conn.is_ready());
+    assert_eq!(conn.session_id(), Some("sess-1"));
+    assert_eq!(conn.resume_url(), Some(RESUME_URL));
+    assert_eq!(conn.sequence(), Some(1));
+    let ev = events(&mut conn);
+    assert!(matches!(&ev[0], Event::Ready { session_id } if session_id == "sess-1"));
+    assert!(matches!(&ev[1], Event::Dispatch(d) if d.name() == "READY" && d.seq() == 1));
+}
+
+#[test]
+fn dispatches_track_sequence_and_keep_raw_d() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    for seq in 2..=5 {
+        conn.recv(&dispatch(seq, "MESSAGE_CREATE"), t0).unwrap();
+    }
+    // an older (replayed) seq never moves the counter back
+    conn.recv(&dispatch(3, "MESSAGE_CREATE"), t0).unwrap();
+    assert_eq!(conn.sequence(), Some(5));
+    let ds: Vec<Dispatch> = events(&mut conn)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Dispatch(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ds.len(), 5);
+    assert_eq!(ds[0].name(), "MESSAGE_CREATE");
+    assert_eq!(ds[0].as_str(), r#"{"n":2}"#);
+    // dispatch without `d` hands out `null`
+    conn.recv(r#"{"op":0,"s":6,"t":"X"}"#, t0).unwrap();
+    assert!(matches!(&events(&mut conn)[..], [Event::Dispatch(d)] if d.as_str() == "null"));
+    // dispatch without `s` is an error and changes nothing
+    assert!(conn.recv(r#"{"op":0,"t":"X","d":{}}"#, t0).is_err());
+    assert_eq!(conn.sequence(), Some(6));
+    assert!(conn.is_ready());
+}
+
+#[test]
+fn heartbeat_carries_last_seq_and_is_jittered() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    sent(&mut conn);
+    // first beat within [t0, t0 + interval)
+    let first = conn.next_deadline().unwrap();
+    assert!(first >= t0 && first < t0 + Duration::from_millis(1000));
+    // before the deadline nothing happens
+    conn.handle_timeout(t0);
+    if first > t0 {
+        assert!(sent(&mut conn).is_empty());
+    }
+    conn.handle_timeout(first);
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind(), SendKind::Heartbeat);
+    assert_eq!(out[0].as_str(), r#"{"op":1,"d":null}"#);
+    conn.recv(r#"{"op":11}"#, first + Duration::from_millis(30))
+        .unwrap();
+    assert_eq!(conn.keep_alive().latency(), Some(Duration::from_millis(30)));
+    conn.recv(&ready(1), first).unwrap();
+    conn.recv(&dispatch(2, "TYPING_START"), first).unwrap();
+    let second = conn.next_deadline().unwrap();
+    assert_eq!(second, first + Duration::from_millis(1000));
+    conn.handle_timeout(second);
+    assert_eq!(sent(&mut conn)[0].as_str(), r#"{"op":1,"d":2}"#);
+    let ev = events(&mut conn);
+    assert!(ev.iter().any(
+        |e| matches!(e, Event::HeartbeatAck { latency: Some(l) } if *l == Duration::from_millis(30))
+    ));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::HeartbeatSent {
+            seq: Some(2),
+            requested: false
+        }
+    )));
+}
+
+#[test]
+fn jitter_differs_between_seeds() {
+    let t0 = Instant::now();
+    let firsts: std::collections::HashSet<_> = (1..20u64)
+        .map(|seed| {
+            let mut c = Connection::new(
+                ConnectionConfig::builder("t", Intents::GUILDS, URL)
+                    .seed(seed)
+                    .build()
+                    .unwrap(),
+            );
+            c.on_connected();
+            c.recv(&hello(10_000), t0).unwrap();
+            c.next_deadline().unwrap()
+        })
+        .collect();
+    assert!(firsts.len() > 10);
+}
+
+#[test]
+fn server_heartbeat_request_is_answered_at_once() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    let deadline = conn.next_deadline().unwrap();
+    conn.recv(r#"{"op":1,"d":null}"#, t0).unwrap();
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].as_str(), r#"{"op":1,"d":1}"#);
+    // the regular timer is unchanged
+    assert_eq!(conn.next_deadline(), Some(deadline));
+    assert!(events(&mut conn).iter().any(|e| matches!(
+        e,
+        Event::HeartbeatSent {
+            requested: true,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn heartbeats_jump_ahead_of_commands() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    conn.recv(r#"{"op":1}"#, t0).unwrap();
+    let kinds: Vec<_> = sent(&mut conn).iter().map(Outgoing::kind).collect();
+    assert_eq!(kinds, [SendKind::Heartbeat, SendKind::Command]);
+}
+
+#[test]
+fn missed_ack_is_a_zombie_that_resumes_on_the_resume_url() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    let first = conn.next_deadline().unwrap();
+    conn.handle_timeout(first);
+    assert_eq!(sent(&mut conn).len(), 1);
+    // no ACK; next beat is due
+    let second = conn.next_deadline().unwrap();
+    conn.handle_timeout(second);
+    assert!(sent(&mut conn).is_empty(), "no heartbeat on a zombie");
+    let r = conn.should_reconnect().unwrap();
+    assert_eq!(r.reason, ReconnectReason::Zombied);
+    assert!(r.resume);
+    assert_eq!(r.close_code, 4000);
+    assert_eq!(r.wait, Duration::ZERO);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    assert_eq!(conn.next_deadline(), None);
+    // the driver reconnects: HELLO -> RESUME with the last seq
+    conn.on_connected();
+    assert!(conn.should_reconnect().is_none());
+    conn.recv(&hello(1000), second).unwrap();
+    let out = sent(&mut conn);
+    assert_eq!(out[0].kind(), SendKind::Resume);
+    let resume = json(&out[0]);
+    assert_eq!(resume["op"], 6);
+    assert_eq!(resume["d"]["session_id"], "sess-1");
+    assert_eq!(resume["d"]["seq"], 1);
+    assert_eq!(resume["d"]["token"], "secret-token");
+    assert_eq!(conn.stage(), Stage::Resuming);
+    conn.recv(&dispatch(2, "MESSAGE_CREATE"), second).unwrap();
+    conn.recv(r#"{"op":0,"s":3,"t":"RESUMED","d":null}"#, second)
+        .unwrap();
+    assert!(conn.is_ready());
+    assert_eq!(conn.sequence(), Some(3));
+    assert!(events(&mut conn)
+        .iter()
+        .any(|e| matches!(e, Event::Resumed)));
+}
+
+#[test]
+fn ack_in_time_is_not_a_zombie() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    for _ in 0..5 {
+        let at = conn.next_deadline().unwrap();
+        conn.handle_timeout(at);
+        assert_eq!(sent(&mut conn).len(), 1);
+        conn.recv(r#"{"op":11,"d":null}"#, at).unwrap();
+    }
+    assert!(conn.should_reconnect().is_none());
+    // a driver that stopped reading may forgive a missing ACK
+    let at = conn.next_deadline().unwrap();
+    conn.handle_timeout(at);
+    conn.forgive_missing_ack();
+    conn.handle_timeout(conn.next_deadline().unwrap());
+    assert!(conn.should_reconnect().is_none());
+}
+
+#[test]
+fn op7_reconnect_resumes() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv(r#"{"op":7,"d":null}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert_eq!(r.reason, ReconnectReason::Requested);
+    assert!(r.resume);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    // the server closing afterwards keeps the scheduled resume
+    conn.recv_close_code(Some(1000));
+    assert_eq!(
+        conn.should_reconnect().unwrap().reason,
+        ReconnectReason::Requested
+    );
+    assert!(conn.should_reconnect().unwrap().resume);
+}
+
+#[test]
+fn op7_before_ready_identifies_again() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    conn.recv(r#"{"op":7}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert!(!r.resume);
+    assert_eq!(conn.connect_url(), URL);
+}
+
+#[test]
+fn op9_true_resumes_at_once() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert_eq!(
+        r.reason,
+        ReconnectReason::InvalidSession { resumable: true }
+    );
+    assert!(r.resume);
+    assert_eq!(r.wait, Duration::ZERO);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+}
+
+#[test]
+fn op9_false_identifies_after_a_random_wait() {
+    let t0 = Instant::now();
+    let mut waits = std::collections::HashSet::new();
+    for seed in 0..10u64 {
+        let mut conn = Connection::new(
+            ConnectionConfig::builder("t", Intents::GUILDS, URL)
+                .seed(seed)
+                .build()
+                .unwrap(),
+        );
+        conn.on_connected();
+        conn.recv(&hello(1000), t0).unwrap();
+        conn.recv(&ready(1), t0).unwrap();
+        conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+        let r = conn.should_reconnect().unwrap();
+        assert_eq!(
+            r.reason,
+            ReconnectReason::InvalidSession { resumable: false }
+        );
+        assert!(!r.resume);
+        assert!(r.wait >= Duration::from_secs(1) && r.wait <= Duration::from_secs(5));
+        waits.insert(r.wait);
+        assert_eq!(conn.session_id(), None);
+        assert_eq!(conn.sequence(), None);
+        assert_eq!(conn.connect_url(), URL);
+        conn.on_connected();
+        conn.recv(&hello(1000), t0).unwrap();
+        assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+    }
+    assert!(waits.len() > 5);
+}
+
+#[test]
+fn op9_wait_range_is_configurable() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(
+        ConnectionConfig::builder("t", Intents::GUILDS, URL)
+            .invalid_session_wait(Duration::from_millis(10), Duration::from_millis(20))
+            .build()
+            .unwrap(),
+    );
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+    let wait = conn.should_reconnect().unwrap().wait;
+    assert!(wait >= Duration::from_millis(10) && wait <= Duration::from_millis(20));
+}
+
+#[test]
+fn op9_bad_d_is_an_error() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    assert!(conn.recv(r#"{"op":9,"d":"yes"}"#, t0).is_err());
+    assert!(conn.should_reconnect().is_none());
+}
+
+#[test]
+fn every_documented_close_code_follows_the_verdict() {
+    for code in CloseCode::ALL {
+        let t0 = Instant::now();
+        let mut conn = ready_conn(t0);
+        conn.recv_close_code(Some(code.code()));
+        match code.verdict() {
+            CloseVerdict::Resume => {
+                let r = conn.should_reconnect().unwrap();
+                assert!(r.resume, "{code}");
+                assert_eq!(conn.connect_url(), RESUME_URL, "{code}");
+                assert_eq!(conn.failed(), None);
+                conn.on_connected();
+                conn.recv(&hello(1000), t0).unwrap();
+                assert_eq!(sent(&mut conn)[0].kind(), SendKind::Resume, "{code}");
+            }
+            CloseVerdict::Reidentify => {
+                let r = conn.should_reconnect().unwrap();
+                assert!(!r.resume, "{code}");
+                assert_eq!(conn.connect_url(), URL, "{code}");
+                assert_eq!(conn.session_id(), None);
+                conn.on_connected();
+                conn.recv(&hello(1000), t0).unwrap();
+                assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify, "{code}");
+            }
+            CloseVerdict::Fatal => {
+                assert!(conn.should_reconnect().is_none(), "{code}");
+                assert_eq!(conn.failed(), Some(code));
+                assert_eq!(conn.stage(), Stage::Failed);
+                let err = conn.failure().unwrap();
+                assert!(err.is_fatal());
+                assert!(err.to_string().contains(code.explanation()));
+                // nothing brings a failed connection back
+                conn.on_connected();
+                conn.recv(&hello(1000), t0).unwrap();
+                assert!(sent(&mut conn).is_empty());
+                assert_eq!(conn.stage(), Stage::Failed);
+            }
+        }
+    }
+}
+
+#[test]
+fn fatal_4004_and_4014_explain_themselves() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4014));
+    assert_eq!(conn.failed(), Some(CloseCode::DisallowedIntents));
+    assert!(conn
+        .failure()
+        .unwrap()
+        .to_string()
+        .contains("Developer Portal"));
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4004));
+    assert!(conn.failure().unwrap().to_string().contains("token"));
+}
+
+#[test]
+fn unknown_codes_and_drops_try_to_resume() {
+    for code in [
+        None,
+        Some(1000),
+        Some(1001),
+        Some(1006),
+        Some(4999),
+        Some(4006),
+    ] {
+        let t0 = Instant::now();
+        let mut conn = ready_conn(t0);
+        conn.recv_close_code(code);
+        let r = conn.should_reconnect().unwrap();
+        assert!(r.resume, "{code:?}");
+        assert_eq!(r.reason, ReconnectReason::Closed(code));
+    }
+}
+
+#[test]
+fn failed_resume_drops_the_resume_url_then_the_session() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(
+        ConnectionConfig::builder("t", Intents::GUILDS, URL)
+            .max_resume_failures(2)
+            .build()
+            .unwrap(),
+    );
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(&ready(5), t0).unwrap();
+    conn.recv_close_code(Some(4000));
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    // first RESUME attempt: the socket drops while resuming
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(conn.stage(), Stage::Resuming);
+    conn.recv_close_code(None);
+    assert!(conn.should_reconnect().unwrap().resume);
+    assert_eq!(conn.resume_url(), None);
+    assert_eq!(
+        conn.connect_url(),
+        URL,
+        "resume URL dropped after a failure"
+    );
+    // second failure: the session goes, IDENTIFY follows
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
+    assert!(!conn.should_reconnect().unwrap().resume);
+    assert_eq!(conn.session_id(), None);
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+}
+
+#[test]
+fn resume_rejected_with_op9_false_identifies_on_the_original_url() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4001));
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut conn)[0].kind(), SendKind::Resume);
+    conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert!(!r.resume);
+    assert_eq!(conn.connect_url(), URL);
+}
+
+#[test]
+fn user_commands_wait_for_ready_and_respect_the_size_limit() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1, "only IDENTIFY before READY");
+    assert_eq!(conn.queued_commands(), 1);
+    conn.recv(&ready(1), t0).unwrap();
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind(), SendKind::Command);
+    assert_eq!(json(&out[0])["op"], 3);
+    let huge = UpdatePresence {
+        status: "x".repeat(5000),
+        ..UpdatePresence::online()
+    };
+    assert!(matches!(
+        Command::update_presence(&huge),
+        Err(GatewayError::PayloadTooLarge { limit: 4096, .. })
+    ));
+}
+
+#[test]
+fn identify_over_4096_bytes_is_refused_at_build() {
+    let presence = UpdatePresence {
+        activities: vec![crate::Activity {
+            name: "a".repeat(5000),
+            kind: 0,
+            state: None,
+            url: None,
+        }],
+        ..UpdatePresence::online()
+    };
+    let err = ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .presence(presence)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, GatewayError::PayloadTooLarge { .. }));
+    assert!(ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .shard(4, 4)
+        .build()
+        .is_err());
+    assert!(ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .large_threshold(10)
+        .build()
+        .is_err());
+    assert!(ConnectionConfig::builder("t", Intents::GUILDS, "not a url")
+        .build()
+        .is_err());
+}
+
+#[test]
+fn graceful_close_keeps_or_ends_the_session() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    assert_eq!(conn.close(false), 4000);
+    assert_eq!(conn.stage(), Stage::Closed);
+    assert_eq!(conn.session_id(), Some("sess-1"));
+    conn.reopen();
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut conn)[0].kind(), SendKind::Resume);
+    assert_eq!(conn.close(true), 1000);
+    assert_eq!(conn.session_id(), None);
+    conn.reopen();
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+}
+
+#[test]
+fn broken_hello_schedules_a_reconnect() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    assert!(conn
+        .recv(r#"{"op":10,"d":{"heartbeat_interval":"x"}}"#, t0)
+        .is_err());
+    assert!(conn.should_reconnect().is_some());
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    assert!(conn
+        .recv(r#"{"op":10,"d":{"heartbeat_interval":0}}"#, t0)
+        .is_err());
+    assert!(conn.should_reconnect().is_some());
+}
+
+#[test]
+fn rate_limited_dispatch_is_surfaced() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv(
+        r#"{"op":0,"s":2,"t":"RATE_LIMITED","d":{"opcode":8,"retry_after":2.5,"meta":{"guild_id":"9","nonce":"abc"}}}"#,
+        t0,
+    )
+    .unwrap();
+    let ev = events(&mut conn);
+    assert!(
+        matches!(&ev[0], Event::RateLimited(rl) if rl.opcode == 8 && rl.guild_id() == Some("9"))
+    );
+    assert!(matches!(&ev[1], Event::Dispatch(d) if d.name() == "RATE_LIMITED"));
+}
+
+#[test]
+fn unknown_opcodes_are_ignored() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv(r#"{"op":200,"d":{}}"#, t0).unwrap();
+    conn.recv(r#"{"op":2,"d":{}}"#, t0).unwrap();
+    assert!(conn.is_ready());
+    assert!(events(&mut conn).is_empty());
+}
+
+#[test]
+fn query_string() {
+    assert_eq!(
+        Connection::<StandardKeepAlive>::query(None),
+        "v=10&encoding=json"
+    );
+    assert_eq!(
+        Connection::<StandardKeepAlive>::query(Some(Compression::ZlibStream)),
+        "v=10&encoding=json&compress=zlib-stream"
+    );
+}
+
+#[test]
+fn a_custom_keep_alive_plugs_in() {
+    #[derive(Debug, Default)]
+    struct Counting {
+        inner: StandardKeepAlive,
+        beats: u32,
+    }
+    impl KeepAlive for Counting {
+        fn start(&mut self, i: Duration, now: Instant, _jitter: f64) {
+            // no jitter: beat at once
+            self.inner.start(i, now, 0.0)
+        }
+        fn stop(&mut self) {
+            self.inner.stop()
+        }
+        fn next_beat(&self) -> Option<Instant> {
+            self.inner.next_beat()
+        }
+        fn heartbeat_sent(&mut self, now: Instant, requested: bool) {
+            self.beats += 1;
+            self.inner.heartbeat_sent(now, requested)
+        }
+        fn ack(&mut self, now: Instant) -> Option<Duration> {
+            self.inner.ack(now)
+        }
+        fn latency(&self) -> Option<Duration> {
+            self.inner.latency()
+        }
+        fn last_ack(&self) -> Option<Instant> {
+            self.inner.last_ack()
+        }
+    }
+    let t0 = Instant::now();
+    let mut conn = Connection::with_keep_alive(config(), Counting::default());
+    conn.on_connected();
+    conn.recv(&hello(500), t0).unwrap();
+    assert_eq!(conn.next_deadline(), Some(t0));
+    conn.handle_timeout(t0);
+    assert_eq!(conn.keep_alive().beats, 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_text_never_panics(inputs in proptest::collection::vec(".{0,80}", 1..20)) {
+        let t0 = Instant::now();
+        let mut conn = Connection::new(config());
+        conn.on_connected();
+        for (i, text) in inputs.iter().enumerate() {
+            let now = t0 + Duration::from_millis(i as u64 * 100);
+            let _ = conn.recv(text, now);
+            conn.handle_timeout(now);
+            let _ = conn.send_iter().count();
+            while conn.poll_event().is_some() {}
+        }
+    }
+
+    #[test]
+    fn random_payload_scripts_never_panic(
+        script in proptest::collection::vec((0u8..14, any::<Option<u64>>(), 0u8..6, any::<u16>(), any::<bool>()), 1..40)
+    ) {
+        let t0 = Instant::now();
+        let mut conn = Connection::new(config());
+        conn.on_connected();
+        let names = ["READY", "RESUMED", "MESSAGE_CREATE", "RATE_LIMITED", "GUILD_CREATE", ""];
+        for (i, (op, seq, name, code, flag)) in script.iter().enumerate() {
+            let now = t0 + Duration::from_millis(i as u64 * 300);
+            let s = seq.map_or("null".to_owned(), |s| s.to_string());
+            let text = match op {
+                0 => format!(r#"{{"op":0,"s":{s},"t":"{}","d":{{"session_id":"x"}}}}"#, names[*name as usize]),
+                10 => format!(r#"{{"op":10,"d":{{"heartbeat_interval":{}}}}}"#, code),
+                9 => format!(r#"{{"op":9,"d":{flag}}}"#),
+                n => format!(r#"{{"op":{n},"d":null}}"#),
+            };
+            let _ = conn.recv(&text, now);
+            if *flag && *code % 7 == 0 {
+                conn.recv_close_code(Some(4000 + code % 16));
+            }
+            if conn.should_reconnect().is_some() {
+                let _ = conn.connect_url();
+                conn.on_connected();
+            }
+            conn.handle_timeout(now);
+            for o in conn.send_iter() {
+                prop_assert!(o.as_str().len() <= 4096);
+            }
+            while conn.poll_event().is_some() {}
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! Turning WebSocket messages into gateway payload text: the [`Decoder`]
+//! trait, [`JsonDecoder`] and [`ZlibStreamDecoder`].
+
+use std::fmt;
+
+use acord_core_signals::{Compression, ZLIB_SUFFIX};
+use flate2::{Decompress, FlushDecompress, Status};
+
+use crate::error::DecodeError;
+
+/// One WebSocket data message as read from the socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+}
+
+/// Turns WebSocket messages into gateway payload text (one JSON document).
+///
+/// A decoder lives as long as one connection: the driver calls
+/// [`reset`](Self::reset) before every new connection, so stateful
+/// decoders (zlib-stream) start a fresh context. Choose one at build time
+/// with `ShardConfig::builder(..).decoder(..)`; implement the trait to add an
+/// encoding (zstd-stream, ETF converted to JSON, metrics around another
+/// decoder, ...).
+pub trait Decoder: Send + fmt::Debug + 'static {
+    /// Decodes one message.
+    ///
+    /// Returns `Ok(None)` when the message is only part of a payload (a
+    /// zlib-stream message split over several frames) and more frames are
+    /// needed. The returned text may borrow the decoder's own buffers, which
+    /// are reused by the next call.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] when the stream is corrupt; the driver then
+    /// reconnects (keeping the session resumable) and calls `reset`.
+    fn decode<'a>(&'a mut self, frame: Frame<'a>) -> Result<Option<&'a str>, DecodeError>;
+
+    /// Forgets all per-connection state; called before each new connection.
+    fn reset(&mut self);
+
+    /// The transport compression to request in the gateway URL
+    /// (`compress=`), or `None` for plain JSON.
+    fn compression(&self) -> Option<Compression>;
+}
+
+/// Plain JSON: text frames pass through, binary frames must be UTF-8.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonDecoder;
+
+impl JsonDecoder {
+    /// A new JSON decoder.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl Decoder for JsonDecoder {
+    fn decode<'a>(&'a mut self, frame: Frame<'a>) -> Result<Option<&'a str>, DecodeError> {
+        match frame {
+            Frame::Text(text) => Ok(Some(text)),
+            Frame::Binary(bytes) => std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(DecodeError::NotUtf8),
+        }
+    }
+
+    fn reset(&mut self) {}
+
+    fn compression(&self) -> Option<Compression> {
+        None
+    }
+}
+
+/// The default largest decompressed message (64 MiB): GUILD_CREATE of huge
+/// guilds stays well below, a decompression bomb does not.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// Buffers larger than this are shrunk back after use, so one huge
+/// GUILD_CREATE does not pin memory on an idle shard.
+const KEEP_CAPACITY: usize = 32 * 1024;
+
+/// zlib-stream transport compression (`compress=zlib-stream`).
+///
+/// One inflate context per connection; binary frames are buffered until
+/// the buffer ends with `00 00 FF FF` (`ZLIB_SUFFIX`), then inflated as one
+/// message, so a message split across several frames works. Input and
+/// output buffers are reused across messages. A corrupt stream is a
+/// [`DecodeError`] and poisons the decoder until [`reset`](Decoder::reset).
+pub struct ZlibStreamDecoder {
+    inflate: Decompress,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    max_message: usize,
+    poisoned: bool,
+}
+
+impl fmt::Debug for ZlibStreamDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZlibStreamDecoder")
+            .field("buffered", &self.input.len())
+            .field("max_message", &self.max_message)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+impl Default for ZlibStreamDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ZlibStreamDecoder {
+    /// A decoder with the default message limit ([`DEFAULT_MAX_MESSAGE`]).
+    pub fn new() -> Self {
+        Self::with_max_message(DEFAULT_MAX_MESSAGE)
+    }
+
+    /// A decoder refusing messages (compressed or not) above `max_message`
+    /// bytes.
+    pub fn with_max_message(max_message: usize) -> Self {
+        Self {
+            inflate: Decompress::new(true),
+            input: Vec::new(),
+            output: Vec::new(),
+            max_message,
+            poisoned: false,
+        }
+    }
+
+    fn inflate_buffered(&mut self, from_frame: Option<&[u8]>) -> Result<(), DecodeError> {
+        let input: &[u8] = match from_frame {
+            Some(frame) => frame,
+            None => &self.input,
+        };
+        self.output.clear();
+        if self.output.capacity() > KEEP_CAPACITY {
+            self.output.shrink_to(KEEP_CAPACITY);
+        }
+        let mut consumed = 0usize;
+        loop {
+            let spare = self.output.capacity() - self.output.len();
+            if spare < 1024 {
+                let grow = (input.len() * 4).clamp(4096, 1024 * 1024);
+                self.output.reserve(grow);
+            }
+            let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
+            let status = self
+                .inflate
+                .decompress_vec(&input[consumed..], &mut self.output, FlushDecompress::Sync)
+                .map_err(DecodeError::Zlib)?;
+            let read = (self.inflate.total_in() - in_before) as usize;
+            let wrote = (self.inflate.total_out() - out_before) as usize;
+            consumed += read;
+            if self.output.len() > self.max_message {
+                return Err(DecodeError::TooLarge {
+                    limit: self.max_message,
+                });
+            }
+            let output_full = self.output.len() == self.output.capacity();
+            if consumed >= input.len() && !output_full {
+                return Ok(());
+            }
+            if status == Status::StreamEnd {
+                // data after the end of the zlib stream is not zlib-stream
+                return if consumed >= input.len() {
+                    Ok(())
+                } else {
+                    Err(DecodeError::Stalled)
+                };
+            }
+            if read == 0 && wrote == 0 && !output_full {
+                return Err(DecodeError::Stalled);
+            }
+        }
+    }
+}
+
+impl Decoder for ZlibStreamDecoder {
+    fn decode<'a>(&'a mut self, frame: Frame<'a>) -> Result<Option<&'a str>, DecodeError> {
+        if self.poisoned {
+            return Err(DecodeError::Poisoned);
+        }
+        let bytes = match frame {
+            // Discord sends binary frames on zlib-stream connections; a text
+            // frame is uncompressed JSON and passes through.
+            Frame::Text(text) => return Ok(Some(text)),
+            Frame::Binary(bytes) => bytes,
+        };
+        if self.input.len() + bytes.len() > self.max_message {
+            self.poisoned = true;
+            self.input.clear();
+            return Err(DecodeError::TooLarge {
+                limit: self.max_message,
+            });
+        }
+        let result = if self.input.is_empty() && bytes.ends_with(&ZLIB_SUFFIX) {
+            // fast path: a whole message in one frame, inflate it in place
+            self.inflate_buffered(Some(bytes))
+        } else {
+            self.input.extend_from_slice(bytes);
+            if !self.input.ends_with(&ZLIB_SUFFIX) {
+                return Ok(None);
+            }
+            let r = self.inflate_buffered(None);
+            self.input.clear();
+            if self.input.capacity() > KEEP_CAPACITY {
+                self.input.shrink_to(KEEP_CAPACITY);
+            }
+            r
+        };
+        if let Err(e) = result {
+            self.poisoned = true;
+            return Err(e);
+        }
+        match std::str::from_utf8(&self.output) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) => {
+                self.poisoned = true;
+                Err(DecodeError::NotUtf8(e))
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.inflate.reset(true);
+        self.input = Vec::new();
+        self.output = Vec::new();
+        self.poisoned = false;
+    }
+
+    fn compression(&self) -> Option<Compression> {
+        Some(Compression::ZlibStream)
+    }
+}
+
+/// Test and bench helper: a zlib-stream compressor that sync-flushes each
+/// message, like Discord (and the fake) do.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use flate2::{Compress, Compression, FlushCompress};
+
+    pub(crate) struct Deflater(Compress);
+
+    impl Deflater {
+        pub(crate) fn new() -> Self {
+            Self(Compress::new(Compression::default(), true))
+        }
+
+        pub(crate) fn message(&mut self, text: &str) -> Vec<u8> {
+            let mut out = Vec::with_capacity(text.len() + 64);
+            let mut consumed = 0;
+            loop {
+                out.reserve(4096);
+                let before = self.0.total_in();
+                self.0
+                    .compress_vec(&text.as_bytes()[consumed..], &mut out, FlushCompress::Sync)
+                    .unwrap();
+                consumed += (self.0.total_in() - before) as usize;
+                if consumed >= text.len() && out.len() < out.capacity() {
+                    break;
+                }
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::Deflater;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text(decoder: &mut impl Decoder, frame: Frame<'_>) -> Option<String> {
+        decoder.decode(frame).unwrap().map(str::to_owned)
+    }
+
+    #[test]
+    fn json_decoder_passes_text_and_checks_binary() {
+        let mut d = JsonDecoder::new();
+        assert_eq!(
+            text(&mut d, Frame::Text("{\"op\":11}")).unwrap(),
+            "{\"op\":11}"
+        );
+        assert_eq!(text(&mut d, Frame::Binary(b"{}")).unwrap(), "{}");
+        assert!(matches!(
+            d.decode(Frame::Binary(&[0xff, 0xfe])),
+            Err(DecodeError::NotUtf8(_))
+        ));
+        assert_eq!(d.compression(), None);
+    }
+
+    #[test]
+    fn zlib_stream_shares_one_context_across_messages() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let msgs = [
+            r#"{"op":10,"d":{"heartbeat_interval":41250}}"#,
+            r#"{"op":11}"#,
+            r#"{"op":0,"s":1,"t":"READY","d":{"session_id":"abc"}}"#,
+            r#"{"op":11}"#,
+        ];
+        for m in msgs {
+            let frame = z.message(m);
+            assert!(frame.ends_with(&ZLIB_SUFFIX));
+            assert_eq!(text(&mut d, Frame::Binary(&frame)).unwrap(), m);
+        }
+        assert_eq!(d.compression(), Some(Compression::ZlibStream));
+    }
+
+    #[test]
+    fn zlib_stream_message_split_across_frames() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let big: String = format!(
+            r#"{{"op":0,"s":1,"t":"GUILD_CREATE","d":{{"members":[{}]}}}}"#,
+            (0..500)
+                .map(|i| format!(r#"{{"id":"{i}","name":"user {i}"}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for chunk in [1usize, 3, 7, 64, 1000] {
+            let frame = z.message(&big);
+            let parts: Vec<&[u8]> = frame.chunks(chunk).collect();
+            for (i, part) in parts.iter().enumerate() {
+                let out = text(&mut d, Frame::Binary(part));
+                if i + 1 < parts.len() {
+                    // a part that happens to end in the suffix would be a
+                    // premature inflate; only the last part completes here
+                    if out.is_some() {
+                        assert!(part.ends_with(&ZLIB_SUFFIX));
+                    }
+                } else {
+                    assert_eq!(out.as_deref(), Some(big.as_str()), "chunk {chunk}");
+                }
+            }
+            // the next message still decodes through the same context
+            let frame = z.message(r#"{"op":11}"#);
+            assert_eq!(text(&mut d, Frame::Binary(&frame)).unwrap(), r#"{"op":11}"#);
+        }
+    }
+
+    #[test]
+    fn corrupt_stream_is_an_error_then_poisoned_until_reset() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let ok = z.message(r#"{"op":11}"#);
+        assert!(text(&mut d, Frame::Binary(&ok)).is_some());
+        let mut garbage = vec![0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x99];
+        garbage.extend_from_slice(&ZLIB_SUFFIX);
+        assert!(d.decode(Frame::Binary(&garbage)).is_err());
+        assert!(matches!(
+            d.decode(Frame::Binary(&ok)),
+            Err(DecodeError::Poisoned)
+        ));
+        d.reset();
+        let mut fresh = Deflater::new();
+        let again = fresh.message(r#"{"op":10,"d":{"heartbeat_interval":1}}"#);
+        assert_eq!(
+            text(&mut d, Frame::Binary(&again)).unwrap(),
+            r#"{"op":10,"d":{"heartbeat_interval":1}}"#
+        );
+    }
+
+    #[test]
+    fn a_bad_header_is_an_error() {
+        let mut d = ZlibStreamDecoder::new();
+        let mut frame = b"not zlib at all".to_vec();
+        frame.extend_from_slice(&ZLIB_SUFFIX);
+        assert!(d.decode(Frame::Binary(&frame)).is_err());
+    }
+
+    #[test]
+    fn non_utf8_inflated_payload_is_an_error() {
+        let mut c = flate2::Compress::new(flate2::Compression::default(), true);
+        let mut out = Vec::with_capacity(256);
+        c.compress_vec(&[0xff, 0xfe, 0xfd], &mut out, flate2::FlushCompress::Sync)
+            .unwrap();
+        let mut d = ZlibStreamDecoder::new();
+        assert!(matches!(
+            d.decode(Frame::Binary(&out)),
+            Err(DecodeError::NotUtf8(_))
+        ));
+    }
+
+    #[test]
+    fn message_limit_is_enforced() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::with_max_message(1000);
+        let big = format!(r#"{{"op":0,"d":"{}"}}"#, "a".repeat(5000));
+        let frame = z.message(&big);
+        assert!(matches!(
+            d.decode(Frame::Binary(&frame)),
+            Err(DecodeError::TooLarge { limit: 1000 })
+        ));
+    }
+
+    #[test]
+    fn output_buffer_is_reused_and_bounded() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let big = format!(r#"{{"op":0,"d":"{}"}}"#, "x".repeat(200_000));
+        assert!(text(&mut d, Frame::Binary(&z.message(&big))).is_some());
+        assert!(text(&mut d, Frame::Binary(&z.message("{\"op\":11}"))).is_some());
+        assert!(d.output.capacity() <= KEEP_CAPACITY.max(4096 + 1024));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn random_bytes_never_panic(frames in proptest::collection::vec(
+            proptest::collection::vec(any::<u8>(), 0..300), 1..8)) {
+            let mut d = ZlibStreamDecoder::with_max_message(1 << 20);
+            let mut j = JsonDecoder::new();
+            for f in &frames {
+                let _ = d.decode(Frame::Binary(f));
+                let _ = j.decode(Frame::Binary(f));
+                let mut with_suffix = f.clone();
+                with_suffix.extend_from_slice(&ZLIB_SUFFIX);
+                let _ = d.decode(Frame::Binary(&with_suffix));
+            }
+        }
+
+        #[test]
+        fn valid_stream_with_random_splits_round_trips(
+            msgs in proptest::collection::vec("[ -~]{0,200}", 1..6),
+            split in 1usize..50,
+        ) {
+            let mut z = Deflater::new();
+            let mut d = ZlibStreamDecoder::new();
+            for m in &msgs {
+                let frame = z.message(m);
+                let mut got = None;
+                for part in frame.chunks(split) {
+                    if let Some(t) = d.decode(Frame::Binary(part)).unwrap() {
+                        got = Some(t.to_owned());
+                    }
+                }
+                prop_assert_eq!(got.as_deref(), Some(m.as_str()));
+            }
+        }
+    }
+}
