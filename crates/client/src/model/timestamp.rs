@@ -1,0 +1,354 @@
+//! ISO 8601 timestamps as Discord sends them
+//! (`"2017-03-13T19:19:14.040000+00:00"`, discord-protocol.md §1.3).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An instant read from (or written as) an ISO 8601 string.
+///
+/// Stored in UTC with nanosecond resolution. The number of fractional digits
+/// of the parsed text is remembered, so a timestamp read from Discord is
+/// written back with the same precision; other offsets are normalised to UTC.
+///
+/// ```
+/// use acord::model::Timestamp;
+/// let ts: Timestamp = "2017-03-13T19:19:14.040000+00:00".parse().unwrap();
+/// assert_eq!(ts.as_unix_micros(), 1_489_432_754_040_000);
+/// assert_eq!(ts.to_string(), "2017-03-13T19:19:14.040000+00:00");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Timestamp {
+    secs: i64,
+    nanos: u32,
+    digits: u8,
+    zulu: bool,
+}
+
+impl Timestamp {
+    /// Builds a timestamp from Unix microseconds (written with six
+    /// fractional digits).
+    pub const fn from_unix_micros(micros: i64) -> Self {
+        Self {
+            secs: micros.div_euclid(1_000_000),
+            nanos: (micros.rem_euclid(1_000_000) * 1000) as u32,
+            digits: 6,
+            zulu: false,
+        }
+    }
+
+    /// Builds a timestamp from whole Unix seconds (written without a
+    /// fraction).
+    pub const fn from_unix_secs(secs: i64) -> Self {
+        Self {
+            secs,
+            nanos: 0,
+            digits: 0,
+            zulu: false,
+        }
+    }
+
+    /// Builds a timestamp from a [`SystemTime`] (microsecond precision).
+    pub fn from_system_time(time: SystemTime) -> Self {
+        let micros = match time.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+        };
+        Self::from_unix_micros(micros)
+    }
+
+    /// Seconds since the Unix epoch (floor).
+    pub const fn as_unix_secs(self) -> i64 {
+        self.secs
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub const fn as_unix_micros(self) -> i64 {
+        self.secs
+            .saturating_mul(1_000_000)
+            .saturating_add((self.nanos / 1000) as i64)
+    }
+
+    /// The sub-second part, in nanoseconds.
+    pub const fn subsec_nanos(self) -> u32 {
+        self.nanos
+    }
+
+    /// The instant as a [`SystemTime`].
+    pub fn to_system_time(self) -> SystemTime {
+        if self.secs >= 0 {
+            UNIX_EPOCH + Duration::new(self.secs.unsigned_abs(), self.nanos)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(self.secs.unsigned_abs())
+                + Duration::from_nanos(u64::from(self.nanos))
+        }
+    }
+
+    /// Parses an ISO 8601 / RFC 3339 date-time with an offset (`Z` or
+    /// `±HH:MM`) and an optional fraction of up to nine digits.
+    ///
+    /// # Errors
+    ///
+    /// [`TimestampParseError`] if the text is not such a date-time.
+    pub fn parse(text: &str) -> Result<Self, TimestampParseError> {
+        parse(text.as_bytes()).ok_or_else(|| TimestampParseError {
+            input: text.chars().take(64).collect(),
+        })
+    }
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        (self.secs, self.nanos) == (other.secs, other.nanos)
+    }
+}
+
+impl Eq for Timestamp {}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.secs, self.nanos).cmp(&(other.secs, other.nanos))
+    }
+}
+
+impl std::hash::Hash for Timestamp {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.secs, self.nanos).hash(state);
+    }
+}
+
+/// The text given to [`Timestamp::parse`] is not an ISO 8601 date-time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not an ISO 8601 date-time like 2017-03-13T19:19:14.040000+00:00")]
+pub struct TimestampParseError {
+    input: String,
+}
+
+fn digits(bytes: &[u8]) -> Option<u32> {
+    let mut value = 0u32;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(b - b'0');
+    }
+    Some(value)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn parse(b: &[u8]) -> Option<Timestamp> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = i64::from(digits(&b[0..4])?);
+    let month = digits(&b[5..7])?;
+    let day = digits(&b[8..10])?;
+    let hour = digits(&b[11..13])?;
+    let minute = digits(&b[14..16])?;
+    let second = digits(&b[17..19])?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &b[19..];
+    let mut nanos = 0u32;
+    let mut count = 0u8;
+    if let Some((b'.', frac)) = rest.split_first() {
+        let len = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        nanos = digits(&frac[..len])? * 10u32.pow(9 - len as u32);
+        count = len as u8;
+        rest = &frac[len..];
+    }
+    let (offset, zulu) = match rest {
+        [b'Z' | b'z'] => (0i64, true),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let h = i64::from(digits(&[*h1, *h2])?);
+            let m = i64::from(digits(&[*m1, *m2])?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let off = h * 3600 + m * 60;
+            (if *sign == b'-' { -off } else { off }, false)
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second)
+        - offset;
+    Some(Timestamp {
+        secs,
+        nanos,
+        digits: count,
+        zulu,
+    })
+}
+
+impl FromStr for Timestamp {
+    type Err = TimestampParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )?;
+        if self.digits > 0 {
+            let digits = u32::from(self.digits);
+            let frac = self.nanos / 10u32.pow(9 - digits);
+            write!(f, ".{frac:0width$}", width = self.digits as usize)?;
+        }
+        f.write_str(if self.zulu { "Z" } else { "+00:00" })
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+struct TimestampVisitor;
+
+impl Visitor<'_> for TimestampVisitor {
+    type Value = Timestamp;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an ISO 8601 date-time string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Timestamp::parse(v).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TimestampVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_discord_forms() {
+        let ts = Timestamp::parse("2017-03-13T19:19:14.040000+00:00").unwrap();
+        assert_eq!(ts.as_unix_secs(), 1_489_432_754);
+        assert_eq!(ts.subsec_nanos(), 40_000_000);
+        let z = Timestamp::parse("2017-03-13T19:19:14.04Z").unwrap();
+        assert_eq!(ts, z);
+        assert_eq!(z.to_string(), "2017-03-13T19:19:14.04Z");
+        let off = Timestamp::parse("2017-03-13T21:19:14.040+02:00").unwrap();
+        assert_eq!(off, ts);
+        assert_eq!(off.to_string(), "2017-03-13T19:19:14.040+00:00");
+        let whole = Timestamp::parse("2015-01-01T00:00:00+00:00").unwrap();
+        assert_eq!(whole.as_unix_micros(), 1_420_070_400_000_000);
+        assert_eq!(whole.to_string(), "2015-01-01T00:00:00+00:00");
+        let old = Timestamp::parse("1969-12-31T23:59:59.5+00:00").unwrap();
+        assert_eq!(old.as_unix_micros(), -500_000);
+        assert_eq!(old.to_string(), "1969-12-31T23:59:59.5+00:00");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "",
+            "2017-03-13",
+            "2017-13-13T19:19:14+00:00",
+            "2017-02-30T19:19:14+00:00",
+            "2017-03-13T25:19:14+00:00",
+            "2017-03-13T19:19:14",
+            "2017-03-13T19:19:14.+00:00",
+            "2017-03-13T19:19:14.0000000000+00:00",
+            "2017-03-13T19:19:14+0000",
+            "２017-03-13T19:19:14+00:00",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<Timestamp>("12").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(micros in -2_000_000_000_000_000i64..8_000_000_000_000_000i64) {
+            let ts = Timestamp::from_unix_micros(micros);
+            let text = ts.to_string();
+            let back: Timestamp = text.parse().unwrap();
+            prop_assert_eq!(back.as_unix_micros(), micros);
+            prop_assert_eq!(back.to_string(), text);
+            let json = serde_json::to_string(&ts).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), ts);
+        }
+    }
+}
