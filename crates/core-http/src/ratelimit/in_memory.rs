@@ -1,0 +1,1286 @@
+//! [`InMemoryRatelimiter`]: the default [`Ratelimiter`], for one process.
+//!
+//! State, all behind short synchronous sections (no lock is held across an
+//! `.await`):
+//!
+//! - `routes`: route key → bucket id learned from `X-RateLimit-Bucket`
+//!   (several routes may map to one bucket);
+//! - `buckets`: (bucket id or route key, major parameter) → limit,
+//!   remaining, reset instant, requests in flight;
+//! - `learned`: (route key, major parameter) → a sub-limit learned from a
+//!   429 the headers did not predict;
+//! - the global limit as a sliding log of send instants, plus the pause set
+//!   by a global 429;
+//! - the invalid-request counter over a rolling 10 minutes.
+//!
+//! How a bucket is used: a new bucket lets exactly one request out (a
+//! *probe*) and holds the others until its response tells the limit; a
+//! known bucket hands out `remaining` requests, then waits for the reset.
+//! It only starts a new window when every request of the previous one has
+//! come back, so a late response can never make it over-count.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use acord_core_signals::limits::{
+    GLOBAL_REQUESTS_PER_SECOND, INVALID_REQUESTS_PER_WINDOW, INVALID_REQUEST_WINDOW,
+};
+use acord_core_signals::{is_invalid_request_status, RateLimitScope};
+use dashmap::DashMap;
+use tokio::sync::futures::OwnedNotified;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::{
+    AcquireError, BoxFuture, RateLimitInfo, RatelimitEvent, RatelimitHook, Ratelimiter, Ticket,
+    WaitReason,
+};
+use crate::route::RouteKey;
+
+/// When a bucket is exhausted and no response said when it resets.
+const FALLBACK_RESET: Duration = Duration::from_secs(1);
+/// When a 429 did not say how long to wait.
+const FALLBACK_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Upper bound on one wait for a response, as a guard against a lost
+/// wake-up; the decision is simply re-evaluated after it.
+const NOTIFY_GUARD: Duration = Duration::from_secs(5);
+/// Slots of the rolling invalid-request window.
+const INVALID_SLOTS: usize = 60;
+/// Acquires between two checks whether idle state should be swept.
+const SWEEP_EVERY: u32 = 1024;
+
+/// Settings of an [`InMemoryRatelimiter`]; see the builder methods.
+#[derive(Clone)]
+struct Config {
+    global_limit: Option<u32>,
+    global_window: Duration,
+    global_margin: Duration,
+    invalid_window: Duration,
+    invalid_warn_at: u32,
+    invalid_hard_stop: Option<u32>,
+    idle_timeout: Duration,
+    learned_timeout: Duration,
+    hook: Option<RatelimitHook>,
+}
+
+/// The default [`Ratelimiter`]: per-bucket, global and invalid-request
+/// limits kept in memory (dashmap + tokio), for one process.
+///
+/// Cheap to clone; clones share state. See the module docs of
+/// [`crate::ratelimit`](super) for the protocol it follows.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use acord_core_http::{InMemoryRatelimiter, RatelimitEvent};
+///
+/// let limiter = InMemoryRatelimiter::builder()
+///     .global_limit(500, Duration::from_secs(1)) // a large bot
+///     .on_event(|event| {
+///         if let RatelimitEvent::RateLimited { key, retry_after, .. } = event {
+///             eprintln!("429 on {key}, waiting {retry_after:?}");
+///         }
+///     })
+///     .build();
+/// assert_eq!(limiter.bucket_count(), 0);
+/// ```
+#[derive(Clone)]
+pub struct InMemoryRatelimiter {
+    state: Arc<State>,
+}
+
+impl fmt::Debug for InMemoryRatelimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemoryRatelimiter")
+            .field("buckets", &self.state.buckets.len())
+            .field("global_limit", &self.state.config.global_limit)
+            .field("global_window", &self.state.config.global_window)
+            .field("invalid_requests", &self.invalid_request_count())
+            .finish()
+    }
+}
+
+impl Default for InMemoryRatelimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Builds an [`InMemoryRatelimiter`].
+#[derive(Clone)]
+pub struct InMemoryRatelimiterBuilder {
+    config: Config,
+}
+
+impl fmt::Debug for InMemoryRatelimiterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InMemoryRatelimiterBuilder")
+            .field("global_limit", &self.config.global_limit)
+            .field("global_window", &self.config.global_window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for InMemoryRatelimiterBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                global_limit: Some(GLOBAL_REQUESTS_PER_SECOND),
+                global_window: Duration::from_secs(1),
+                global_margin: Duration::from_millis(50),
+                invalid_window: INVALID_REQUEST_WINDOW,
+                invalid_warn_at: INVALID_REQUESTS_PER_WINDOW / 2,
+                invalid_hard_stop: Some(INVALID_REQUESTS_PER_WINDOW / 10 * 9),
+                idle_timeout: Duration::from_secs(300),
+                learned_timeout: Duration::from_secs(3600),
+                hook: None,
+            },
+        }
+    }
+}
+
+impl InMemoryRatelimiterBuilder {
+    /// The global limit: `limit` requests per `window` (default 50 per
+    /// second; large bots get a higher limit from Discord). The window is
+    /// sliding, so no server-side window alignment can see more than
+    /// `limit`.
+    #[must_use]
+    pub fn global_limit(mut self, limit: u32, window: Duration) -> Self {
+        self.config.global_limit = Some(limit.max(1));
+        self.config.global_window = window;
+        self.config.global_margin = window / 20;
+        self
+    }
+
+    /// Extra time added to the global window to absorb network jitter
+    /// (default: 1/20 of the window).
+    #[must_use]
+    pub fn global_margin(mut self, margin: Duration) -> Self {
+        self.config.global_margin = margin;
+        self
+    }
+
+    /// Turns the pre-emptive global limit off (a proxy in front of Discord
+    /// enforces it). A global 429 still pauses every request.
+    #[must_use]
+    pub fn no_global_limit(mut self) -> Self {
+        self.config.global_limit = None;
+        self
+    }
+
+    /// Warns (tracing `warn` + [`RatelimitEvent::InvalidRequestWarning`])
+    /// once this many invalid requests (401/403/429, not shared-scope) were
+    /// counted in the rolling 10 minutes. Default 5,000 (half the ban
+    /// threshold).
+    #[must_use]
+    pub fn invalid_request_warning(mut self, at: u32) -> Self {
+        self.config.invalid_warn_at = at.max(1);
+        self
+    }
+
+    /// Fails requests fast with [`AcquireError::InvalidRequestBudget`] once
+    /// this many invalid requests were counted in the rolling window
+    /// (`None`: never). Default 9,000, below the 10,000 ban threshold.
+    #[must_use]
+    pub fn invalid_request_hard_stop(mut self, at: Option<u32>) -> Self {
+        self.config.invalid_hard_stop = at.map(|n| n.max(1));
+        self
+    }
+
+    /// Length of the rolling invalid-request window (default 10 minutes,
+    /// Discord's). Shorter values are for tests.
+    #[must_use]
+    pub fn invalid_request_window(mut self, window: Duration) -> Self {
+        self.config.invalid_window = window.max(Duration::from_millis(INVALID_SLOTS as u64));
+        self
+    }
+
+    /// Buckets unused for this long are forgotten (default 5 minutes), so
+    /// the map does not grow without bound.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// Learned sub-limits unused for this long are forgotten (default 1 hour).
+    #[must_use]
+    pub fn learned_limit_timeout(mut self, timeout: Duration) -> Self {
+        self.config.learned_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` with every [`RatelimitEvent`] (waits, 429s, warnings).
+    #[must_use]
+    pub fn on_event(mut self, hook: impl Fn(&RatelimitEvent) + Send + Sync + 'static) -> Self {
+        self.config.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Builds the limiter.
+    pub fn build(self) -> InMemoryRatelimiter {
+        let now = Instant::now();
+        InMemoryRatelimiter {
+            state: Arc::new(State {
+                routes: DashMap::new(),
+                buckets: DashMap::new(),
+                learned: DashMap::new(),
+                global: Mutex::new(Global {
+                    log: VecDeque::new(),
+                    paused_until: None,
+                }),
+                invalid: Mutex::new(InvalidWindow {
+                    slots: [0; INVALID_SLOTS],
+                    current: 0,
+                    current_start: now,
+                    total: 0,
+                    warned: false,
+                }),
+                invalid_cached: AtomicU32::new(0),
+                ops: AtomicU32::new(0),
+                last_sweep: Mutex::new(now),
+                config: self.config,
+            }),
+        }
+    }
+}
+
+impl InMemoryRatelimiter {
+    /// A limiter with the defaults: 50 requests per second global limit,
+    /// invalid-request warning at 5,000 and hard stop at 9,000 per 10
+    /// minutes.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts a builder.
+    pub fn builder() -> InMemoryRatelimiterBuilder {
+        InMemoryRatelimiterBuilder::default()
+    }
+
+    /// How many buckets are tracked right now.
+    pub fn bucket_count(&self) -> usize {
+        self.state.buckets.len()
+    }
+
+    /// Invalid requests (401/403/429, not shared-scope) counted in the
+    /// rolling window.
+    pub fn invalid_request_count(&self) -> u32 {
+        let mut window = lock(&self.state.invalid);
+        window.advance(Instant::now(), self.state.slot_len());
+        window.total
+    }
+}
+
+impl Ratelimiter for InMemoryRatelimiter {
+    fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+        Box::pin(acquire(Arc::clone(&self.state), key))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        ticket: Ticket,
+        info: Option<&'a RateLimitInfo>,
+    ) -> BoxFuture<'a, ()> {
+        if let Ok(mut ticket) = ticket.downcast::<MemTicket>() {
+            ticket.done = true;
+            self.state.complete(&ticket, info);
+        }
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: every critical section here
+/// leaves the data consistent between statements, so a panic elsewhere
+/// cannot leave it half-updated.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct BucketId {
+    name: Arc<str>,
+    major: Arc<str>,
+}
+
+struct Bucket {
+    /// `None` until a response tells the limit.
+    limit: Option<u32>,
+    remaining: u32,
+    reset_at: Option<Instant>,
+    in_flight: u32,
+    /// Bumped when the window rolls over or a 429 resets it, so a cancelled
+    /// request only gives back a slot of the window it took it from.
+    epoch: u64,
+    /// A response without rate-limit headers: the route has no bucket.
+    unlimited: bool,
+    last_used: Instant,
+    notify: Arc<Notify>,
+}
+
+impl Bucket {
+    fn new(now: Instant) -> Self {
+        Self {
+            limit: None,
+            remaining: 0,
+            reset_at: None,
+            in_flight: 0,
+            epoch: 0,
+            unlimited: false,
+            last_used: now,
+            notify: Arc::new(Notify::new()),
+        }
+    }
+}
+
+struct Learned {
+    limit: u32,
+    window: Duration,
+    sent: VecDeque<Instant>,
+    last_used: Instant,
+}
+
+struct Global {
+    log: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+}
+
+struct InvalidWindow {
+    slots: [u32; INVALID_SLOTS],
+    current: usize,
+    current_start: Instant,
+    total: u32,
+    warned: bool,
+}
+
+impl InvalidWindow {
+    fn advance(&mut self, now: Instant, slot_len: Duration) {
+        let elapsed = now.saturating_duration_since(self.current_start);
+        let steps = (elapsed.as_nanos() / slot_len.as_nanos().max(1)) as u64;
+        if steps == 0 {
+            return;
+        }
+        for _ in 0..steps.min(INVALID_SLOTS as u64) {
+            self.current = (self.current + 1) % INVALID_SLOTS;
+            self.total = self.total.saturating_sub(self.slots[self.current]);
+            self.slots[self.current] = 0;
+        }
+        let steps32 = u32::try_from(steps).unwrap_or(u32::MAX);
+        self.current_start += slot_len.saturating_mul(steps32);
+    }
+}
+
+struct State {
+    routes: DashMap<Arc<str>, Arc<str>>,
+    buckets: DashMap<BucketId, Bucket>,
+    learned: DashMap<BucketId, Learned>,
+    global: Mutex<Global>,
+    invalid: Mutex<InvalidWindow>,
+    /// A copy of the invalid total that is never below the real one, so the
+    /// hard-stop check on the hot path is one atomic load.
+    invalid_cached: AtomicU32,
+    ops: AtomicU32,
+    last_sweep: Mutex<Instant>,
+    config: Config,
+}
+
+/// A slot taken in a bucket (and maybe a learned limit). Dropped before it
+/// is sent: the slot is given back. Dropped after: only the in-flight mark
+/// is released (the request may have reached Discord).
+struct MemTicket {
+    state: Arc<State>,
+    key: RouteKey,
+    bucket: BucketId,
+    epoch: u64,
+    learned_at: Option<Instant>,
+    sent: bool,
+    done: bool,
+}
+
+impl Drop for MemTicket {
+    fn drop(&mut self) {
+        if !self.done {
+            self.state.release(self, !self.sent);
+        }
+    }
+}
+
+enum Decision {
+    Take(MemTicket),
+    Wait {
+        until: Option<Instant>,
+        notified: Option<OwnedNotified>,
+        reason: WaitReason,
+        bucket: Option<Arc<str>>,
+    },
+}
+
+async fn acquire(state: Arc<State>, key: &RouteKey) -> Result<Ticket, AcquireError> {
+    state.check_budget()?;
+    state.maybe_sweep();
+    let mut ticket = loop {
+        match state.try_take(key, Instant::now()) {
+            Decision::Take(ticket) => break ticket,
+            Decision::Wait {
+                until,
+                notified,
+                reason,
+                bucket,
+            } => {
+                let wait = until.map(|u| u.saturating_duration_since(Instant::now()));
+                state.on_wait(key, bucket, reason, wait);
+                match (until, notified) {
+                    (Some(until), _) => tokio::time::sleep_until(until).await,
+                    (None, Some(notified)) => {
+                        let _ = tokio::time::timeout(NOTIFY_GUARD, notified).await;
+                    }
+                    (None, None) => tokio::time::sleep(FALLBACK_RESET).await,
+                }
+            }
+        }
+    };
+    loop {
+        match state.try_global(key, Instant::now()) {
+            Ok(()) => break,
+            Err((until, reason)) => {
+                let wait = until.saturating_duration_since(Instant::now());
+                state.on_wait(key, None, reason, Some(wait));
+                tokio::time::sleep_until(until).await;
+            }
+        }
+    }
+    ticket.sent = true;
+    Ok(Ticket::new(ticket))
+}
+
+impl State {
+    fn slot_len(&self) -> Duration {
+        self.config.invalid_window / INVALID_SLOTS as u32
+    }
+
+    fn emit(&self, event: RatelimitEvent) {
+        if let Some(hook) = &self.config.hook {
+            hook(&event);
+        }
+    }
+
+    fn on_wait(
+        &self,
+        key: &RouteKey,
+        bucket: Option<Arc<str>>,
+        reason: WaitReason,
+        wait: Option<Duration>,
+    ) {
+        tracing::debug!(route = key.route(), major = key.major(), bucket = bucket.as_deref(), %reason, ?wait, "rate limit wait");
+        if self.config.hook.is_some() {
+            self.emit(RatelimitEvent::Wait {
+                key: key.clone(),
+                bucket,
+                reason,
+                wait,
+            });
+        }
+    }
+
+    fn check_budget(&self) -> Result<(), AcquireError> {
+        let Some(limit) = self.config.invalid_hard_stop else {
+            return Ok(());
+        };
+        if self.invalid_cached.load(Ordering::Relaxed) < limit {
+            return Ok(());
+        }
+        let mut window = lock(&self.invalid);
+        window.advance(Instant::now(), self.slot_len());
+        self.invalid_cached.store(window.total, Ordering::Relaxed);
+        if window.total >= limit {
+            return Err(AcquireError::InvalidRequestBudget {
+                count: window.total,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    fn count_invalid(&self) {
+        let mut window = lock(&self.invalid);
+        window.advance(Instant::now(), self.slot_len());
+        let current = window.current;
+        window.slots[current] = window.slots[current].saturating_add(1);
+        window.total = window.total.saturating_add(1);
+        self.invalid_cached.store(window.total, Ordering::Relaxed);
+        let total = window.total;
+        let warn_at = self.config.invalid_warn_at;
+        let warn = total >= warn_at && !window.warned;
+        if warn {
+            window.warned = true;
+        } else if total < warn_at / 2 {
+            window.warned = false;
+        }
+        drop(window);
+        if warn {
+            tracing::warn!(
+                count = total,
+                ban_threshold = INVALID_REQUESTS_PER_WINDOW,
+                "many invalid requests (401/403/429) in the last 10 minutes: Discord bans the IP at 10,000; fix the failing requests"
+            );
+            self.emit(RatelimitEvent::InvalidRequestWarning {
+                count: total,
+                limit: INVALID_REQUESTS_PER_WINDOW,
+            });
+        }
+    }
+
+    fn resolve(&self, key: &RouteKey) -> BucketId {
+        let name = self
+            .routes
+            .get(key.route_arc())
+            .map_or_else(|| Arc::clone(key.route_arc()), |b| Arc::clone(b.value()));
+        BucketId {
+            name,
+            major: Arc::clone(key.major_arc()),
+        }
+    }
+
+    fn bucket_label(&self, id: &BucketId, key: &RouteKey) -> Option<Arc<str>> {
+        (!Arc::ptr_eq(&id.name, key.route_arc())).then(|| Arc::clone(&id.name))
+    }
+
+    /// Checks (and reserves in) a learned sub-limit.
+    fn learned_check(&self, key: &RouteKey, now: Instant) -> Result<Option<Instant>, Instant> {
+        if self.learned.is_empty() {
+            return Ok(None);
+        }
+        let id = BucketId {
+            name: Arc::clone(key.route_arc()),
+            major: Arc::clone(key.major_arc()),
+        };
+        let Some(mut learned) = self.learned.get_mut(&id) else {
+            return Ok(None);
+        };
+        learned.last_used = now;
+        let window = learned.window;
+        while learned.sent.front().is_some_and(|&t| t + window <= now) {
+            learned.sent.pop_front();
+        }
+        if learned.sent.len() >= learned.limit as usize {
+            let oldest = learned.sent.front().copied().unwrap_or(now);
+            return Err(oldest + window);
+        }
+        learned.sent.push_back(now);
+        Ok(Some(now))
+    }
+
+    fn learned_unreserve(&self, key: &RouteKey, at: Instant) {
+        let id = BucketId {
+            name: Arc::clone(key.route_arc()),
+            major: Arc::clone(key.major_arc()),
+        };
+        if let Some(mut learned) = self.learned.get_mut(&id) {
+            if let Some(pos) = learned.sent.iter().rposition(|&t| t == at) {
+                learned.sent.remove(pos);
+            }
+        }
+    }
+
+    fn try_take(self: &Arc<Self>, key: &RouteKey, now: Instant) -> Decision {
+        let learned_at = match self.learned_check(key, now) {
+            Ok(at) => at,
+            Err(until) => {
+                return Decision::Wait {
+                    until: Some(until),
+                    notified: None,
+                    reason: WaitReason::LearnedLimit,
+                    bucket: None,
+                }
+            }
+        };
+        let id = self.resolve(key);
+        let label = self.bucket_label(&id, key);
+        let mut b = self
+            .buckets
+            .entry(id.clone())
+            .or_insert_with(|| Bucket::new(now));
+        b.last_used = now;
+        if b.reset_at.is_some_and(|reset| now >= reset) && b.in_flight == 0 {
+            // A new window: every request of the last one has come back.
+            if let Some(limit) = b.limit {
+                b.remaining = limit;
+            }
+            b.reset_at = None;
+            b.epoch += 1;
+        }
+        let wait = if b.unlimited {
+            None
+        } else if b.remaining == 0 && b.reset_at.is_some() {
+            let reset = b.reset_at.unwrap_or(now);
+            Some(if now < reset {
+                (Some(reset), WaitReason::BucketExhausted)
+            } else {
+                (None, WaitReason::BucketExhausted)
+            })
+        } else if b.limit.is_none() {
+            (b.in_flight > 0).then_some((None, WaitReason::FreshBucket))
+        } else if b.remaining > 0 {
+            b.remaining -= 1;
+            None
+        } else {
+            Some((None, WaitReason::BucketExhausted))
+        };
+        match wait {
+            None => {
+                b.in_flight += 1;
+                let epoch = b.epoch;
+                drop(b);
+                Decision::Take(MemTicket {
+                    state: Arc::clone(self),
+                    key: key.clone(),
+                    bucket: id,
+                    epoch,
+                    learned_at,
+                    sent: false,
+                    done: false,
+                })
+            }
+            Some((until, reason)) => {
+                // Registered while the entry is locked, so a response that
+                // completes right after the lock is released still wakes us.
+                let notified = until
+                    .is_none()
+                    .then(|| Arc::clone(&b.notify).notified_owned());
+                drop(b);
+                if let Some(at) = learned_at {
+                    self.learned_unreserve(key, at);
+                }
+                Decision::Wait {
+                    until,
+                    notified,
+                    reason,
+                    bucket: label,
+                }
+            }
+        }
+    }
+
+    fn try_global(&self, key: &RouteKey, now: Instant) -> Result<(), (Instant, WaitReason)> {
+        if key.is_global_exempt() {
+            return Ok(());
+        }
+        let mut global = lock(&self.global);
+        if let Some(until) = global.paused_until {
+            if now < until {
+                return Err((until, WaitReason::GlobalPause));
+            }
+            global.paused_until = None;
+        }
+        let Some(limit) = self.config.global_limit else {
+            return Ok(());
+        };
+        let window = self.config.global_window + self.config.global_margin;
+        while global.log.front().is_some_and(|&t| t + window <= now) {
+            global.log.pop_front();
+        }
+        if global.log.len() < limit as usize {
+            global.log.push_back(now);
+            Ok(())
+        } else {
+            let oldest = global.log.front().copied().unwrap_or(now);
+            Err((oldest + window, WaitReason::Global))
+        }
+    }
+
+    /// A ticket dropped without `complete`.
+    fn release(&self, ticket: &MemTicket, give_back: bool) {
+        if let Some(mut b) = self.buckets.get_mut(&ticket.bucket) {
+            b.in_flight = b.in_flight.saturating_sub(1);
+            if give_back && b.epoch == ticket.epoch {
+                if let Some(limit) = b.limit {
+                    b.remaining = (b.remaining + 1).min(limit);
+                }
+            }
+            b.notify.notify_waiters();
+        }
+        if give_back {
+            if let Some(at) = ticket.learned_at {
+                self.learned_unreserve(&ticket.key, at);
+            }
+        }
+    }
+
+    fn complete(&self, ticket: &MemTicket, info: Option<&RateLimitInfo>) {
+        let now = Instant::now();
+        self.release(ticket, false);
+        let Some(info) = info else { return };
+        let key = &ticket.key;
+        let scope = info.scope.unwrap_or(RateLimitScope::User);
+        let is_429 = info.status == 429;
+        if is_invalid_request_status(info.status) && (!is_429 || scope.counts_as_invalid()) {
+            self.count_invalid();
+        }
+        let retry_after = info.retry_after.unwrap_or(FALLBACK_RETRY_AFTER);
+        if is_429 {
+            tracing::debug!(route = key.route(), major = key.major(), bucket = info.bucket.as_deref(), %scope, ?retry_after, "429 received");
+            self.emit(RatelimitEvent::RateLimited {
+                key: key.clone(),
+                bucket: info.bucket.clone(),
+                scope,
+                retry_after,
+            });
+            match scope {
+                // Not this bot's doing and says nothing about the bucket.
+                RateLimitScope::Shared => return,
+                RateLimitScope::Global => {
+                    if !key.is_global_exempt() {
+                        let mut global = lock(&self.global);
+                        let until = now + retry_after;
+                        global.paused_until =
+                            Some(global.paused_until.map_or(until, |p| p.max(until)));
+                    }
+                    return;
+                }
+                RateLimitScope::User => {}
+            }
+        }
+
+        // Learn the bucket id.
+        let target = match &info.bucket {
+            Some(hash) => {
+                let known = self
+                    .routes
+                    .get(key.route_arc())
+                    .is_some_and(|b| **b.value() == **hash);
+                let name: Arc<str> = if known {
+                    self.resolve(key).name
+                } else {
+                    self.routes
+                        .insert(Arc::clone(key.route_arc()), Arc::clone(hash));
+                    Arc::clone(hash)
+                };
+                BucketId {
+                    name,
+                    major: Arc::clone(key.major_arc()),
+                }
+            }
+            None => ticket.bucket.clone(),
+        };
+
+        let mut b = self
+            .buckets
+            .entry(target)
+            .or_insert_with(|| Bucket::new(now));
+        b.last_used = now;
+        let has_headers =
+            info.limit.is_some() || info.remaining.is_some() || info.reset_after.is_some();
+        let had_room =
+            b.limit.is_some() && b.remaining > 0 || info.remaining.is_some_and(|r| r > 0);
+        if has_headers {
+            b.unlimited = false;
+            let was_fresh = b.limit.is_none();
+            if let Some(limit) = info.limit {
+                b.limit = Some(limit.max(1));
+            }
+            if let Some(remaining) = info.remaining {
+                b.remaining = if was_fresh {
+                    remaining
+                } else {
+                    b.remaining.min(remaining)
+                };
+            }
+            if let Some(after) = info.reset_after {
+                let reset = now + after;
+                b.reset_at = Some(b.reset_at.map_or(reset, |r| r.max(reset)));
+            }
+            if b.remaining == 0 && b.reset_at.is_none() {
+                b.reset_at = Some(now + FALLBACK_RESET);
+            }
+        } else if !is_429 && info.status < 500 && b.limit.is_none() {
+            b.unlimited = true;
+        }
+        if is_429 {
+            let until = now + retry_after;
+            b.remaining = 0;
+            b.reset_at = Some(b.reset_at.map_or(until, |r| r.max(until)));
+            b.epoch += 1;
+            b.unlimited = false;
+        }
+        b.notify.notify_waiters();
+        drop(b);
+
+        if is_429 && had_room {
+            // The headers promised room: an undocumented sub-limit. Remember
+            // it as one request per `retry_after` on this route + resource.
+            let id = BucketId {
+                name: Arc::clone(key.route_arc()),
+                major: Arc::clone(key.major_arc()),
+            };
+            tracing::debug!(route = key.route(), major = key.major(), window = ?retry_after, "learned a sub-limit from a 429");
+            let mut learned = self.learned.entry(id).or_insert_with(|| Learned {
+                limit: 1,
+                window: retry_after,
+                sent: VecDeque::new(),
+                last_used: now,
+            });
+            learned.window = learned.window.max(retry_after);
+            learned.last_used = now;
+            learned.sent.clear();
+            learned.sent.push_back(now);
+        }
+    }
+
+    fn maybe_sweep(&self) {
+        if self.ops.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != 0 {
+            return;
+        }
+        let now = Instant::now();
+        {
+            let Ok(mut last) = self.last_sweep.try_lock() else {
+                return;
+            };
+            if now.saturating_duration_since(*last) < self.config.idle_timeout / 4 {
+                return;
+            }
+            *last = now;
+        }
+        self.sweep(now);
+    }
+
+    fn sweep(&self, now: Instant) {
+        let idle = self.config.idle_timeout;
+        self.buckets.retain(|_, b| {
+            b.in_flight > 0
+                || b.reset_at.is_some_and(|r| r > now)
+                || now.saturating_duration_since(b.last_used) < idle
+        });
+        let learned_idle = self.config.learned_timeout;
+        self.learned
+            .retain(|_, l| now.saturating_duration_since(l.last_used) < learned_idle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::{Method, Route};
+    use std::sync::Mutex as StdMutex;
+
+    fn key(channel: u64) -> RouteKey {
+        Route::new(Method::Post, "/channels/{channel_id}/messages")
+            .param("channel_id", channel)
+            .ratelimit_key()
+            .unwrap()
+    }
+
+    fn info(
+        status: u16,
+        limit: u32,
+        remaining: u32,
+        reset_after_ms: u64,
+        bucket: &str,
+    ) -> RateLimitInfo {
+        RateLimitInfo {
+            status,
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset_after: Some(Duration::from_millis(reset_after_ms)),
+            bucket: Some(bucket.into()),
+            scope: None,
+            retry_after: None,
+        }
+    }
+
+    fn limited(scope: RateLimitScope, retry_ms: u64) -> RateLimitInfo {
+        RateLimitInfo {
+            status: 429,
+            scope: Some(scope),
+            retry_after: Some(Duration::from_millis(retry_ms)),
+            ..RateLimitInfo::default()
+        }
+    }
+
+    fn no_global() -> InMemoryRatelimiter {
+        InMemoryRatelimiter::builder().no_global_limit().build()
+    }
+
+    /// Polls a future once: `Some` if it completed without waiting.
+    fn now_or_never<F: std::future::Future>(f: F) -> Option<F::Output> {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn exhausted_bucket_waits_for_reset() {
+        let rl = no_global();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&info(200, 2, 1, 1000, "b"))).await;
+        let start = Instant::now();
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        tokio::time::advance(Duration::from_millis(100)).await;
+        rl.complete(t, Some(&info(200, 2, 0, 900, "b"))).await;
+        // Exhausted: the next acquire waits the 0.9 s the headers said.
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(1000));
+        rl.complete(t, Some(&info(200, 2, 1, 1000, "b"))).await;
+        // Another channel is a different bucket: no wait.
+        let before = Instant::now();
+        let t = rl.acquire(&key(2)).await.unwrap();
+        assert_eq!(before.elapsed(), Duration::ZERO);
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fresh_bucket_lets_one_probe_out() {
+        let rl = no_global();
+        let k = key(1);
+        let probe = rl.acquire(&k).await.unwrap();
+        // While the probe is out, a second request must wait.
+        assert!(now_or_never(rl.acquire(&k)).is_none());
+        let rl2 = rl.clone();
+        let k2 = k.clone();
+        let waiter = tokio::spawn(async move { rl2.acquire(&k2).await.map(|_t| Instant::now()) });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        let answered = Instant::now();
+        rl.complete(probe, Some(&info(200, 5, 4, 1000, "b"))).await;
+        let got = waiter.await.unwrap().unwrap();
+        assert_eq!(got, answered);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_never_exceeds_the_window() {
+        // 12 concurrent requests on a 5 per second bucket: 5 per window.
+        let rl = no_global();
+        let sent = Arc::new(StdMutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let rl = rl.clone();
+            let sent = Arc::clone(&sent);
+            tasks.push(tokio::spawn(async move {
+                let k = key(9);
+                let t = rl.acquire(&k).await.unwrap();
+                let at = Instant::now();
+                sent.lock().unwrap().push(at);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                // A fake server's fixed window of 1 s starting at `t0`.
+                rl.complete(t, Some(&info(200, 5, 0, 990, "b"))).await;
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let sent = sent.lock().unwrap().clone();
+        let t0 = sent[0];
+        for w in sent.windows(6) {
+            assert!(
+                w[5] - w[0] >= Duration::from_millis(1000),
+                "{:?}",
+                sent.iter().map(|t| *t - t0).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_waiter_and_probe_give_back() {
+        let rl = no_global();
+        let k = key(1);
+        // A probe dropped without completing frees the bucket at once.
+        let probe = rl.acquire(&k).await.unwrap();
+        let waiting = tokio::spawn({
+            let (rl, k) = (rl.clone(), k.clone());
+            async move { rl.acquire(&k).await.map(|_| Instant::now()) }
+        });
+        tokio::task::yield_now().await;
+        let dropped_at = Instant::now();
+        drop(probe);
+        assert_eq!(waiting.await.unwrap().unwrap(), dropped_at);
+
+        // A waiter cancelled while it holds a bucket slot but waits on the
+        // global limit gives the slot back.
+        let rl = InMemoryRatelimiter::builder()
+            .global_limit(1, Duration::from_secs(10))
+            .global_margin(Duration::ZERO)
+            .build();
+        let a = key(5);
+        let t = rl.acquire(&a).await.unwrap();
+        rl.complete(t, Some(&info(200, 1, 1, 5000, "g"))).await;
+        // Bucket has one slot left; the global limit (1 per 10 s) is spent.
+        let held = tokio::time::timeout(Duration::from_millis(100), rl.acquire(&a)).await;
+        assert!(held.is_err(), "must wait on the global limit");
+        // The slot came back: with the global limit passed, it is available.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let t = rl.acquire(&a).await.unwrap();
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn global_limit_spreads_a_burst() {
+        let rl = InMemoryRatelimiter::builder()
+            .global_limit(3, Duration::from_secs(1))
+            .global_margin(Duration::from_millis(10))
+            .build();
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for channel in 0..7 {
+            let t = rl.acquire(&key(channel)).await.unwrap();
+            times.push(start.elapsed());
+            rl.complete(t, Some(&info(200, 5, 4, 1000, "x"))).await;
+        }
+        let ms: Vec<u128> = times.iter().map(|d| d.as_millis()).collect();
+        assert_eq!(ms, vec![0, 0, 0, 1010, 1010, 1010, 2020]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn global_429_pauses_everything_but_interactions() {
+        let events = Arc::new(StdMutex::new(Vec::new()));
+        let ev = Arc::clone(&events);
+        let rl = InMemoryRatelimiter::builder()
+            .no_global_limit()
+            .on_event(move |e| ev.lock().unwrap().push(format!("{e:?}")))
+            .build();
+        let t = rl.acquire(&key(1)).await.unwrap();
+        rl.complete(t, Some(&limited(RateLimitScope::Global, 1500)))
+            .await;
+        let start = Instant::now();
+        // Interaction callbacks are not bound by the global limit.
+        let callback = Route::new(
+            Method::Post,
+            "/interactions/{id}/{interaction_token}/callback",
+        )
+        .param("id", 1)
+        .param("interaction_token", "t")
+        .ratelimit_key()
+        .unwrap();
+        let t = rl.acquire(&callback).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        drop(t);
+        // Everything else waits out the pause, on any bucket.
+        let t = rl.acquire(&key(2)).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(1500));
+        drop(t);
+        let events = events.lock().unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.contains("RateLimited") && e.contains("Global")));
+        assert!(events.iter().any(|e| e.contains("GlobalPause")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interaction_lane_skips_the_global_queue() {
+        let rl = InMemoryRatelimiter::builder()
+            .global_limit(1, Duration::from_secs(60))
+            .build();
+        let t = rl.acquire(&key(1)).await.unwrap();
+        drop(t);
+        let followup = Route::new(
+            Method::Post,
+            "/webhooks/{application_id}/{interaction_token}",
+        )
+        .param("application_id", 7)
+        .param("interaction_token", "tok")
+        .ratelimit_key()
+        .unwrap();
+        for _ in 0..3 {
+            let t = now_or_never(rl.acquire(&followup))
+                .expect("not queued")
+                .unwrap();
+            rl.complete(t, Some(&info(200, 5, 4, 1000, "w"))).await;
+        }
+        assert!(now_or_never(rl.acquire(&key(2))).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn user_429_blocks_bucket_shared_does_not() {
+        let rl = no_global();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&info(200, 5, 4, 1000, "b"))).await;
+        // Shared: other requests on the bucket go on at once.
+        let t = rl.acquire(&k).await.unwrap();
+        let mut shared = limited(RateLimitScope::Shared, 3000);
+        shared.remaining = Some(3);
+        rl.complete(t, Some(&shared)).await;
+        let start = Instant::now();
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(
+            rl.invalid_request_count(),
+            0,
+            "shared 429s are not invalid requests"
+        );
+        // User: the bucket waits retry_after.
+        let mut user = limited(RateLimitScope::User, 2500);
+        user.remaining = Some(0);
+        user.bucket = Some("b".into());
+        rl.complete(t, Some(&user)).await;
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        assert_eq!(rl.invalid_request_count(), 1);
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn learned_sub_limit_is_honoured_next_time() {
+        let rl = no_global();
+        let rename = Route::new(Method::Patch, "/channels/{channel_id}")
+            .param("channel_id", 3)
+            .ratelimit_key()
+            .unwrap();
+        let t = rl.acquire(&rename).await.unwrap();
+        rl.complete(t, Some(&info(200, 10, 9, 1000, "p"))).await;
+        // Headers say 8 left, yet Discord answers 429 for 30 s.
+        let t = rl.acquire(&rename).await.unwrap();
+        let mut sub = limited(RateLimitScope::User, 30_000);
+        sub.remaining = Some(8);
+        rl.complete(t, Some(&sub)).await;
+        let start = Instant::now();
+        let t = rl.acquire(&rename).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+        rl.complete(t, Some(&info(200, 10, 9, 1000, "p"))).await;
+        // Next time: waits pre-emptively instead of collecting a 429,
+        // although the bucket itself has room.
+        let t = rl.acquire(&rename).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+        drop(t);
+        // Another channel is not affected.
+        let other = Route::new(Method::Patch, "/channels/{channel_id}")
+            .param("channel_id", 4)
+            .ratelimit_key()
+            .unwrap();
+        assert!(now_or_never(rl.acquire(&other)).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn routes_learn_shared_bucket_ids() {
+        let rl = no_global();
+        let a = Route::new(Method::Get, "/channels/{channel_id}/messages")
+            .param("channel_id", 1)
+            .ratelimit_key()
+            .unwrap();
+        let b = Route::new(Method::Get, "/channels/{channel_id}/pins")
+            .param("channel_id", 1)
+            .ratelimit_key()
+            .unwrap();
+        let t = rl.acquire(&a).await.unwrap();
+        rl.complete(t, Some(&info(200, 2, 1, 1000, "shared"))).await;
+        let t = rl.acquire(&b).await.unwrap();
+        rl.complete(t, Some(&info(200, 2, 0, 1000, "shared"))).await;
+        // Both routes now map to bucket "shared", which is exhausted.
+        let start = Instant::now();
+        let t = rl.acquire(&a).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(1000));
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn invalid_request_budget_warns_then_stops() {
+        let warned = Arc::new(AtomicU32::new(0));
+        let w = Arc::clone(&warned);
+        let rl = InMemoryRatelimiter::builder()
+            .no_global_limit()
+            .invalid_request_warning(3)
+            .invalid_request_hard_stop(Some(5))
+            .on_event(move |e| {
+                if matches!(e, RatelimitEvent::InvalidRequestWarning { .. }) {
+                    w.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .build();
+        let k = key(1);
+        let unauthorized = RateLimitInfo {
+            status: 401,
+            ..RateLimitInfo::default()
+        };
+        for _ in 0..5 {
+            let t = rl.acquire(&k).await.unwrap();
+            rl.complete(t, Some(&unauthorized)).await;
+        }
+        assert_eq!(warned.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            rl.acquire(&k).await.unwrap_err(),
+            AcquireError::InvalidRequestBudget { count: 5, limit: 5 }
+        );
+        // The window rolls: ten minutes later requests flow again.
+        tokio::time::advance(INVALID_REQUEST_WINDOW).await;
+        assert!(rl.acquire(&k).await.is_ok());
+        assert_eq!(rl.invalid_request_count(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_buckets_expire() {
+        let rl = InMemoryRatelimiter::builder()
+            .no_global_limit()
+            .idle_timeout(Duration::from_secs(60))
+            .build();
+        for channel in 0..2000 {
+            let t = rl.acquire(&key(channel)).await.unwrap();
+            rl.complete(t, Some(&info(200, 5, 4, 1000, "b"))).await;
+        }
+        assert!(rl.bucket_count() >= 2000);
+        tokio::time::advance(Duration::from_secs(120)).await;
+        // Sweeps run as a side effect of later traffic.
+        for _ in 0..SWEEP_EVERY {
+            let t = rl.acquire(&key(1)).await.unwrap();
+            rl.complete(t, Some(&info(200, 5_000, 4_000, 1000, "b")))
+                .await;
+        }
+        assert!(rl.bucket_count() < 10, "{}", rl.bucket_count());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_are_observable() {
+        let events = Arc::new(StdMutex::new(Vec::new()));
+        let ev = Arc::clone(&events);
+        let rl = InMemoryRatelimiter::builder()
+            .no_global_limit()
+            .on_event(move |e| ev.lock().unwrap().push(e.clone()))
+            .build();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&info(200, 1, 0, 700, "obs"))).await;
+        let t = rl.acquire(&k).await.unwrap();
+        drop(t);
+        let events = events.lock().unwrap();
+        match &events[..] {
+            [RatelimitEvent::Wait {
+                key,
+                bucket,
+                reason,
+                wait,
+            }] => {
+                assert_eq!(key.major(), "channel:1");
+                assert_eq!(bucket.as_deref(), Some("obs"));
+                assert_eq!(*reason, WaitReason::BucketExhausted);
+                assert_eq!(*wait, Some(Duration::from_millis(700)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn routes_without_limits_are_not_serialised() {
+        let rl = no_global();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(
+            t,
+            Some(&RateLimitInfo {
+                status: 200,
+                ..RateLimitInfo::default()
+            }),
+        )
+        .await;
+        let a = now_or_never(rl.acquire(&k)).unwrap().unwrap();
+        let b = now_or_never(rl.acquire(&k)).unwrap().unwrap();
+        drop((a, b));
+    }
+}

@@ -1,0 +1,487 @@
+//! [`RequestBuilder`] (body, query, files, headers) and [`Response`]; the
+//! send loop with rate limiting, retries and tracing.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use acord_core_signals::{headers, limits, RateLimitScope};
+use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::client::{jitter01, HttpClient};
+use crate::error::{ApiError, HttpError, RouteLabel};
+use crate::ratelimit::{AcquireError, RateLimitInfo};
+use crate::route::{build_url, Route};
+
+/// `X-Audit-Log-Reason` is URL-encoded: everything but unreserved characters.
+const REASON: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+#[derive(Clone)]
+enum Body {
+    Empty,
+    Raw {
+        data: Bytes,
+        content_type: Option<HeaderValue>,
+    },
+    Multipart {
+        payload_json: Option<Bytes>,
+        files: Vec<FilePart>,
+    },
+}
+
+#[derive(Clone)]
+struct FilePart {
+    index: usize,
+    filename: String,
+    data: Bytes,
+}
+
+/// A request being built; finish with [`send`](Self::send).
+///
+/// Builder errors (a body that does not serialise, an invalid header) are
+/// kept and returned by `send`, so calls chain.
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct RequestBuilder {
+    client: HttpClient,
+    route: Route,
+    query: Vec<(String, String)>,
+    body: Body,
+    headers: HeaderMap,
+    auth: bool,
+    error: Option<HttpError>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("route", &self.route)
+            .field(
+                "query_keys",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(client: HttpClient, route: Route) -> Self {
+        Self {
+            client,
+            route,
+            query: Vec::new(),
+            body: Body::Empty,
+            headers: HeaderMap::new(),
+            auth: true,
+            error: None,
+        }
+    }
+
+    fn label(&self) -> RouteLabel {
+        RouteLabel::new(self.route.method(), self.route.template_cow())
+    }
+
+    fn fail(&mut self, reason: impl Into<Cow<'static, str>>) {
+        if self.error.is_none() {
+            self.error = Some(HttpError::Build {
+                route: self.label(),
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// Sends `body` as JSON. With [`file`](Self::file) it becomes the
+    /// multipart `payload_json` part.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(json) => {
+                let json = Bytes::from(json);
+                self.body = match self.body {
+                    Body::Multipart { files, .. } => Body::Multipart {
+                        payload_json: Some(json),
+                        files,
+                    },
+                    _ => Body::Raw {
+                        data: json,
+                        content_type: Some(HeaderValue::from_static("application/json")),
+                    },
+                };
+            }
+            Err(e) => self.fail(format!("the JSON body does not serialise: {e}")),
+        }
+        self
+    }
+
+    /// Sends raw bytes. The `Content-Type` is `application/json` unless set
+    /// with [`header`](Self::header).
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Body::Raw {
+            data: body.into(),
+            content_type: None,
+        };
+        self
+    }
+
+    /// Adds a query parameter; repeat a key for an array (`?id=1&id=2`).
+    pub fn query(mut self, key: impl Into<String>, value: impl fmt::Display) -> Self {
+        self.query.push((key.into(), value.to_string()));
+        self
+    }
+
+    /// Attaches a file as multipart part `files[n]` (`n` counts from 0 in
+    /// the order of calls); a JSON body set with [`json`](Self::json)
+    /// becomes the `payload_json` part. Reference the file in
+    /// `attachments` with `id: n`.
+    pub fn file(mut self, filename: impl Into<String>, data: impl Into<Bytes>) -> Self {
+        let part = |index| FilePart {
+            index,
+            filename: filename.into(),
+            data: data.into(),
+        };
+        self.body = match self.body {
+            Body::Multipart {
+                payload_json,
+                mut files,
+            } => {
+                files.push(part(files.len()));
+                Body::Multipart {
+                    payload_json,
+                    files,
+                }
+            }
+            Body::Raw { data: json, .. } => Body::Multipart {
+                payload_json: Some(json),
+                files: vec![part(0)],
+            },
+            Body::Empty => Body::Multipart {
+                payload_json: None,
+                files: vec![part(0)],
+            },
+        };
+        if let Body::Multipart { files, .. } = &self.body {
+            if files.len() > limits::ATTACHMENTS_PER_MESSAGE {
+                self.fail(format!(
+                    "at most {} files per message",
+                    limits::ATTACHMENTS_PER_MESSAGE
+                ));
+            }
+        }
+        self
+    }
+
+    /// Sets a header. `Authorization` and `User-Agent` are managed by the
+    /// client and cannot be set here.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) if n != AUTHORIZATION && n != USER_AGENT => {
+                self.headers.insert(n, v);
+            }
+            (Ok(n), Ok(_)) => self.fail(format!("the `{n}` header is managed by the client")),
+            _ => self.fail(format!("invalid header `{name}`")),
+        }
+        self
+    }
+
+    /// Sets `X-Audit-Log-Reason` (1-512 characters, URL-encoded here).
+    pub fn audit_log_reason(mut self, reason: &str) -> Self {
+        let len = reason.chars().count();
+        if len == 0 || len > limits::AUDIT_LOG_REASON {
+            self.fail(format!(
+                "the audit-log reason must be 1-{} characters, got {len}",
+                limits::AUDIT_LOG_REASON
+            ));
+            return self;
+        }
+        let encoded = utf8_percent_encode(reason, REASON).to_string();
+        match HeaderValue::from_str(&encoded) {
+            Ok(v) => {
+                self.headers
+                    .insert(HeaderName::from_static(headers::AUDIT_LOG_REASON), v);
+            }
+            Err(_) => self.fail("the audit-log reason is not a valid header"),
+        }
+        self
+    }
+
+    /// Sends no `Authorization` header (webhook-with-token routes).
+    pub fn without_auth(mut self) -> Self {
+        self.auth = false;
+        self
+    }
+
+    fn multipart(
+        payload_json: Option<&Bytes>,
+        files: &[FilePart],
+    ) -> Result<reqwest::multipart::Form, String> {
+        use reqwest::multipart::{Form, Part};
+        let mut form = Form::new();
+        if let Some(json) = payload_json {
+            let part = Part::bytes(json.to_vec())
+                .mime_str("application/json")
+                .map_err(|e| e.without_url().to_string())?;
+            form = form.part("payload_json", part);
+        }
+        for file in files {
+            let part = Part::bytes(file.data.to_vec()).file_name(file.filename.clone());
+            form = form.part(format!("files[{}]", file.index), part);
+        }
+        Ok(form)
+    }
+
+    /// Sends the request: waits for the rate limiter, retries 429s (after
+    /// `retry_after`) and, for idempotent methods, 5xx and connection
+    /// errors (with backoff), and reads the whole body.
+    ///
+    /// # Errors
+    ///
+    /// - [`HttpError::Route`] for a missing/unknown route parameter;
+    /// - [`HttpError::Api`] for a non-2xx answer (status, JSON code,
+    ///   message, nested `errors`);
+    /// - [`HttpError::RateLimited`] when 429s outlast the retries;
+    /// - [`HttpError::InvalidRequestBudget`] when the hard stop is reached;
+    /// - [`HttpError::Timeout`] / [`HttpError::Transport`] when Discord is
+    ///   unreachable.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future while it waits for the rate limiter sends
+    /// nothing and frees its place at once. Dropping it while the request
+    /// is in flight may leave the request processed by Discord or not.
+    pub async fn send(self) -> Result<Response, HttpError> {
+        let span = tracing::info_span!(
+            "http_request",
+            method = %self.route.method(),
+            route = %self.route.template(),
+            bucket = tracing::field::Empty,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        self.send_inner().instrument(span).await
+    }
+
+    async fn send_inner(self) -> Result<Response, HttpError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let label = RouteLabel::new(self.route.method(), self.route.template_cow());
+        let inner = &self.client.inner;
+        let key = self.route.ratelimit_key()?;
+        let mut url = build_url(&inner.api_base, inner.api_version, &self.route)?;
+        if !self.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(self.query.iter());
+        }
+        let method = self.route.method();
+        let mut base_headers = self.headers;
+        base_headers.insert(USER_AGENT, inner.user_agent.clone());
+        if self.auth {
+            if let Some(value) = inner.token.as_ref().and_then(|t| t.header_value()) {
+                base_headers.insert(AUTHORIZATION, value);
+            }
+        }
+        if let Body::Raw { content_type, .. } = &self.body {
+            if !base_headers.contains_key(CONTENT_TYPE) {
+                base_headers.insert(
+                    CONTENT_TYPE,
+                    content_type
+                        .clone()
+                        .unwrap_or_else(|| HeaderValue::from_static("application/json")),
+                );
+            }
+        }
+        let span = tracing::Span::current();
+        span.record("bucket", tracing::field::display(&key));
+        let retry = inner.retry;
+        let mut attempt = 0u32;
+        let mut error_retries = 0u32;
+        let mut limit_retries = 0u32;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            let ticket = inner.ratelimiter.acquire(&key).await.map_err(|e| match e {
+                AcquireError::InvalidRequestBudget { count, limit } => {
+                    HttpError::InvalidRequestBudget {
+                        route: label.clone(),
+                        count,
+                        limit,
+                    }
+                }
+                AcquireError::Backend(message) => HttpError::Ratelimiter {
+                    route: label.clone(),
+                    message,
+                },
+            })?;
+            let mut request = inner
+                .http
+                .request(method.to_reqwest(), url.clone())
+                .headers(base_headers.clone());
+            request = match &self.body {
+                Body::Empty => request,
+                Body::Raw { data, .. } => request.body(data.clone()),
+                Body::Multipart {
+                    payload_json,
+                    files,
+                } => {
+                    let form = Self::multipart(payload_json.as_ref(), files).map_err(|reason| {
+                        HttpError::Build {
+                            route: label.clone(),
+                            reason: reason.into(),
+                        }
+                    })?;
+                    request.multipart(form)
+                }
+            };
+            let started = Instant::now();
+            let result = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    response.bytes().await.map(|body| (status, headers, body))
+                }
+                Err(e) => Err(e),
+            };
+            let latency = started.elapsed();
+            span.record("latency_ms", latency.as_secs_f64() * 1000.0);
+            let (status, headers, body) = match result {
+                Ok(parts) => parts,
+                Err(e) => {
+                    inner.ratelimiter.complete(ticket, None).await;
+                    if method.is_idempotent() && error_retries < retry.retries {
+                        error_retries += 1;
+                        let wait = retry.backoff(error_retries, jitter01());
+                        tracing::debug!(error = %e.without_url(), ?wait, "connection error; retrying");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(if e.is_timeout() {
+                        HttpError::Timeout {
+                            route: label,
+                            attempts: attempt,
+                        }
+                    } else {
+                        HttpError::Transport {
+                            route: label,
+                            attempts: attempt,
+                            source: e.without_url(),
+                        }
+                    });
+                }
+            };
+            let code = status.as_u16();
+            span.record("status", code);
+            let mut info = RateLimitInfo::from_headers(code, &headers);
+            if code == 429 {
+                info = info.with_body(&body);
+            }
+            if let Some(bucket) = &info.bucket {
+                span.record("bucket", &**bucket);
+            }
+            inner.ratelimiter.complete(ticket, Some(&info)).await;
+            tracing::debug!(status = code, attempt, ?latency, "response");
+            if code == 429 {
+                let scope = info.scope.unwrap_or(RateLimitScope::User);
+                let retry_after = info.retry_after.unwrap_or(Duration::from_secs(1));
+                if limit_retries < retry.rate_limit_retries {
+                    limit_retries += 1;
+                    tracing::debug!(%scope, ?retry_after, "429; waiting retry_after before retrying");
+                    tokio::time::sleep(retry_after).await;
+                    continue;
+                }
+                return Err(HttpError::RateLimited {
+                    route: label,
+                    bucket: info.bucket.as_deref().map(str::to_owned),
+                    scope,
+                    retry_after,
+                    attempts: attempt,
+                });
+            }
+            if status.is_server_error() && method.is_idempotent() && error_retries < retry.retries {
+                error_retries += 1;
+                let wait = retry.backoff(error_retries, jitter01());
+                tracing::debug!(status = code, ?wait, "server error; retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(HttpError::Api(Box::new(ApiError::from_body(
+                    label, code, &body,
+                ))));
+            }
+            return Ok(Response {
+                route: label,
+                status,
+                headers,
+                body,
+            });
+        }
+    }
+}
+
+/// A successful (2xx) response, body fully read.
+#[derive(Clone)]
+pub struct Response {
+    route: RouteLabel,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("route", &self.route)
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Response {
+    /// The HTTP status (2xx).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body, consuming the response.
+    pub fn into_bytes(self) -> Bytes {
+        self.body
+    }
+
+    /// Decodes the JSON body.
+    ///
+    /// # Errors
+    ///
+    /// [`HttpError::Decode`] naming the route and the expected type.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|source| HttpError::Decode {
+            route: self.route.clone(),
+            expected: std::any::type_name::<T>(),
+            source,
+        })
+    }
+}
