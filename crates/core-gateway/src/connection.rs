@@ -95,6 +95,18 @@ impl ConnectionConfig {
     pub fn token(&self) -> &Token {
         &self.token
     }
+
+    pub(crate) fn set_shard(&mut self, id: u32, count: u32) {
+        self.shard = [id, count];
+    }
+
+    pub(crate) fn set_gateway_url(&mut self, url: String) {
+        self.gateway_url = url;
+    }
+
+    pub(crate) fn reseed(&mut self) {
+        self.seed = random_seed();
+    }
 }
 
 /// Builder for [`ConnectionConfig`].
@@ -711,6 +723,25 @@ impl<K: KeepAlive> Connection<K> {
         };
     }
 
+    /// Connecting failed (DNS, TCP, TLS or WebSocket handshake). When the
+    /// attempt was a resume it counts as a failed RESUME: the resume URL is
+    /// dropped, and after repeated failures the session.
+    pub fn on_connect_failed(&mut self) {
+        if matches!(self.stage, Stage::Failed | Stage::Closed) {
+            return;
+        }
+        if self.next_is_resume() {
+            self.note_resume_failure();
+        }
+        self.schedule(ReconnectReason::Driver, self.can_resume(), Duration::ZERO);
+    }
+
+    /// Whether the next connection will RESUME (else IDENTIFY, which an
+    /// identify queue must allow first).
+    pub fn next_is_resume(&self) -> bool {
+        self.can_resume() && self.reconnect.is_none_or(|r| r.resume)
+    }
+
     /// The driver wants a reconnect (a decode error, a restart). With
     /// `resume: false` the session is dropped.
     pub fn request_reconnect(&mut self, resume: bool) {
@@ -847,6 +878,12 @@ impl<K: KeepAlive> Connection<K> {
             return self.commands.pop_front();
         }
         None
+    }
+
+    /// The next heartbeat, IDENTIFY or RESUME, ignoring user commands (for
+    /// drivers whose send limiter has no room for a command right now).
+    pub fn poll_priority_send(&mut self) -> Option<Outgoing> {
+        self.outgoing.pop_front()
     }
 
     /// Drains every payload ready to send (see [`poll_send`](Self::poll_send)).

@@ -141,7 +141,6 @@ impl GatewayError {
         }
     }
 
-    #[allow(dead_code)] // used by the Shard driver
     pub(crate) fn transport(source: tokio_tungstenite::tungstenite::Error) -> Self {
         Self::Transport(Box::new(source))
     }

@@ -30,8 +30,12 @@ mod connection;
 mod decoder;
 mod error;
 mod keep_alive;
+mod limiter;
+mod manager;
 mod payload;
+mod queue;
 mod random;
+mod shard;
 
 pub use command::{
     Activity, Command, IdentifyProperties, RequestGuildMembers, Token, UpdatePresence,
@@ -43,4 +47,10 @@ pub use connection::{
 pub use decoder::{Decoder, Frame, JsonDecoder, ZlibStreamDecoder, DEFAULT_MAX_MESSAGE};
 pub use error::{DecodeError, GatewayError};
 pub use keep_alive::{KeepAlive, StandardKeepAlive};
+pub use manager::{Dispatcher, GatewayInfo, ShardManager, ShardManagerBuilder, ShardScheme};
 pub use payload::{Dispatch, Envelope, RateLimited};
+pub use queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
+pub use shard::{
+    run_gateway_loop, DecoderFactory, KeepAliveFactory, Shard, ShardConfig, ShardConfigBuilder,
+    ShardEvent, ShardInfo, ShardMessenger, ShardStatus,
+};

@@ -13,7 +13,6 @@ pub(crate) fn random_seed() -> u64 {
 }
 
 /// A uniformly random `f64` in `[0, 1)` from a fresh seed.
-#[allow(dead_code)] // used by the Shard driver
 pub(crate) fn random_f64() -> f64 {
     Rng::new(random_seed()).next_f64()
 }

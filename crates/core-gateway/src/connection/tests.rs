@@ -513,6 +513,37 @@ fn failed_resume_drops_the_resume_url_then_the_session() {
 }
 
 #[test]
+fn connect_failures_while_resuming_fall_back_to_identify() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.recv(r#"{"op":7}"#, t0).unwrap();
+    assert!(conn.next_is_resume());
+    conn.on_connect_failed();
+    assert_eq!(conn.connect_url(), URL, "resume URL dropped");
+    assert!(conn.next_is_resume());
+    conn.on_connect_failed();
+    conn.on_connect_failed();
+    assert!(!conn.next_is_resume(), "session dropped after 3 failures");
+    assert_eq!(conn.session_id(), None);
+}
+
+#[test]
+fn priority_sends_skip_commands() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    assert!(conn.has_pending_send(false));
+    assert!(!conn.has_pending_send(true));
+    assert!(conn.poll_priority_send().is_none());
+    conn.recv(r#"{"op":1}"#, t0).unwrap();
+    assert_eq!(
+        conn.poll_priority_send().unwrap().kind(),
+        SendKind::Heartbeat
+    );
+    assert_eq!(conn.poll_send().unwrap().kind(), SendKind::Command);
+}
+
+#[test]
 fn resume_rejected_with_op9_false_identifies_on_the_original_url() {
     let t0 = Instant::now();
     let mut conn = ready_conn(t0);

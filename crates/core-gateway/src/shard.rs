@@ -1,0 +1,1202 @@
+//! [`Shard`]: the tokio driver around a [`Connection`].
+//!
+//! Receive path: (1) a WebSocket message arrives, (2) the [`Decoder`] turns
+//! it into payload text, (3) [`Connection::recv`] updates the protocol state,
+//! (4) its events become [`ShardEvent`]s on a bounded channel.
+//! Send path: (1) heartbeats, IDENTIFY and RESUME from the connection always
+//! go out, (2) user [`Command`]s from the [`ShardMessenger`] go out while the
+//! send limiter has room, (3) everything is counted against 120 per 60 s.
+//! A slow consumer never delays heartbeats: events wait in a bounded
+//! backlog (counted as lag) and only a full backlog pauses reading.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use acord_core_signals::Intents;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tracing::Instrument;
+
+use crate::command::{Command, IdentifyProperties, RequestGuildMembers, Token, UpdatePresence};
+use crate::connection::{Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Stage};
+use crate::decoder::{Decoder, Frame, ZlibStreamDecoder};
+use crate::error::GatewayError;
+use crate::keep_alive::{KeepAlive, StandardKeepAlive};
+use crate::limiter::{Backoff, SendLimiter};
+use crate::payload::{Dispatch, RateLimited};
+use crate::queue::IdentifyQueue;
+use crate::random::random_f64;
+use crate::ReconnectReason;
+
+/// Builds a fresh [`Decoder`] for each shard.
+pub type DecoderFactory = Arc<dyn Fn() -> Box<dyn Decoder> + Send + Sync>;
+/// Builds a fresh [`KeepAlive`] for each shard.
+pub type KeepAliveFactory = Arc<dyn Fn() -> Box<dyn KeepAlive> + Send + Sync>;
+
+/// Everything a [`Shard`] needs; build with [`ShardConfig::builder`].
+#[derive(Clone)]
+pub struct ShardConfig {
+    connection: ConnectionConfig,
+    decoder: DecoderFactory,
+    keep_alive: KeepAliveFactory,
+    identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    event_capacity: usize,
+    command_capacity: usize,
+    max_backlog: usize,
+    send_limit: usize,
+    send_window: Duration,
+    backoff: (Duration, Duration),
+    connect_timeout: Duration,
+    close_timeout: Duration,
+    read_buffer: usize,
+}
+
+impl fmt::Debug for ShardConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardConfig")
+            .field("connection", &self.connection)
+            .field("identify_queue", &self.identify_queue)
+            .field("event_capacity", &self.event_capacity)
+            .field("send_limit", &self.send_limit)
+            .field("send_window", &self.send_window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShardConfig {
+    /// Starts a configuration: token, intents and the gateway URL (from
+    /// `GET /gateway/bot`, or the fake's `gateway_url()`).
+    pub fn builder(
+        token: impl Into<Token>,
+        intents: Intents,
+        gateway_url: impl Into<String>,
+    ) -> ShardConfigBuilder {
+        ShardConfigBuilder {
+            connection: ConnectionConfig::builder(token, intents, gateway_url),
+            config_decoder: Arc::new(|| Box::new(ZlibStreamDecoder::new())),
+            keep_alive: Arc::new(|| Box::new(StandardKeepAlive::new())),
+            identify_queue: None,
+            event_capacity: 256,
+            command_capacity: 16,
+            max_backlog: 4096,
+            send_limit: acord_core_signals::limits::GATEWAY_SENDS_PER_WINDOW as usize,
+            send_window: acord_core_signals::limits::GATEWAY_SEND_WINDOW,
+            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(15),
+            close_timeout: Duration::from_secs(2),
+            read_buffer: 8 * 1024,
+        }
+    }
+
+    /// The shard `[id, count]`.
+    pub fn shard(&self) -> [u32; 2] {
+        self.connection.shard()
+    }
+
+    /// The connection configuration.
+    pub fn connection(&self) -> &ConnectionConfig {
+        &self.connection
+    }
+
+    pub(crate) fn for_shard(&self, id: u32, count: u32) -> Result<ShardConfig, GatewayError> {
+        if count == 0 || id >= count {
+            return Err(GatewayError::InvalidShard { shard: id, count });
+        }
+        let mut c = self.clone();
+        c.connection.set_shard(id, count);
+        c.connection.reseed();
+        Ok(c)
+    }
+
+    pub(crate) fn set_gateway_url(&mut self, url: String) {
+        self.connection.set_gateway_url(url);
+    }
+
+    pub(crate) fn set_identify_queue(&mut self, queue: Arc<dyn IdentifyQueue>) {
+        self.identify_queue = Some(queue);
+    }
+}
+
+/// Builder for [`ShardConfig`].
+pub struct ShardConfigBuilder {
+    connection: ConnectionConfigBuilder,
+    config_decoder: DecoderFactory,
+    keep_alive: KeepAliveFactory,
+    identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    event_capacity: usize,
+    command_capacity: usize,
+    max_backlog: usize,
+    send_limit: usize,
+    send_window: Duration,
+    backoff: (Duration, Duration),
+    connect_timeout: Duration,
+    close_timeout: Duration,
+    read_buffer: usize,
+}
+
+impl fmt::Debug for ShardConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardConfigBuilder")
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShardConfigBuilder {
+    /// The shard `[id, count]` (default `[0, 1]`).
+    pub fn shard(mut self, id: u32, count: u32) -> Self {
+        self.connection = self.connection.shard(id, count);
+        self
+    }
+
+    /// The decoder; the default is [`ZlibStreamDecoder`]
+    /// (`compress=zlib-stream`). Use `|| Box::new(JsonDecoder::new())` for
+    /// plain JSON.
+    pub fn decoder(mut self, make: impl Fn() -> Box<dyn Decoder> + Send + Sync + 'static) -> Self {
+        self.config_decoder = Arc::new(make);
+        self
+    }
+
+    /// The keep-alive; the default is [`StandardKeepAlive`].
+    pub fn keep_alive(
+        mut self,
+        make: impl Fn() -> Box<dyn KeepAlive> + Send + Sync + 'static,
+    ) -> Self {
+        self.keep_alive = Arc::new(make);
+        self
+    }
+
+    /// Waits for this queue before every IDENTIFY (the [`ShardManager`]
+    /// sets its own).
+    ///
+    /// [`ShardManager`]: crate::ShardManager
+    pub fn identify_queue(mut self, queue: Arc<dyn IdentifyQueue>) -> Self {
+        self.identify_queue = Some(queue);
+        self
+    }
+
+    /// IDENTIFY `properties`.
+    pub fn properties(mut self, properties: IdentifyProperties) -> Self {
+        self.connection = self.connection.properties(properties);
+        self
+    }
+
+    /// Initial presence.
+    pub fn presence(mut self, presence: UpdatePresence) -> Self {
+        self.connection = self.connection.presence(presence);
+        self
+    }
+
+    /// IDENTIFY `large_threshold`.
+    pub fn large_threshold(mut self, threshold: u32) -> Self {
+        self.connection = self.connection.large_threshold(threshold);
+        self
+    }
+
+    /// Random wait before re-identifying after op 9 `d: false` (default
+    /// 1-5 s).
+    pub fn invalid_session_wait(mut self, min: Duration, max: Duration) -> Self {
+        self.connection = self.connection.invalid_session_wait(min, max);
+        self
+    }
+
+    /// Failed RESUMEs in a row before falling back to IDENTIFY (default 3).
+    pub fn max_resume_failures(mut self, failures: u32) -> Self {
+        self.connection = self.connection.max_resume_failures(failures);
+        self
+    }
+
+    /// Capacity of the event channel (default 256).
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// Capacity of the command channel behind [`ShardMessenger`] (default 16).
+    pub fn command_capacity(mut self, capacity: usize) -> Self {
+        self.command_capacity = capacity.max(1);
+        self
+    }
+
+    /// Events held for a slow consumer before the shard stops reading the
+    /// socket (default 4096). Heartbeats continue either way.
+    pub fn max_backlog(mut self, events: usize) -> Self {
+        self.max_backlog = events.max(1);
+        self
+    }
+
+    /// The send limit (default 120 per 60 s, Discord's).
+    pub fn send_limit(mut self, limit: usize, window: Duration) -> Self {
+        self.send_limit = limit.max(2);
+        self.send_window = window;
+        self
+    }
+
+    /// Reconnect backoff: the first retry after about `base`, doubling up
+    /// to `max`, each jittered (default 1 s .. 60 s).
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff = (base, max);
+        self
+    }
+
+    /// Timeout of one connection attempt (default 15 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Seeds the jitter of the connection (tests).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.connection = self.connection.seed(seed);
+        self
+    }
+
+    /// Checks and builds the configuration.
+    ///
+    /// # Errors
+    /// See [`ConnectionConfigBuilder::build`].
+    pub fn build(self) -> Result<ShardConfig, GatewayError> {
+        Ok(ShardConfig {
+            connection: self.connection.build()?,
+            decoder: self.config_decoder,
+            keep_alive: self.keep_alive,
+            identify_queue: self.identify_queue,
+            event_capacity: self.event_capacity,
+            command_capacity: self.command_capacity,
+            max_backlog: self.max_backlog,
+            send_limit: self.send_limit,
+            send_window: self.send_window,
+            backoff: self.backoff,
+            connect_timeout: self.connect_timeout,
+            close_timeout: self.close_timeout,
+            read_buffer: self.read_buffer,
+        })
+    }
+}
+
+/// What a shard reports.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ShardEvent {
+    /// A dispatch event, READY and RESUMED included. Never dropped.
+    Dispatch(Dispatch),
+    /// A new session started (READY).
+    Ready {
+        /// The session id.
+        session_id: String,
+    },
+    /// The session was resumed; every missed event was replayed before this.
+    Resumed,
+    /// The shard is reconnecting.
+    Reconnecting {
+        /// Why.
+        reason: ReconnectReason,
+        /// Whether it will RESUME (else IDENTIFY).
+        resume: bool,
+        /// The protocol-mandated wait (op 9), before any backoff.
+        wait: Duration,
+    },
+    /// The socket closed (`None`: dropped without a close frame).
+    Disconnected {
+        /// The close code.
+        code: Option<u16>,
+    },
+    /// The shard stopped for good; the error says why and what to fix.
+    Fatal {
+        /// The error.
+        error: Arc<GatewayError>,
+    },
+    /// Discord refused a command (`RATE_LIMITED` dispatch).
+    RateLimited(RateLimited),
+    /// Voidable: a heartbeat was sent. Dropped when the channel is full.
+    HeartbeatSent {
+        /// The sequence it carried.
+        seq: Option<u64>,
+        /// Whether it answered a server op 1.
+        requested: bool,
+    },
+    /// Voidable: a heartbeat was ACKed. Dropped when the channel is full.
+    HeartbeatAck {
+        /// Latency sample.
+        latency: Option<Duration>,
+    },
+}
+
+impl ShardEvent {
+    /// Whether the event is for statistics only and may be dropped when
+    /// nobody reads (heartbeat sent / ACKed).
+    pub fn is_voidable(&self) -> bool {
+        matches!(self, Self::HeartbeatSent { .. } | Self::HeartbeatAck { .. })
+    }
+}
+
+impl From<(u32, ShardEvent)> for ShardEvent {
+    fn from((_, event): (u32, ShardEvent)) -> Self {
+        event
+    }
+}
+
+/// The connection status of a shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShardStatus {
+    /// Opening the socket or waiting for HELLO.
+    Connecting,
+    /// IDENTIFY sent (or waiting in the identify queue).
+    Identifying,
+    /// RESUME sent.
+    Resuming,
+    /// Session live.
+    Ready,
+    /// Between connections.
+    Disconnected,
+    /// Closed on purpose.
+    Closed,
+    /// Stopped by a fatal close code.
+    Failed,
+}
+
+impl ShardStatus {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => Self::Connecting,
+            1 => Self::Identifying,
+            2 => Self::Resuming,
+            3 => Self::Ready,
+            4 => Self::Disconnected,
+            5 => Self::Closed,
+            _ => Self::Failed,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            Self::Connecting => 0,
+            Self::Identifying => 1,
+            Self::Resuming => 2,
+            Self::Ready => 3,
+            Self::Disconnected => 4,
+            Self::Closed => 5,
+            Self::Failed => 6,
+        }
+    }
+
+    fn from_stage(stage: Stage) -> Self {
+        match stage {
+            Stage::AwaitingHello => Self::Connecting,
+            Stage::Identifying => Self::Identifying,
+            Stage::Resuming => Self::Resuming,
+            Stage::Ready => Self::Ready,
+            Stage::Closed => Self::Closed,
+            Stage::Failed => Self::Failed,
+            _ => Self::Disconnected,
+        }
+    }
+}
+
+/// Health counters of one shard, readable at any time.
+#[derive(Debug)]
+pub(crate) struct ShardStats {
+    status: AtomicU8,
+    latency_us: AtomicU64,
+    last_ack: Mutex<Option<Instant>>,
+    resumes: AtomicU64,
+    identifies: AtomicU64,
+    reconnects: AtomicU64,
+    lagged: AtomicU64,
+    voided: AtomicU64,
+    commands_sent: AtomicU64,
+    heartbeats_sent: AtomicU64,
+}
+
+impl Default for ShardStats {
+    fn default() -> Self {
+        Self {
+            status: AtomicU8::new(ShardStatus::Disconnected.as_u8()),
+            latency_us: AtomicU64::new(0),
+            last_ack: Mutex::new(None),
+            resumes: AtomicU64::new(0),
+            identifies: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
+            lagged: AtomicU64::new(0),
+            voided: AtomicU64::new(0),
+            commands_sent: AtomicU64::new(0),
+            heartbeats_sent: AtomicU64::new(0),
+        }
+    }
+}
+
+impl ShardStats {
+    fn set_status(&self, status: ShardStatus) {
+        self.status.store(status.as_u8(), Ordering::Relaxed);
+    }
+
+    fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, id: u32) -> ShardInfo {
+        let latency_us = self.latency_us.load(Ordering::Relaxed);
+        let last_ack = self.last_ack.lock().map(|g| *g).unwrap_or(None);
+        let identifies = self.identifies.load(Ordering::Relaxed);
+        ShardInfo {
+            id,
+            status: ShardStatus::from_u8(self.status.load(Ordering::Relaxed)),
+            latency: (latency_us > 0).then(|| Duration::from_micros(latency_us - 1)),
+            last_ack_age: last_ack.map(|t| t.elapsed()),
+            resumes: self.resumes.load(Ordering::Relaxed),
+            identifies,
+            reidentifies: identifies.saturating_sub(1),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            lagged: self.lagged.load(Ordering::Relaxed),
+            voided: self.voided.load(Ordering::Relaxed),
+            commands_sent: self.commands_sent.load(Ordering::Relaxed),
+            heartbeats_sent: self.heartbeats_sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A snapshot of a shard's health.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShardInfo {
+    /// Shard id.
+    pub id: u32,
+    /// Connection status.
+    pub status: ShardStatus,
+    /// Latest heartbeat latency.
+    pub latency: Option<Duration>,
+    /// Time since the latest HEARTBEAT_ACK.
+    pub last_ack_age: Option<Duration>,
+    /// Successful RESUMEs.
+    pub resumes: u64,
+    /// IDENTIFYs sent.
+    pub identifies: u64,
+    /// IDENTIFYs after the first (sessions lost).
+    pub reidentifies: u64,
+    /// Reconnects (any reason).
+    pub reconnects: u64,
+    /// Events that found the event channel full and had to wait.
+    pub lagged: u64,
+    /// Voidable events dropped because nobody read them.
+    pub voided: u64,
+    /// User commands sent.
+    pub commands_sent: u64,
+    /// Heartbeats sent.
+    pub heartbeats_sent: u64,
+}
+
+pub(crate) enum Control {
+    Close {
+        end_session: bool,
+        done: oneshot::Sender<()>,
+    },
+    Restart {
+        resume: bool,
+    },
+}
+
+/// Sends commands to a running shard; cheap to clone.
+#[derive(Clone)]
+pub struct ShardMessenger {
+    shard: u32,
+    commands: mpsc::Sender<Command>,
+    control: mpsc::Sender<Control>,
+}
+
+impl fmt::Debug for ShardMessenger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardMessenger")
+            .field("shard", &self.shard)
+            .finish()
+    }
+}
+
+impl ShardMessenger {
+    /// The shard this messenger talks to.
+    pub fn shard_id(&self) -> u32 {
+        self.shard
+    }
+
+    /// Queues a command; it goes out once the session is live and the send
+    /// limiter has room.
+    ///
+    /// # Errors
+    /// [`GatewayError::Closed`] when the shard has stopped.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if the future is dropped before it completes, the
+    /// command was not queued.
+    pub async fn send(&self, command: Command) -> Result<(), GatewayError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| GatewayError::Closed)
+    }
+
+    /// Sends UPDATE_PRESENCE.
+    ///
+    /// # Errors
+    /// Size errors from [`Command::update_presence`], or
+    /// [`GatewayError::Closed`].
+    ///
+    /// # Cancel safety
+    /// As [`send`](Self::send).
+    pub async fn update_presence(&self, presence: &UpdatePresence) -> Result<(), GatewayError> {
+        self.send(Command::update_presence(presence)?).await
+    }
+
+    /// Sends REQUEST_GUILD_MEMBERS. A refusal arrives as
+    /// [`ShardEvent::RateLimited`].
+    ///
+    /// # Errors
+    /// Size errors from [`Command::request_guild_members`], or
+    /// [`GatewayError::Closed`].
+    ///
+    /// # Cancel safety
+    /// As [`send`](Self::send).
+    pub async fn request_guild_members(
+        &self,
+        request: &RequestGuildMembers,
+    ) -> Result<(), GatewayError> {
+        self.send(Command::request_guild_members(request)?).await
+    }
+
+    /// Reconnects the shard: resuming the session, or (with `resume:
+    /// false`) identifying afresh.
+    ///
+    /// # Errors
+    /// [`GatewayError::Closed`] when the shard has stopped.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn restart(&self, resume: bool) -> Result<(), GatewayError> {
+        self.control
+            .send(Control::Restart { resume })
+            .await
+            .map_err(|_| GatewayError::Closed)
+    }
+
+    /// Closes the shard: with `end_session` using code 1000 (the session
+    /// ends), otherwise 4000 (the session stays resumable for a few
+    /// minutes). Waits until the socket is closed.
+    ///
+    /// # Errors
+    /// [`GatewayError::Closed`] when the shard had already stopped.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe in effect: once sent, the close happens even if the
+    /// future is dropped.
+    pub async fn close(&self, end_session: bool) -> Result<(), GatewayError> {
+        let (done, wait) = oneshot::channel();
+        self.control
+            .send(Control::Close { end_session, done })
+            .await
+            .map_err(|_| GatewayError::Closed)?;
+        wait.await.map_err(|_| GatewayError::Closed)
+    }
+}
+
+/// A running shard: a spawned task driving one gateway session.
+pub struct Shard {
+    id: u32,
+    messenger: ShardMessenger,
+    stats: Arc<ShardStats>,
+    task: JoinHandle<Result<(), GatewayError>>,
+}
+
+impl fmt::Debug for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shard")
+            .field("id", &self.id)
+            .field("info", &self.info())
+            .finish()
+    }
+}
+
+impl Shard {
+    /// Spawns the shard on the current tokio runtime and returns it with
+    /// its event stream.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (like `tokio::spawn`).
+    pub fn spawn(config: ShardConfig) -> (Shard, mpsc::Receiver<ShardEvent>) {
+        let (tx, rx) = mpsc::channel(config.event_capacity);
+        (Self::spawn_with_sink(config, tx), rx)
+    }
+
+    pub(crate) fn spawn_with_sink<T>(config: ShardConfig, sink: mpsc::Sender<T>) -> Shard
+    where
+        T: From<(u32, ShardEvent)> + Send + 'static,
+    {
+        let id = config.shard()[0];
+        let (cmd_tx, cmd_rx) = mpsc::channel(config.command_capacity);
+        let (ctl_tx, ctl_rx) = mpsc::channel(4);
+        let stats = Arc::new(ShardStats::default());
+        let driver = Driver::new(config, stats.clone(), sink, cmd_rx, ctl_rx);
+        let span = tracing::info_span!("shard", id);
+        let task = tokio::spawn(driver.run().instrument(span));
+        Shard {
+            id,
+            messenger: ShardMessenger {
+                shard: id,
+                commands: cmd_tx,
+                control: ctl_tx,
+            },
+            stats,
+            task,
+        }
+    }
+
+    /// The shard id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// A messenger for commands, restarts and closing.
+    pub fn messenger(&self) -> ShardMessenger {
+        self.messenger.clone()
+    }
+
+    /// Status, latency and counters.
+    pub fn info(&self) -> ShardInfo {
+        self.stats.snapshot(self.id)
+    }
+
+    /// Whether the task has ended (closed or failed).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Closes the shard (see [`ShardMessenger::close`]) and waits for its
+    /// task.
+    ///
+    /// # Errors
+    /// The fatal error if the shard had already failed.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: dropping the future detaches the task.
+    pub async fn close(self, end_session: bool) -> Result<(), GatewayError> {
+        let _ = self.messenger.close(end_session).await;
+        self.join().await
+    }
+
+    /// Waits for the shard task to end.
+    ///
+    /// # Errors
+    /// The fatal error that stopped the shard.
+    ///
+    /// # Cancel safety
+    /// Cancel safe; the task keeps running.
+    pub async fn join(self) -> Result<(), GatewayError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(_) => Err(GatewayError::Closed),
+        }
+    }
+}
+
+/// Runs one gateway connection with channels in both directions (chiru's
+/// CSP style) until a fatal error, which it returns.
+///
+/// `outbound` carries commands to send; `inbound` receives every
+/// [`ShardEvent`]. Dispatches and state events are never dropped (a full
+/// `inbound` makes them wait in a bounded backlog); voidable events
+/// (heartbeat sent/ACKed) are dropped when `inbound` is full.
+///
+/// # Cancel safety
+/// Dropping the future drops the socket without a close frame (the
+/// session stays resumable).
+pub async fn run_gateway_loop(
+    config: ShardConfig,
+    outbound: mpsc::Receiver<Command>,
+    inbound: mpsc::Sender<ShardEvent>,
+) -> GatewayError {
+    let (_control_tx, control_rx) = mpsc::channel(1);
+    let stats = Arc::new(ShardStats::default());
+    let id = config.shard()[0];
+    let driver = Driver::new(config, stats, inbound, outbound, control_rx);
+    let run = driver.run().instrument(tracing::info_span!("shard", id));
+    match run.await {
+        Err(e) => e,
+        Ok(()) => GatewayError::Closed,
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+enum SessionEnd {
+    Reconnect,
+    Closed,
+}
+
+struct Driver<T> {
+    id: u32,
+    conn: Connection<Box<dyn KeepAlive>>,
+    decoder: Box<dyn Decoder>,
+    limiter: SendLimiter,
+    backoff: Backoff,
+    config: ShardConfig,
+    stats: Arc<ShardStats>,
+    events: mpsc::Sender<T>,
+    events_open: bool,
+    pending: VecDeque<ShardEvent>,
+    commands: mpsc::Receiver<Command>,
+    commands_open: bool,
+    control: mpsc::Receiver<Control>,
+    control_open: bool,
+    lag_warned: Option<Instant>,
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
+    fn new(
+        config: ShardConfig,
+        stats: Arc<ShardStats>,
+        events: mpsc::Sender<T>,
+        commands: mpsc::Receiver<Command>,
+        control: mpsc::Receiver<Control>,
+    ) -> Self {
+        let conn = Connection::with_keep_alive(config.connection.clone(), (config.keep_alive)());
+        Self {
+            id: config.shard()[0],
+            conn,
+            decoder: (config.decoder)(),
+            limiter: SendLimiter::new(config.send_limit, config.send_window),
+            backoff: Backoff::new(config.backoff.0, config.backoff.1),
+            config,
+            stats,
+            events,
+            events_open: true,
+            pending: VecDeque::new(),
+            commands,
+            commands_open: true,
+            control,
+            control_open: true,
+            lag_warned: None,
+        }
+    }
+
+    async fn run(mut self) -> Result<(), GatewayError> {
+        loop {
+            if let Some(code) = self.conn.failed() {
+                let error = GatewayError::FatalClose {
+                    shard: self.id,
+                    code,
+                };
+                tracing::error!(%error, "shard stopped");
+                self.stats.set_status(ShardStatus::Failed);
+                let shared = Arc::new(GatewayError::FatalClose {
+                    shard: self.id,
+                    code,
+                });
+                self.push(ShardEvent::Fatal { error: shared });
+                self.flush_pending(Duration::from_secs(5)).await;
+                return Err(error);
+            }
+            let wait = self
+                .conn
+                .should_reconnect()
+                .map_or(Duration::ZERO, |r| r.wait);
+            let delay = wait.max(self.backoff.next_delay(random_f64()));
+            self.stats.set_status(ShardStatus::Disconnected);
+            if !delay.is_zero() && self.idle(Some(delay)).await {
+                return Ok(());
+            }
+            if !self.conn.next_is_resume() {
+                if let Some(queue) = self.config.identify_queue.clone() {
+                    self.stats.set_status(ShardStatus::Identifying);
+                    let shard = self.id;
+                    let mut acquire = queue.acquire(shard);
+                    loop {
+                        tokio::select! {
+                            r = &mut acquire => { r?; break; }
+                            stop = self.idle(None) => if stop { return Ok(()) },
+                        }
+                    }
+                }
+            }
+            self.stats.set_status(ShardStatus::Connecting);
+            let ws = match self.connect().await {
+                Ok(ws) => ws,
+                Err(error) => {
+                    tracing::warn!(%error, "connecting failed");
+                    self.conn.on_connect_failed();
+                    self.drain_conn_events();
+                    continue;
+                }
+            };
+            self.conn.on_connected();
+            self.decoder.reset();
+            self.limiter.reset();
+            match self.session(ws).await {
+                SessionEnd::Reconnect => {}
+                SessionEnd::Closed => return Ok(()),
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<Ws, GatewayError> {
+        let base = self.conn.connect_url();
+        let mut url = url::Url::parse(base).map_err(|source| GatewayError::InvalidUrl {
+            url: base.to_owned(),
+            source,
+        })?;
+        url.set_query(Some(&Connection::<StandardKeepAlive>::query(
+            self.decoder.compression(),
+        )));
+        tracing::debug!(url = %url, "connecting");
+        let ws_config = WebSocketConfig::default().read_buffer_size(self.config.read_buffer);
+        let attempt =
+            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config), true);
+        match tokio::time::timeout(self.config.connect_timeout, attempt).await {
+            Ok(Ok((ws, _response))) => Ok(ws),
+            Ok(Err(e)) => Err(GatewayError::transport(e)),
+            Err(_) => Err(GatewayError::transport(
+                tokio_tungstenite::tungstenite::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "gateway connect timed out",
+                )),
+            )),
+        }
+    }
+
+    /// Waits (delivering events and serving control) for `delay`, or
+    /// forever with `None`. Returns true when the shard was closed.
+    async fn idle(&mut self, delay: Option<Duration>) -> bool {
+        let until = delay.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            let sleep = async {
+                match until {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = sleep => return false,
+                ctl = self.control.recv(), if self.control_open => match ctl {
+                    Some(Control::Close { end_session, done }) => {
+                        self.conn.close(end_session);
+                        self.stats.set_status(ShardStatus::Closed);
+                        self.flush_pending(Duration::from_secs(5)).await;
+                        let _ = done.send(());
+                        return true;
+                    }
+                    Some(Control::Restart { .. }) => {}
+                    None => self.control_open = false,
+                },
+                permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
+                    self.deliver(permit);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, permit: Result<mpsc::OwnedPermit<T>, mpsc::error::SendError<()>>) {
+        match permit {
+            Ok(p) => {
+                if let Some(ev) = self.pending.pop_front() {
+                    p.send(T::from((self.id, ev)));
+                }
+            }
+            Err(_) => {
+                self.events_open = false;
+                self.pending.clear();
+            }
+        }
+    }
+
+    async fn flush_pending(&mut self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while let Some(ev) = self.pending.pop_front() {
+            if !self.events_open {
+                self.pending.clear();
+                return;
+            }
+            match tokio::time::timeout_at(deadline, self.events.send(T::from((self.id, ev)))).await
+            {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => self.events_open = false,
+                Err(_) => {
+                    tracing::warn!(
+                        left = self.pending.len(),
+                        "event consumer stuck; dropping the rest"
+                    );
+                    self.pending.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn session(&mut self, mut ws: Ws) -> SessionEnd {
+        loop {
+            self.flush_sends(&mut ws).await;
+            self.drain_conn_events();
+            if self.conn.failed().is_some() {
+                return SessionEnd::Reconnect;
+            }
+            if let Some(r) = self.conn.should_reconnect() {
+                self.close_socket(&mut ws, r.close_code).await;
+                return SessionEnd::Reconnect;
+            }
+            self.stats
+                .set_status(ShardStatus::from_stage(self.conn.stage()));
+            let now = now();
+            let heartbeat_at = self
+                .conn
+                .next_deadline()
+                .map(tokio::time::Instant::from_std);
+            let queued = self.conn.queued_commands() > 0;
+            let take_command = self.commands_open
+                && self.conn.is_ready()
+                && !queued
+                && self.limiter.user_ready(now);
+            let command_wake = if queued && self.conn.is_ready() {
+                self.limiter
+                    .next_user_slot(now)
+                    .map(tokio::time::Instant::from_std)
+            } else {
+                None
+            };
+            let paused = self.pending.len() >= self.config.max_backlog;
+            tokio::select! {
+                biased;
+                ctl = self.control.recv(), if self.control_open => match ctl {
+                    Some(Control::Close { end_session, done }) => {
+                        let code = self.conn.close(end_session);
+                        self.close_socket(&mut ws, code).await;
+                        self.stats.set_status(ShardStatus::Closed);
+                        self.push(ShardEvent::Disconnected { code: Some(code) });
+                        self.flush_pending(Duration::from_secs(5)).await;
+                        let _ = done.send(());
+                        return SessionEnd::Closed;
+                    }
+                    Some(Control::Restart { resume }) => self.conn.request_reconnect(resume),
+                    None => self.control_open = false,
+                },
+                _ = sleep_until_opt(heartbeat_at), if heartbeat_at.is_some() => {
+                    if paused {
+                        // ACKs may sit unread behind the paused reader
+                        self.conn.forgive_missing_ack();
+                    }
+                    self.conn.handle_timeout(now_after(now));
+                }
+                permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
+                    self.deliver(permit);
+                }
+                msg = ws.next(), if !paused => self.on_message(msg),
+                cmd = self.commands.recv(), if take_command => match cmd {
+                    Some(c) => self.conn.send_command(c),
+                    None => self.commands_open = false,
+                },
+                _ = sleep_until_opt(command_wake), if command_wake.is_some() => {}
+            }
+        }
+    }
+
+    fn on_message(&mut self, msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) {
+        let now = now();
+        let decoded = match &msg {
+            Some(Ok(Message::Text(text))) => self.decoder.decode(Frame::Text(text.as_str())),
+            Some(Ok(Message::Binary(bytes))) => self.decoder.decode(Frame::Binary(bytes)),
+            Some(Ok(Message::Close(frame))) => {
+                let code = frame.as_ref().map(|f| u16::from(f.code));
+                tracing::info!(?code, "gateway closed the connection");
+                self.push(ShardEvent::Disconnected { code });
+                self.conn.recv_close_code(code);
+                return;
+            }
+            Some(Ok(_)) => return,
+            Some(Err(error)) => {
+                tracing::warn!(%error, "gateway connection lost");
+                self.push(ShardEvent::Disconnected { code: None });
+                self.conn.recv_close_code(None);
+                return;
+            }
+            None => {
+                tracing::warn!("gateway connection ended without a close frame");
+                self.push(ShardEvent::Disconnected { code: None });
+                self.conn.recv_close_code(None);
+                return;
+            }
+        };
+        match decoded {
+            Ok(Some(text)) => {
+                if let Err(error) = self.conn.recv(text, now) {
+                    tracing::warn!(%error, "skipping a malformed payload");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "corrupt gateway stream; reconnecting");
+                self.conn.request_reconnect(true);
+            }
+        }
+    }
+
+    async fn flush_sends(&mut self, ws: &mut Ws) {
+        let now = now();
+        let mut wrote = false;
+        loop {
+            let next = if self.limiter.user_ready(now) {
+                self.conn.poll_send()
+            } else {
+                self.conn.poll_priority_send()
+            };
+            let Some(out) = next else { break };
+            self.limiter.record(now);
+            match out.kind() {
+                crate::SendKind::Heartbeat => ShardStats::inc(&self.stats.heartbeats_sent),
+                crate::SendKind::Identify => ShardStats::inc(&self.stats.identifies),
+                crate::SendKind::Command => ShardStats::inc(&self.stats.commands_sent),
+                crate::SendKind::Resume => {}
+            }
+            if let Err(error) = ws.feed(Message::Text(out.into_text().into())).await {
+                tracing::warn!(%error, "sending failed");
+                self.conn.recv_close_code(None);
+                return;
+            }
+            wrote = true;
+        }
+        if wrote {
+            if let Err(error) = ws.flush().await {
+                tracing::warn!(%error, "sending failed");
+                self.conn.recv_close_code(None);
+            }
+        }
+    }
+
+    async fn close_socket(&mut self, ws: &mut Ws, code: u16) {
+        let frame = CloseFrame {
+            code: code.into(),
+            reason: "".into(),
+        };
+        let close = async {
+            if ws.close(Some(frame)).await.is_ok() {
+                // wait for the server's close frame to finish the handshake
+                while let Some(Ok(_)) = ws.next().await {}
+            }
+        };
+        let _ = tokio::time::timeout(self.config.close_timeout, close).await;
+    }
+
+    fn drain_conn_events(&mut self) {
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                Event::Hello { heartbeat_interval } => {
+                    self.limiter.set_heartbeat_interval(heartbeat_interval)
+                }
+                Event::Ready { session_id } => {
+                    tracing::info!(session_id, "ready");
+                    self.backoff.reset();
+                    self.push(ShardEvent::Ready { session_id });
+                }
+                Event::Resumed => {
+                    tracing::info!("resumed");
+                    self.backoff.reset();
+                    ShardStats::inc(&self.stats.resumes);
+                    self.push(ShardEvent::Resumed);
+                }
+                Event::Dispatch(d) => self.push(ShardEvent::Dispatch(d)),
+                Event::RateLimited(rl) => {
+                    tracing::warn!(
+                        opcode = rl.opcode,
+                        retry_after = rl.retry_after,
+                        "gateway command rate limited"
+                    );
+                    self.push(ShardEvent::RateLimited(rl));
+                }
+                Event::HeartbeatSent { seq, requested } => {
+                    self.void(ShardEvent::HeartbeatSent { seq, requested })
+                }
+                Event::HeartbeatAck { latency } => {
+                    if let Some(l) = latency {
+                        let us = u64::try_from(l.as_micros()).unwrap_or(u64::MAX - 1);
+                        self.stats.latency_us.store(us + 1, Ordering::Relaxed);
+                    }
+                    if let Ok(mut g) = self.stats.last_ack.lock() {
+                        *g = Some(Instant::now());
+                    }
+                    self.void(ShardEvent::HeartbeatAck { latency });
+                }
+                Event::Reconnect(r) => {
+                    tracing::info!(reason = ?r.reason, resume = r.resume, "reconnecting");
+                    ShardStats::inc(&self.stats.reconnects);
+                    self.push(ShardEvent::Reconnecting {
+                        reason: r.reason,
+                        resume: r.resume,
+                        wait: r.wait,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Queues an event that must not be lost.
+    fn push(&mut self, event: ShardEvent) {
+        if !self.events_open {
+            return;
+        }
+        if self.pending.is_empty() {
+            match self.events.try_reserve() {
+                Ok(permit) => {
+                    permit.send(T::from((self.id, event)));
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(())) => {
+                    self.events_open = false;
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Full(())) => {}
+            }
+        }
+        ShardStats::inc(&self.stats.lagged);
+        let now = now();
+        if self
+            .lag_warned
+            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(10))
+        {
+            self.lag_warned = Some(now);
+            tracing::warn!(
+                backlog = self.pending.len() + 1,
+                "event consumer is slow: the event channel is full (heartbeats are unaffected)"
+            );
+        }
+        self.pending.push_back(event);
+    }
+
+    /// Offers a voidable event; dropped when it would have to wait.
+    fn void(&mut self, event: ShardEvent) {
+        if !self.events_open || !self.pending.is_empty() {
+            ShardStats::inc(&self.stats.voided);
+            return;
+        }
+        match self.events.try_reserve() {
+            Ok(permit) => permit.send(T::from((self.id, event))),
+            Err(_) => ShardStats::inc(&self.stats.voided),
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now_after(before: Instant) -> Instant {
+    now().max(before)
+}
