@@ -25,6 +25,16 @@ pub const PRESENCE_UPDATE_WINDOW: Duration = Duration::from_secs(20);
 pub const LARGE_THRESHOLD_RANGE: (u32, u32) = (50, 250);
 /// Guilds per shard before Discord requires sharding.
 pub const MAX_GUILDS_PER_SHARD: u32 = 2500;
+/// Members per `GUILD_MEMBERS_CHUNK` dispatch (discord-protocol.md §5.2).
+pub const GUILD_MEMBERS_PER_CHUNK: usize = 1000;
+/// Members returned for a REQUEST_GUILD_MEMBERS `query` prefix, and
+/// `user_ids` accepted per request (§5.2).
+pub const REQUEST_GUILD_MEMBERS_MAX: usize = 100;
+/// Longest REQUEST_GUILD_MEMBERS `nonce`, in bytes; a longer one is ignored.
+pub const REQUEST_GUILD_MEMBERS_NONCE: usize = 32;
+/// All-members requests (`query: ""`, `limit: 0`) allowed once per guild per
+/// this window; excess requests get a `RATE_LIMITED` dispatch (§3.14).
+pub const REQUEST_ALL_MEMBERS_WINDOW: Duration = Duration::from_secs(30);
 /// Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds.
 pub const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
@@ -42,3 +52,16 @@ pub const ACTION_ROWS_PER_MESSAGE: usize = 5;
 pub const CUSTOM_ID: usize = 100;
 /// Length of an `X-Audit-Log-Reason`.
 pub const AUDIT_LOG_REASON: usize = 512;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_request_limits_are_consistent() {
+        // A query or user_ids answer always fits in one chunk.
+        const { assert!(REQUEST_GUILD_MEMBERS_MAX <= GUILD_MEMBERS_PER_CHUNK) };
+        assert_eq!(REQUEST_ALL_MEMBERS_WINDOW, Duration::from_secs(30));
+        assert_eq!(REQUEST_GUILD_MEMBERS_NONCE, 32);
+    }
+}
