@@ -33,7 +33,7 @@ use crate::server::Shared;
 
 /// How long the server waits for the client's close frame after sending
 /// its own.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
 
 /// Application flags (discord-protocol.md §3.8 `application.flags`) that
 /// say a privileged intent is enabled in the Developer Portal.
@@ -227,7 +227,11 @@ impl Conn {
         let Some(session) = &self.session else {
             return Flow::Continue;
         };
-        let Some(events) = self.shared.gateway.events_after(session, self.cursor) else {
+        let Some(events) = self
+            .shared
+            .gateway
+            .events_after(session, self.id, self.cursor)
+        else {
             return Flow::Continue;
         };
         for event in events {

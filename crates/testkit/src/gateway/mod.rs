@@ -356,11 +356,17 @@ impl Hub {
     }
 
     /// Every event of a session after `seq`; `None` when the session is
-    /// gone.
-    pub(crate) fn events_after(&self, session_id: &str, seq: u64) -> Option<Vec<session::Event>> {
+    /// gone or attached to another connection.
+    pub(crate) fn events_after(
+        &self,
+        session_id: &str,
+        connection: u64,
+        seq: u64,
+    ) -> Option<Vec<session::Event>> {
         lock(&self.state)
             .sessions
             .get(session_id)
+            .filter(|s| s.connection == Some(connection))
             .map(|s| s.events_after(seq))
     }
 

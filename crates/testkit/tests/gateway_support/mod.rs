@@ -72,7 +72,9 @@ impl Client {
             match next {
                 None | Some(Err(_)) => return Received::Closed(None),
                 Some(Ok(Message::Close(frame))) => {
-                    return Received::Closed(frame.map(|f| u16::from(f.code)))
+                    // keep polling so tungstenite sends the close reply
+                    while let Ok(Some(Ok(_))) = tokio::time::timeout(STEP, self.ws.next()).await {}
+                    return Received::Closed(frame.map(|f| u16::from(f.code)));
                 }
                 Some(Ok(Message::Text(text))) => {
                     assert!(
