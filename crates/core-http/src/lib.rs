@@ -1,7 +1,56 @@
 //! # acord-core-http
 //!
-//! acord's REST layer: `Route` + `build_url` for any endpoint, `HttpClient`
-//! (reqwest, rustls) and a swappable `Ratelimiter`.
+//! acord's REST layer. Three pieces:
+//!
+//! - [`Route`]: an HTTP method, a path template such as
+//!   `/channels/{channel_id}/messages` and parameter values. Any endpoint can
+//!   be called with one, including those acord has not wrapped yet.
+//!   [`build_url`] joins it with the API base and version;
+//!   [`Route::ratelimit_key`] derives which requests share a rate limit (the
+//!   one place where that is decided).
+//! - [`HttpClient`]: sends requests with reqwest (rustls): authorization,
+//!   the `DiscordBot (url, version)` user agent, JSON and multipart bodies,
+//!   audit-log reasons, retries of what is safe to retry, and typed
+//!   [`HttpError`]s carrying Discord's status, JSON error code, message and
+//!   nested `errors`.
+//! - [`Ratelimiter`]: asked before every request and told about every
+//!   response. The default [`InMemoryRatelimiter`] learns buckets from the
+//!   headers and waits instead of collecting 429s (per-route buckets, the
+//!   global limit, fresh-bucket probing, 429 scopes, learned sub-limits, an
+//!   interaction lane and the invalid-request budget). Replace it to share
+//!   limits between processes.
+//!
+//! The token is a [`Token`], redacted in every `Debug` and `Display`.
+//!
+//! ## Which layer do I need?
+//!
+//! - Writing a bot: use `acord` (the client crate); its typed endpoints are
+//!   built on this crate and it re-exports it as `acord::core::http`. Drop
+//!   down here for a route acord has not wrapped.
+//! - Writing your own Discord library or a REST proxy: use this crate
+//!   directly, with `acord-core-signals` for the protocol constants.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use acord_core_http::{route, HttpClient, HttpError};
+//!
+//! # async fn run() -> Result<(), HttpError> {
+//! let http = HttpClient::builder(std::env::var("DISCORD_TOKEN").unwrap_or_default())
+//!     // .api_base("http://127.0.0.1:8080/api") for a proxy or acord-testkit
+//!     .build()?;
+//! let me = http.login().await?;
+//! println!("logged in as {}", me.username);
+//! // Leave a guild through a raw route.
+//! http.request(route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = 81384788765712384u64))
+//!     .audit_log_reason("bye")
+//!     .send()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! docs/http.md in the repository walks through raw requests, swapping the
+//! limiter and pointing at a proxy.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]

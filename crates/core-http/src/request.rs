@@ -313,19 +313,6 @@ impl RequestBuilder {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            let ticket = inner.ratelimiter.acquire(&key).await.map_err(|e| match e {
-                AcquireError::InvalidRequestBudget { count, limit } => {
-                    HttpError::InvalidRequestBudget {
-                        route: label.clone(),
-                        count,
-                        limit,
-                    }
-                }
-                AcquireError::Backend(message) => HttpError::Ratelimiter {
-                    route: label.clone(),
-                    message,
-                },
-            })?;
             let mut request = inner
                 .http
                 .request(method.to_reqwest(), url.clone())
@@ -346,6 +333,19 @@ impl RequestBuilder {
                     request.multipart(form)
                 }
             };
+            let ticket = inner.ratelimiter.acquire(&key).await.map_err(|e| match e {
+                AcquireError::InvalidRequestBudget { count, limit } => {
+                    HttpError::InvalidRequestBudget {
+                        route: label.clone(),
+                        count,
+                        limit,
+                    }
+                }
+                AcquireError::Backend(message) => HttpError::Ratelimiter {
+                    route: label.clone(),
+                    message,
+                },
+            })?;
             let started = Instant::now();
             let result = match request.send().await {
                 Ok(response) => {
