@@ -534,3 +534,117 @@ impl FakeDiscord {
         self.shared.gateway.control(target, Control::Corrupt);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn hub() -> Hub {
+        Hub::new(&Config::default())
+    }
+
+    fn seqs(hub: &Hub, session: &str, connection: u64) -> Vec<(u64, String)> {
+        hub.events_after(session, connection, 0)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                let v: Value = serde_json::from_str(&e.payload).unwrap();
+                (e.seq, v["t"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn emit_routes_by_guild_shard_and_intents() {
+        let hub = hub();
+        let guild = 197_038_439_483_310_086u64;
+        let owner = acord_core_signals::shard_for_guild(guild, 2);
+        let a = hub.create_session(
+            1,
+            [owner, 2],
+            Intents::GUILD_MESSAGES,
+            |_| json!({}),
+            vec![],
+        );
+        let b = hub.create_session(
+            2,
+            [1 - owner, 2],
+            Intents::GUILD_MESSAGES,
+            |_| json!({}),
+            vec![],
+        );
+        let guild_id = guild.to_string();
+        hub.emit(
+            Some(guild),
+            "MESSAGE_CREATE",
+            json!({"guild_id": guild_id, "content": "x"}),
+        );
+        hub.emit(Some(guild), "GUILD_BAN_ADD", json!({"guild_id": guild_id}));
+        hub.emit(None, "CUSTOM_DM_THING", json!({}));
+        let on_a = seqs(&hub, &a, 1);
+        let on_b = seqs(&hub, &b, 2);
+        assert_eq!(on_a[0], (1, "READY".to_owned()));
+        assert_eq!(on_a[1], (2, "MESSAGE_CREATE".to_owned()));
+        // GUILD_BAN_ADD needs GUILD_MODERATION
+        assert_eq!(on_a.len(), if owner == 0 { 3 } else { 2 });
+        assert_eq!(on_b.len(), if owner == 0 { 1 } else { 2 });
+        // another connection cannot read the session
+        assert!(hub.events_after(&a, 2, 0).is_none());
+    }
+
+    #[test]
+    fn detached_sessions_buffer_until_resumed_or_expired() {
+        let hub = hub();
+        let id = hub.create_session(1, [0, 1], Intents::GUILDS, |_| json!({}), vec![]);
+        hub.detach(&id, 1);
+        hub.emit(None, "GUILD_UPDATE", json!({}));
+        match hub.resume(3, &id, 1) {
+            ResumeOutcome::Resumed { shard } => assert_eq!(shard, [0, 1]),
+            other => panic!("{other:?}"),
+        }
+        let events = seqs(&hub, &id, 3);
+        assert_eq!(
+            events,
+            vec![
+                (1, "READY".to_owned()),
+                (2, "GUILD_UPDATE".to_owned()),
+                (3, "RESUMED".to_owned())
+            ]
+        );
+        assert!(matches!(hub.resume(4, &id, 9), ResumeOutcome::SeqAhead));
+        assert!(matches!(hub.resume(4, &id, 1), ResumeOutcome::Invalid));
+    }
+
+    #[test]
+    fn identify_slots_follow_rate_limit_keys_and_session_starts() {
+        let config = Config {
+            max_concurrency: 2,
+            session_start_remaining: 2,
+            ..Config::default()
+        };
+        let hub = Hub::new(&config);
+        assert_eq!(hub.try_start(0), Ok(()));
+        assert_eq!(hub.try_start(2), Err(IdentifyRefusal::Concurrency));
+        assert_eq!(hub.try_start(1), Ok(()));
+        assert_eq!(hub.session_start_remaining().0, 0);
+        let window = Config {
+            identify_window: Duration::ZERO,
+            session_start_remaining: 1,
+            ..Config::default()
+        };
+        let hub = Hub::new(&window);
+        assert_eq!(hub.try_start(0), Ok(()));
+        assert_eq!(hub.try_start(0), Err(IdentifyRefusal::NoSessionStartsLeft));
+    }
+
+    #[test]
+    fn all_members_requests_are_limited_per_guild() {
+        let hub = hub();
+        let window = Duration::from_secs(30);
+        assert!(hub.all_members_request(1, window).is_ok());
+        assert!(hub.all_members_request(2, window).is_ok());
+        let retry = hub.all_members_request(1, window).unwrap_err();
+        assert!(retry <= window && retry > Duration::from_secs(29));
+    }
+}
