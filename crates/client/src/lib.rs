@@ -2,7 +2,7 @@
 //!
 //! An async Discord bot framework. This crate is the layer bot code
 //! touches: typed models ([`model`]), typed gateway events ([`event`]) and
-//! validated payloads for what a bot sends. The protocol
+//! validated payloads for what a bot sends ([`command`]). The protocol
 //! layers underneath are re-exported as [`core`].
 //!
 //! ## Which layer do I need?
@@ -28,7 +28,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
-
+pub mod command;
 pub mod event;
 pub mod model;
 
