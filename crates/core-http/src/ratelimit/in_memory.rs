@@ -319,6 +319,8 @@ struct Bucket {
     epoch: u64,
     /// A response without rate-limit headers: the route has no bucket.
     unlimited: bool,
+    /// The longest `reset_after` seen: an estimate of the window length.
+    window: Duration,
     last_used: Instant,
     notify: Arc<Notify>,
 }
@@ -332,6 +334,7 @@ impl Bucket {
             in_flight: 0,
             epoch: 0,
             unlimited: false,
+            window: Duration::ZERO,
             last_used: now,
             notify: Arc::new(Notify::new()),
         }
@@ -775,24 +778,46 @@ impl State {
         b.last_used = now;
         let has_headers =
             info.limit.is_some() || info.remaining.is_some() || info.reset_after.is_some();
-        let had_room =
-            b.limit.is_some() && b.remaining > 0 || info.remaining.is_some_and(|r| r > 0);
+        // Did the bucket promise room? The 429's own headers say best;
+        // without them, our own count.
+        let had_room = match info.remaining {
+            Some(remaining) => remaining > 0,
+            None => b.limit.is_some() && b.remaining > 0,
+        };
         if has_headers {
             b.unlimited = false;
             let was_fresh = b.limit.is_none();
             if let Some(limit) = info.limit {
                 b.limit = Some(limit.max(1));
             }
+            let reset = info.reset_after.map(|after| {
+                b.window = b.window.max(after);
+                now + after
+            });
+            // A reset well past the one we track means this request opened
+            // the server's next window: its `remaining` is the truth, less
+            // what is still in flight. Otherwise it is the same window, and
+            // our own count (which includes requests still in flight) can
+            // only be lowered.
+            let new_window = match (reset, b.reset_at) {
+                (Some(reset), Some(current)) => reset > current + b.window / 2,
+                _ => false,
+            };
             if let Some(remaining) = info.remaining {
-                b.remaining = if was_fresh {
-                    remaining
+                b.remaining = if was_fresh || new_window {
+                    remaining.saturating_sub(b.in_flight)
                 } else {
                     b.remaining.min(remaining)
                 };
             }
-            if let Some(after) = info.reset_after {
-                let reset = now + after;
-                b.reset_at = Some(b.reset_at.map_or(reset, |r| r.max(reset)));
+            if let Some(reset) = reset {
+                b.reset_at = Some(match b.reset_at {
+                    Some(current) if !new_window => current.max(reset),
+                    _ => reset,
+                });
+                if new_window {
+                    b.epoch += 1;
+                }
             }
             if b.remaining == 0 && b.reset_at.is_none() {
                 b.reset_at = Some(now + FALLBACK_RESET);
@@ -1264,6 +1289,44 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transport_failure_releases_the_probe() {
+        let rl = no_global();
+        let k = key(1);
+        let probe = rl.acquire(&k).await.unwrap();
+        assert!(now_or_never(rl.acquire(&k)).is_none());
+        rl.complete(probe, None).await;
+        assert!(now_or_never(rl.acquire(&k)).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_restarts_only_when_its_requests_are_back() {
+        let rl = no_global();
+        let k = key(1);
+        let start = Instant::now();
+        let probe = rl.acquire(&k).await.unwrap();
+        rl.complete(probe, Some(&info(200, 2, 1, 1000, "w"))).await;
+        let slow = rl.acquire(&k).await.unwrap();
+        // The reset passes while `slow` is still out: it may have opened the
+        // server's next window, so nothing new is sent until it is back.
+        tokio::time::advance(Duration::from_millis(1000)).await;
+        let rl2 = rl.clone();
+        let k2 = k.clone();
+        let next = tokio::spawn(async move { rl2.acquire(&k2).await.map(|_t| Instant::now()) });
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert!(!next.is_finished());
+        // It did open a new window (remaining 1 of 2, 900 ms left).
+        rl.complete(slow, Some(&info(200, 2, 1, 900, "w"))).await;
+        // One slot was left in that window: no more wait.
+        assert_eq!(
+            next.await.unwrap().unwrap() - start,
+            Duration::from_millis(1100)
+        );
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(Instant::now() - start, Duration::from_millis(2000));
+        drop(t);
     }
 
     #[tokio::test(start_paused = true)]
