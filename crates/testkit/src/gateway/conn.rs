@@ -27,6 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::codec::Encoder;
 use super::commands::{self, Reject};
+use super::session::snowflake;
 use super::{Control, IdentifyRefusal, ResumeOutcome};
 use crate::record::{lock, CounterSet, GatewayPayloadRecord};
 use crate::server::Shared;
@@ -742,26 +743,48 @@ fn ready_and_guilds(
     (ready, guilds)
 }
 
-/// Applies §5.2's initial member list rules to a GUILD_CREATE: without
-/// GUILD_PRESENCES only the bot itself (the fake has no voice members);
-/// above `large_threshold` only members with a role or a nickname (the
-/// fake's members are offline); otherwise everyone. `member_count` and
-/// `large` reflect the whole guild.
+/// Applies §5.2's initial member list rules to a GUILD_CREATE:
+/// - without GUILD_PRESENCES: only the bot itself among the members (the
+///   fake has no voice states) and no presences;
+/// - above `large_threshold`: only members that are online, have a role or
+///   a nickname (plus the bot), and only non-offline presences;
+/// - otherwise everyone.
+///
+/// `member_count` stays the whole guild; `large` uses the session's
+/// `large_threshold`.
 fn shape_members(mut guild: Value, identify: &Identify, bot_id: u64) -> Value {
     let count = guild["members"].as_array().map_or(0, Vec::len);
     let large = count as u64 > identify.large_threshold;
-    let presences = identify.intents.contains(Intents::GUILD_PRESENCES);
+    let with_presences = identify.intents.contains(Intents::GUILD_PRESENCES);
+    let online: Vec<u64> = guild["presences"]
+        .as_array()
+        .map(|presences| {
+            presences
+                .iter()
+                .filter(|p| p["status"].as_str().is_some_and(|s| s != "offline"))
+                .filter_map(|p| snowflake(&p["user"]["id"]))
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(members) = guild.get_mut("members").and_then(Value::as_array_mut) {
         members.retain(|m| {
-            let is_bot = super::session::snowflake(&m["user"]["id"]) == Some(bot_id);
-            if !presences {
-                return is_bot;
+            let id = snowflake(&m["user"]["id"]);
+            if id == Some(bot_id) {
+                return true;
+            }
+            if !with_presences {
+                return false;
             }
             if !large {
                 return true;
             }
             let has_role = m["roles"].as_array().is_some_and(|r| !r.is_empty());
-            is_bot || has_role || !m["nick"].is_null()
+            has_role || !m["nick"].is_null() || id.is_some_and(|id| online.contains(&id))
+        });
+    }
+    if let Some(presences) = guild.get_mut("presences").and_then(Value::as_array_mut) {
+        presences.retain(|p| {
+            with_presences && (!large || p["status"].as_str().is_some_and(|s| s != "offline"))
         });
     }
     if let Some(obj) = guild.as_object_mut() {
@@ -794,6 +817,58 @@ mod tests {
             code(Some("v=10&compress=zstd-stream")),
             Err(CloseCode::DecodeError)
         );
+    }
+
+    fn identify(intents: Intents) -> Identify {
+        Identify {
+            shard: [0, 1],
+            shard_sent: false,
+            intents,
+            large_threshold: 50,
+        }
+    }
+
+    fn guild(members: usize) -> Value {
+        let members: Vec<Value> = (1..=members as u64)
+            .map(|id| {
+                let roles = if id == 3 { json!(["9"]) } else { json!([]) };
+                json!({"user": {"id": id.to_string()}, "roles": roles, "nick": null})
+            })
+            .collect();
+        let presences = json!([
+            {"user": {"id": "2"}, "status": "online"},
+            {"user": {"id": "4"}, "status": "offline"},
+        ]);
+        json!({"members": members, "presences": presences})
+    }
+
+    fn ids(guild: &Value, key: &str) -> Vec<u64> {
+        guild[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| snowflake(&m["user"]["id"]).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn initial_member_lists_follow_presences_and_large_threshold() {
+        let without = shape_members(guild(10), &identify(Intents::GUILDS), 1);
+        assert_eq!(ids(&without, "members"), vec![1]);
+        assert!(ids(&without, "presences").is_empty());
+        assert_eq!(without["member_count"], 10);
+
+        let with = Intents::GUILDS | Intents::GUILD_PRESENCES;
+        let small = shape_members(guild(10), &identify(with), 1);
+        assert_eq!(ids(&small, "members").len(), 10);
+        assert_eq!(ids(&small, "presences"), vec![2, 4]);
+        assert_eq!(small["large"], false);
+
+        let large = shape_members(guild(60), &identify(with), 1);
+        assert_eq!(ids(&large, "members"), vec![1, 2, 3]);
+        assert_eq!(ids(&large, "presences"), vec![2]);
+        assert_eq!(large["large"], true);
+        assert_eq!(large["member_count"], 60);
     }
 
     #[test]
