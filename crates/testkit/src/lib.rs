@@ -32,6 +32,7 @@
 #![warn(rustdoc::broken_intra_doc_links)]
 
 mod config;
+pub mod fixtures;
 mod gateway;
 mod inject;
 mod record;

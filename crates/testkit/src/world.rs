@@ -1,16 +1,16 @@
-//! The in-memory Discord the fake serves: the bot user, its application and
-//! the guilds it is in. REST handlers mutate it; the gateway reads it for
-//! READY and GUILD_CREATE.
+//! The in-memory Discord the fake serves: the bot user, its application,
+//! the guilds it is in, messages, uploaded files, application commands and
+//! interactions. REST handlers mutate it; the gateway reads it for READY,
+//! GUILD_CREATE and REQUEST_GUILD_MEMBERS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::config::Config;
-
-/// Milliseconds since the Discord epoch used for generated snowflakes
-/// (2024-01-01T00:00:00Z).
-const ID_BASE_MS: u64 = 1_704_067_200_000 - acord_core_signals::limits::DISCORD_EPOCH_MS;
+use crate::fixtures;
 
 /// One guild and everything in it.
 #[derive(Clone, Debug)]
@@ -18,138 +18,208 @@ pub(crate) struct GuildState {
     /// The guild object without `channels`, `members`, `roles`.
     pub guild: Value,
     pub channels: Vec<Value>,
+    /// Roles, `@everyone` (id = guild id) first.
     pub roles: Vec<Value>,
+    /// Members sorted by user id.
     pub members: Vec<Value>,
+    /// Presences of members that are not offline.
+    pub presences: Vec<Value>,
+    /// Bans by user id.
+    pub bans: BTreeMap<u64, Value>,
+}
+
+impl GuildState {
+    /// The index of a member by user id.
+    pub fn member_index(&self, user_id: u64) -> Option<usize> {
+        self.members
+            .binary_search_by_key(&user_id, |m| id_of(&m["user"]))
+            .ok()
+    }
+
+    /// The guild object as `GET /guilds/{id}` returns it (with roles).
+    pub fn guild_object(&self) -> Value {
+        let mut guild = self.guild.clone();
+        guild["roles"] = Value::Array(self.roles.clone());
+        guild
+    }
+}
+
+/// One reaction emoji on a message and who added it.
+#[derive(Clone, Debug)]
+pub(crate) struct Reaction {
+    /// `name` for a Unicode emoji, `name:id` for a custom one.
+    pub key: String,
+    /// The partial emoji `{id, name, animated?}`.
+    pub emoji: Value,
+    /// User ids, in the order they reacted.
+    pub users: Vec<u64>,
+}
+
+/// A stored message and its reactions.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredMessage {
+    pub message: Value,
+    pub reactions: Vec<Reaction>,
+}
+
+impl StoredMessage {
+    /// The message object as REST returns it to the bot.
+    pub fn render(&self, bot_id: u64) -> Value {
+        let mut message = self.message.clone();
+        if !self.reactions.is_empty() {
+            let reactions: Vec<Value> = self
+                .reactions
+                .iter()
+                .map(|r| {
+                    json!({
+                        "count": r.users.len(),
+                        "count_details": {"burst": 0, "normal": r.users.len()},
+                        "me": r.users.contains(&bot_id),
+                        "me_burst": false,
+                        "emoji": r.emoji,
+                        "burst_colors": [],
+                    })
+                })
+                .collect();
+            message["reactions"] = Value::Array(reactions);
+        }
+        message
+    }
+}
+
+/// An uploaded file, served back under `/attachments/...`.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredFile {
+    pub content_type: String,
+    pub data: Bytes,
+}
+
+/// An interaction the fake handed out (registered when it is dispatched).
+#[derive(Clone, Debug)]
+pub(crate) struct InteractionState {
+    pub token: String,
+    /// The interaction type (§10.1).
+    pub kind: u64,
+    pub channel_id: Option<u64>,
+    pub guild_id: Option<u64>,
+    pub received: Instant,
+    /// The callback type once acknowledged.
+    pub acknowledged: Option<u64>,
+    /// The message a component interaction came from.
+    pub message_id: Option<u64>,
+    /// The original response message id.
+    pub original: Option<u64>,
+    /// Follow-up message ids.
+    pub followups: Vec<u64>,
 }
 
 /// The fake's world.
 #[derive(Clone, Debug)]
 pub(crate) struct World {
-    next_increment: u64,
+    last_id: u64,
     pub bot_user: Value,
     pub application_id: u64,
     pub guilds: BTreeMap<u64, GuildState>,
+    /// Messages per channel, by id.
+    pub messages: HashMap<u64, BTreeMap<u64, StoredMessage>>,
+    /// Interaction messages that live in no known channel (ephemeral, DM).
+    pub loose_messages: HashMap<u64, StoredMessage>,
+    /// Uploaded files by attachment id.
+    pub files: HashMap<u64, StoredFile>,
+    /// Application commands by id (guild commands carry `guild_id`).
+    pub commands: BTreeMap<u64, Value>,
+    /// Interactions by id.
+    pub interactions: HashMap<u64, InteractionState>,
+}
+
+/// Reads a snowflake given as a string (or a number).
+pub(crate) fn id_of(value: &Value) -> u64 {
+    match value {
+        Value::String(s) => s.parse().unwrap_or(0),
+        Value::Number(n) => n.as_u64().unwrap_or(0),
+        Value::Object(o) => o.get("id").map_or(0, id_of),
+        _ => 0,
+    }
 }
 
 impl World {
     /// Builds the world the config describes; the same seed gives the same
     /// world.
     pub fn generate(config: &Config) -> World {
-        let mut world = World {
-            next_increment: config.seed & 0xFFF,
-            bot_user: Value::Null,
-            application_id: 0,
-            guilds: BTreeMap::new(),
-        };
-        let bot_id = world.next_id();
-        world.application_id = bot_id;
-        world.bot_user = json!({
-            "id": bot_id.to_string(),
-            "username": "acord-fake-bot",
-            "discriminator": "0",
-            "global_name": null,
-            "avatar": null,
-            "bot": true,
-            "flags": 0,
-            "public_flags": 0,
-        });
+        let mut gen = fixtures::Generator::new(config.seed);
+        let bot_id = gen.next_id();
+        let bot_user = fixtures::bot_user(bot_id, "acord-fake-bot");
+        let joined = fixtures::iso8601(fixtures::FIXTURE_EPOCH_MS);
+        let bot_member = fixtures::member(&bot_user, &[], &joined);
+        let mut guilds = BTreeMap::new();
+        let mut last_id = bot_id;
         for index in 0..config.guilds {
-            let guild_id = world.next_id();
-            let owner = world.next_id();
-            let channel = world.next_id();
-            let guild = json!({
-                "id": guild_id.to_string(),
-                "name": format!("Fake Guild {index}"),
-                "icon": null,
-                "splash": null,
-                "discovery_splash": null,
-                "owner_id": owner.to_string(),
-                "afk_channel_id": null,
-                "afk_timeout": 300,
-                "verification_level": 0,
-                "default_message_notifications": 0,
-                "explicit_content_filter": 0,
-                "emojis": [],
-                "features": [],
-                "mfa_level": 0,
-                "application_id": null,
-                "system_channel_id": channel.to_string(),
-                "system_channel_flags": 0,
-                "rules_channel_id": null,
-                "vanity_url_code": null,
-                "description": null,
-                "banner": null,
-                "premium_tier": 0,
-                "preferred_locale": "en-US",
-                "public_updates_channel_id": null,
-                "nsfw_level": 0,
-                "premium_progress_bar_enabled": false,
-                "safety_alerts_channel_id": null,
-                "stickers": [],
-            });
-            let everyone = json!({
-                "id": guild_id.to_string(),
-                "name": "@everyone",
-                "color": 0,
-                "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
-                "hoist": false,
-                "icon": null,
-                "unicode_emoji": null,
-                "position": 0,
-                "permissions": "104324673",
-                "managed": false,
-                "mentionable": false,
-                "flags": 0,
-            });
-            let text = json!({
-                "id": channel.to_string(),
-                "type": 0,
-                "guild_id": guild_id.to_string(),
-                "position": 0,
-                "permission_overwrites": [],
-                "name": "general",
-                "topic": null,
-                "nsfw": false,
-                "last_message_id": null,
-                "rate_limit_per_user": 0,
-                "parent_id": null,
-            });
-            let bot_member = json!({
-                "user": world.bot_user.clone(),
-                "nick": null,
-                "roles": [],
-                "joined_at": "2024-01-01T00:00:00.000000+00:00",
-                "deaf": false,
-                "mute": false,
-                "flags": 0,
-            });
-            world.guilds.insert(
+            let fixture = gen.guild(&format!("Fake Guild {index}"), config.members_per_guild);
+            let guild_id = fixture.id();
+            let mut guild = fixture.guild;
+            if let Some(obj) = guild.as_object_mut() {
+                obj.remove("roles");
+            }
+            let mut members = fixture.members;
+            // The bot's id was generated first, so it sorts first.
+            members.insert(0, bot_member.clone());
+            if let Some(last) = members.last() {
+                last_id = last_id.max(id_of(&last["user"]));
+            }
+            for channel in &fixture.channels {
+                last_id = last_id.max(id_of(channel));
+            }
+            guilds.insert(
                 guild_id,
                 GuildState {
                     guild,
-                    channels: vec![text],
-                    roles: vec![everyone],
-                    members: vec![bot_member],
+                    channels: fixture.channels,
+                    roles: fixture.roles,
+                    members,
+                    presences: fixture.presences,
+                    bans: BTreeMap::new(),
                 },
             );
         }
-        world
+        World {
+            last_id: last_id.max(gen.next_id()),
+            bot_user,
+            application_id: bot_id,
+            guilds,
+            messages: HashMap::new(),
+            loose_messages: HashMap::new(),
+            files: HashMap::new(),
+            commands: BTreeMap::new(),
+            interactions: HashMap::new(),
+        }
     }
 
-    /// A fresh snowflake, increasing.
+    /// A fresh snowflake: created now (wall clock), and greater than every
+    /// id handed out before.
     pub fn next_id(&mut self) -> u64 {
-        self.next_increment += 1;
-        (ID_BASE_MS << 22) | (self.next_increment & 0x3F_FFFF)
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.last_id = (self.last_id + 1).max(fixtures::snowflake(now_ms, 0));
+        self.last_id
     }
 
     /// The bot user's id.
     pub fn bot_user_id(&self) -> u64 {
-        self.application_id
+        id_of(&self.bot_user)
     }
 
     /// The ids of the guilds the bot is in.
     pub fn guild_ids(&self) -> Vec<u64> {
         self.guilds.keys().copied().collect()
+    }
+
+    /// The members of a guild, sorted by user id (empty for an unknown
+    /// guild). Used for REQUEST_GUILD_MEMBERS.
+    pub fn members(&self, guild_id: u64) -> &[Value] {
+        self.guilds
+            .get(&guild_id)
+            .map_or(&[][..], |g| g.members.as_slice())
     }
 
     /// The text channels (type 0) of a guild.
@@ -160,10 +230,26 @@ impl World {
                 g.channels
                     .iter()
                     .filter(|c| c["type"] == 0)
-                    .filter_map(|c| c["id"].as_str()?.parse().ok())
+                    .map(id_of)
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The guild a channel belongs to, and the channel's index there.
+    pub fn find_channel(&self, channel_id: u64) -> Option<(u64, usize)> {
+        self.guilds.iter().find_map(|(guild_id, g)| {
+            g.channels
+                .iter()
+                .position(|c| id_of(c) == channel_id)
+                .map(|index| (*guild_id, index))
+        })
+    }
+
+    /// The channel object of a channel id.
+    pub fn channel(&self, channel_id: u64) -> Option<&Value> {
+        let (guild_id, index) = self.find_channel(channel_id)?;
+        self.guilds.get(&guild_id)?.channels.get(index)
     }
 
     /// The `d` of a GUILD_CREATE for a guild (discord-protocol.md §7.2).
@@ -174,17 +260,17 @@ impl World {
         obj.insert("roles".into(), Value::Array(state.roles.clone()));
         obj.insert("channels".into(), Value::Array(state.channels.clone()));
         obj.insert("members".into(), Value::Array(state.members.clone()));
+        obj.insert("presences".into(), Value::Array(state.presences.clone()));
         obj.insert("member_count".into(), json!(state.members.len()));
         obj.insert(
             "joined_at".into(),
-            json!("2024-01-01T00:00:00.000000+00:00"),
+            json!(fixtures::iso8601(fixtures::FIXTURE_EPOCH_MS)),
         );
         obj.insert("large".into(), json!(state.members.len() > 50));
         obj.insert("unavailable".into(), json!(false));
         for key in [
             "voice_states",
             "threads",
-            "presences",
             "stage_instances",
             "guild_scheduled_events",
             "soundboard_sounds",
@@ -192,5 +278,132 @@ impl World {
             obj.insert(key.into(), json!([]));
         }
         Some(d)
+    }
+
+    /// Remembers an interaction the fake dispatched (INTERACTION_CREATE), so
+    /// its callback and follow-up routes work (discord-protocol.md §10.4).
+    pub fn register_interaction(&mut self, interaction: &Value, received: Instant) {
+        let id = id_of(&interaction["id"]);
+        let Some(token) = interaction["token"].as_str() else {
+            return;
+        };
+        if id == 0 {
+            return;
+        }
+        let channel_id = Some(id_of(&interaction["channel_id"])).filter(|id| *id != 0);
+        let guild_id = Some(id_of(&interaction["guild_id"])).filter(|id| *id != 0);
+        let message_id = Some(id_of(&interaction["message"]["id"])).filter(|id| *id != 0);
+        if let Some(message_id) = message_id {
+            let known = channel_id
+                .and_then(|c| self.messages.get(&c))
+                .is_some_and(|m| m.contains_key(&message_id));
+            if !known {
+                // A fixture message the world never stored: keep a copy so
+                // UPDATE_MESSAGE and @original can work on it.
+                self.loose_messages.insert(
+                    message_id,
+                    StoredMessage {
+                        message: interaction["message"].clone(),
+                        reactions: Vec::new(),
+                    },
+                );
+            }
+        }
+        self.interactions.insert(
+            id,
+            InteractionState {
+                token: token.to_owned(),
+                kind: interaction["type"].as_u64().unwrap_or(0),
+                channel_id,
+                guild_id,
+                received,
+                acknowledged: None,
+                message_id,
+                original: None,
+                followups: Vec::new(),
+            },
+        );
+    }
+
+    /// A message of an interaction: in its channel, else among the loose
+    /// ones.
+    pub fn interaction_message_mut(
+        &mut self,
+        channel_id: Option<u64>,
+        message_id: u64,
+    ) -> Option<&mut StoredMessage> {
+        let in_channel = channel_id
+            .and_then(|c| self.messages.get(&c))
+            .is_some_and(|m| m.contains_key(&message_id));
+        if in_channel {
+            channel_id
+                .and_then(|c| self.messages.get_mut(&c))
+                .and_then(|m| m.get_mut(&message_id))
+        } else {
+            self.loose_messages.get_mut(&message_id)
+        }
+    }
+
+    /// The bot's member object in a guild, without `user` (the `member` of a
+    /// MESSAGE_CREATE, §7.4).
+    pub fn bot_partial_member(&self, guild_id: u64) -> Option<Value> {
+        let guild = self.guilds.get(&guild_id)?;
+        let index = guild.member_index(self.bot_user_id())?;
+        let mut member = guild.members.get(index)?.clone();
+        member.as_object_mut()?.remove("user");
+        Some(member)
+    }
+
+    /// Finds a user among the bot and every guild's members.
+    pub fn find_user(&self, user_id: u64) -> Option<Value> {
+        if user_id == self.bot_user_id() {
+            return Some(self.bot_user.clone());
+        }
+        self.guilds.values().find_map(|g| {
+            g.member_index(user_id)
+                .and_then(|i| g.members.get(i))
+                .map(|m| m["user"].clone())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_world() {
+        let config = Config {
+            guilds: 3,
+            members_per_guild: 20,
+            ..Config::default()
+        };
+        let a = World::generate(&config);
+        let b = World::generate(&config);
+        assert_eq!(a.guild_ids(), b.guild_ids());
+        assert_eq!(a.bot_user, b.bot_user);
+        for id in a.guild_ids() {
+            assert_eq!(a.guild_create(id), b.guild_create(id));
+            // 20 generated members plus the bot.
+            assert_eq!(a.members(id).len(), 21);
+            assert_eq!(id_of(&a.members(id)[0]["user"]), a.bot_user_id());
+            assert!(!a.text_channel_ids(id).is_empty());
+        }
+        assert!(a.members(1).is_empty());
+    }
+
+    #[test]
+    fn ids_keep_increasing() {
+        let mut world = World::generate(&Config::default());
+        let first = world.next_id();
+        let second = world.next_id();
+        assert!(second > first);
+        let max_generated = world
+            .guilds
+            .values()
+            .flat_map(|g| g.members.iter().map(|m| id_of(&m["user"])))
+            .max()
+            .unwrap_or(0);
+        assert!(first > max_generated);
     }
 }

@@ -1,32 +1,697 @@
 //! The fake REST API under `/api/v{9,10}` (discord-protocol.md §1, §2, §11).
+//!
+//! Every request goes through the same steps, in [`process`]:
+//!
+//! 1. `/attachments/...` (the fake's CDN for uploaded files) is served
+//!    without checks.
+//! 2. The version: `v9` and `v10` are served; any other version, or none
+//!    (Discord's default v6), answers 400 / 50041.
+//! 3. The route: unknown path → 404 `{code: 0, message: "404: Not Found"}`,
+//!    other method → 405, a non-snowflake id → 400 / 50035.
+//! 4. `Authorization: Bot <token>` on routes that need it → 401 / 40001.
+//! 5. `User-Agent` must look like `DiscordBot ($url, $version)`; a request
+//!    that does not is answered normally but counted as a violation.
+//! 6. Injections scripted with `FakeDiscord::inject`.
+//! 7. The global limit, then the route's bucket (§2); every routed
+//!    response carries the `X-RateLimit-*` headers except a global 429,
+//!    which, as documented, carries only `Retry-After`, `X-RateLimit-Global`
+//!    and `X-RateLimit-Scope`.
+//! 8. The body (`Content-Type`, JSON, multipart), then the handler.
+//!
+//! Every request is recorded with the status it got; 401/403/429 (except
+//! shared-scope 429s) count as invalid requests (§2.4).
 
-use std::sync::Arc;
+mod body;
+mod channels;
+mod commands;
+mod error;
+mod guilds;
+mod interactions;
+mod ratelimit;
+mod route;
+mod users;
+mod validate;
 
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use acord_core_signals::{headers, JsonErrorCode, RateLimitScope, SUPPORTED_API_VERSIONS};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::config::Config;
+use crate::inject::InjectedResponse;
+use crate::record::{lock, CounterSet, RecordedRequest};
 use crate::server::Shared;
+use crate::world::World;
+
+use self::body::Parsed;
+use self::error::ApiError;
+use self::ratelimit::{BucketState, RateLimiter};
+use self::route::{Auth, Endpoint, Params};
 
 /// REST-side state that is not part of the world (rate-limit buckets).
-#[derive(Debug, Default)]
-pub(crate) struct RestState {}
+#[derive(Debug)]
+pub(crate) struct RestState {
+    limiter: Mutex<RateLimiter>,
+}
 
 impl RestState {
-    pub fn new(_config: &Config) -> RestState {
-        RestState::default()
+    pub fn new(config: &Config) -> RestState {
+        RestState {
+            limiter: Mutex::new(RateLimiter::new(
+                config.bucket_limit,
+                config.bucket_window,
+                config.global_limit,
+                config.global_window,
+            )),
+        }
+    }
+}
+
+/// Sees every dispatch pushed through `FakeDiscord::dispatch`: an
+/// INTERACTION_CREATE makes the interaction known, so its callback and
+/// follow-up routes answer (discord-protocol.md §10.4).
+pub(crate) fn observe_dispatch(shared: &Shared, name: &str, d: &Value) {
+    if name == "INTERACTION_CREATE" {
+        lock(&shared.world).register_interaction(d, Instant::now());
     }
 }
 
 /// Serves REST until the fake is cancelled.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            () = shared.cancel.cancelled() => return,
-            accepted = listener.accept() => {
-                if let Err(err) = accepted {
-                    tracing::warn!(%err, "REST accept failed");
+            () = shared.cancel.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    tracing::debug!(%peer, "REST connection");
+                    let shared = Arc::clone(&shared);
+                    connections.spawn(
+                        serve_connection(stream, shared)
+                            .instrument(tracing::debug_span!("rest_connection", %peer)),
+                    );
                 }
+                Err(err) => tracing::warn!(%err, "REST accept failed"),
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+    let cancel = shared.cancel.clone();
+    let service = service_fn(move |request| handle(request, Arc::clone(&shared)));
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!(%err, "REST connection ended with an error");
             }
         }
+        () = cancel.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "REST connection ended with an error");
+            }
+        }
+    }
+}
+
+/// One hyper request: read the body, process, record, emit dispatches.
+async fn handle(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, incoming) = request.into_parts();
+    let at = Instant::now();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let method = parts.method.as_str().to_owned();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let (body, outcome) = match Limited::new(incoming, body::MAX_REQUEST_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => {
+            let body = collected.to_bytes();
+            let request = ApiRequest {
+                method: &method,
+                path: &path,
+                query: query.as_deref(),
+                headers: &headers,
+                body: &body,
+            };
+            let outcome = process(&shared, &request, at);
+            (body, outcome)
+        }
+        Err(err) => {
+            tracing::debug!(%err, "REST body could not be read");
+            CounterSet::bump(&shared.counters.rest_requests);
+            let error = ApiError::code(
+                JsonErrorCode::RequestEntityTooLarge,
+                "Request entity too large",
+            );
+            (Bytes::new(), Outcome::error(error))
+        }
+    };
+    let status = outcome.status;
+    tracing::info!(%method, %path, status, "REST request");
+    shared.log.push_request(RecordedRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        status,
+        at,
+    });
+    for event in outcome.events {
+        shared.gateway.emit(event.guild_id, event.name, event.d);
+    }
+    let mut response = Response::new(Full::new(outcome.body));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in outcome.headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// A request as the pipeline sees it.
+#[derive(Debug)]
+pub(crate) struct ApiRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+    pub body: &'a Bytes,
+}
+
+impl ApiRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A dispatch a REST call causes on the gateway.
+#[derive(Debug)]
+pub(crate) struct Event {
+    pub guild_id: Option<u64>,
+    pub name: &'static str,
+    pub d: Value,
+}
+
+/// What a handler answers.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Option<Value>,
+    pub raw: Option<(String, Bytes)>,
+    pub events: Vec<Event>,
+}
+
+impl Reply {
+    /// 200 with a JSON body.
+    pub fn ok(body: Value) -> Reply {
+        Reply::json(200, body)
+    }
+
+    /// Any status with a JSON body.
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            body: Some(body),
+            raw: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// 204 No Content.
+    pub fn no_content() -> Reply {
+        Reply {
+            status: 204,
+            body: None,
+            raw: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// Adds a gateway dispatch.
+    pub fn emit(mut self, guild_id: Option<u64>, name: &'static str, d: Value) -> Reply {
+        self.events.push(Event { guild_id, name, d });
+        self
+    }
+}
+
+/// What the pipeline answers.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub events: Vec<Event>,
+}
+
+impl Outcome {
+    fn json(status: u16, body: &Value) -> Outcome {
+        Outcome {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Bytes::from(body.to_string()),
+            events: Vec::new(),
+        }
+    }
+
+    fn error(error: ApiError) -> Outcome {
+        Outcome::json(error.status, &error.body)
+    }
+
+    fn from_reply(reply: Reply) -> Outcome {
+        let mut outcome = match (reply.body, reply.raw) {
+            (_, Some((content_type, bytes))) => Outcome {
+                status: reply.status,
+                headers: vec![("content-type".into(), content_type)],
+                body: bytes,
+                events: Vec::new(),
+            },
+            (Some(body), None) => Outcome::json(reply.status, &body),
+            (None, None) => Outcome {
+                status: reply.status,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                events: Vec::new(),
+            },
+        };
+        outcome.events = reply.events;
+        outcome
+    }
+}
+
+/// Everything a handler can use.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub params: &'a Params,
+    pub query: Vec<(String, String)>,
+    pub body: Parsed,
+    pub now: Instant,
+    /// The percent-decoded `X-Audit-Log-Reason`.
+    pub audit_reason: Option<String>,
+}
+
+impl Ctx<'_> {
+    /// The first value of a query parameter.
+    pub fn query(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The JSON body (`Null` when there was none).
+    pub fn json(&self) -> &Value {
+        &self.body.json
+    }
+
+    /// The world, locked. Keep the guard short; never across an await (the
+    /// handlers are synchronous).
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.shared.world)
+    }
+
+    /// `http://127.0.0.1:P`, for URLs of uploaded files.
+    pub fn origin(&self) -> &str {
+        self.shared
+            .api_base
+            .strip_suffix("/api")
+            .unwrap_or(&self.shared.api_base)
+    }
+
+    /// A boolean query parameter (`true`/`True`/`1`, §1.3).
+    pub fn query_bool(&self, key: &str) -> bool {
+        self.query(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    }
+}
+
+fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                route::percent_decode(&k.replace('+', " ")),
+                route::percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
+}
+
+/// Whether a User-Agent has the documented form
+/// `DiscordBot ($url, $versionNumber)` (extra text may follow).
+pub(crate) fn user_agent_ok(user_agent: &str) -> bool {
+    let Some(rest) = user_agent.strip_prefix("DiscordBot (") else {
+        return false;
+    };
+    let Some((inner, _after)) = rest.split_once(')') else {
+        return false;
+    };
+    let Some((url, version)) = inner.split_once(',') else {
+        return false;
+    };
+    let url = url.trim();
+    let version = version.trim();
+    !url.is_empty() && !url.contains(' ') && !version.is_empty()
+}
+
+fn seconds(duration: Duration) -> f64 {
+    // Rounded up to the millisecond, so waiting `retry_after` is enough.
+    let millis = duration.as_nanos().div_ceil(1_000_000);
+    millis as f64 / 1000.0
+}
+
+fn rate_limit_headers(state: &BucketState) -> Vec<(String, String)> {
+    let reset = SystemTime::now()
+        .checked_add(state.reset_after)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    vec![
+        (headers::LIMIT.into(), state.limit.to_string()),
+        (headers::REMAINING.into(), state.remaining.to_string()),
+        (headers::RESET.into(), format!("{:.3}", seconds(reset))),
+        (
+            headers::RESET_AFTER.into(),
+            format!("{:.3}", seconds(state.reset_after)),
+        ),
+        (headers::BUCKET.into(), state.bucket.clone()),
+    ]
+}
+
+/// A 429 as §2.2/§2.3 describe it for `scope`.
+fn too_many_requests(
+    scope: RateLimitScope,
+    retry_after: Duration,
+    bucket: Option<&BucketState>,
+) -> Outcome {
+    let global = scope == RateLimitScope::Global;
+    let message = match scope {
+        RateLimitScope::Shared => "The resource is being rate limited.",
+        _ => "You are being rate limited.",
+    };
+    let body = json!({
+        "message": message,
+        "retry_after": seconds(retry_after),
+        "global": global,
+    });
+    let mut outcome = Outcome::json(429, &body);
+    if let Some(state) = bucket {
+        outcome.headers.extend(rate_limit_headers(state));
+    }
+    let whole_seconds = retry_after.as_nanos().div_ceil(1_000_000_000);
+    outcome
+        .headers
+        .push((headers::RETRY_AFTER.into(), whole_seconds.to_string()));
+    if global {
+        outcome
+            .headers
+            .push((headers::GLOBAL.into(), "true".into()));
+    }
+    outcome
+        .headers
+        .push((headers::SCOPE.into(), scope.as_str().into()));
+    outcome
+}
+
+/// Runs the pipeline for one request and updates counters and the
+/// invalid-request log. Synchronous: no lock is ever held across an await.
+pub(crate) fn process(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> Outcome {
+    if let Some(rest) = request.path.strip_prefix("/attachments/") {
+        return serve_attachment(shared, request.method, rest);
+    }
+    CounterSet::bump(&shared.counters.rest_requests);
+    let (outcome, shared_scope) = process_api(shared, request, now);
+    match outcome.status {
+        401 => CounterSet::bump(&shared.counters.unauthorized),
+        429 => CounterSet::bump(&shared.counters.rate_limited),
+        _ => {}
+    }
+    if acord_core_signals::is_invalid_request_status(outcome.status) && !shared_scope {
+        shared.log.push_invalid(now);
+    }
+    outcome
+}
+
+/// The fake CDN: `GET /attachments/{channel}/{attachment}/{filename}`.
+fn serve_attachment(shared: &Shared, method: &str, rest: &str) -> Outcome {
+    let id = rest.split('/').nth(1).and_then(|s| s.parse::<u64>().ok());
+    let file = id.and_then(|id| lock(&shared.world).files.get(&id).cloned());
+    match file {
+        Some(file) if method == "GET" => Outcome {
+            status: 200,
+            headers: vec![("content-type".into(), file.content_type)],
+            body: file.data,
+            events: Vec::new(),
+        },
+        _ => Outcome::error(ApiError::unknown_route()),
+    }
+}
+
+/// Returns the outcome and whether it is a shared-scope 429.
+fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outcome, bool) {
+    let config = &shared.config;
+    let Some(versioned) = request.path.strip_prefix("/api/") else {
+        return (Outcome::error(ApiError::unknown_route()), false);
+    };
+    let (version, path) = versioned.split_once('/').unwrap_or((versioned, ""));
+    let supported = version
+        .strip_prefix('v')
+        .and_then(|v| v.parse::<u8>().ok())
+        .is_some_and(|v| SUPPORTED_API_VERSIONS.contains(&v));
+    if !supported {
+        // v3-v5 are discontinued (400, §1.1); the deprecated v6-v8 and the
+        // unversioned default (v6) are not served by the fake either, and
+        // the documented "invalid API version" error says so most clearly.
+        let error = ApiError::code(JsonErrorCode::InvalidApiVersion, "Invalid API version");
+        return (Outcome::error(error), false);
+    }
+    let matched = match route::route(request.method, path) {
+        Ok(matched) => matched,
+        Err(error) => return (Outcome::error(error), false),
+    };
+    if matched.auth == Auth::Bot {
+        let expected = format!("Bot {}", config.token);
+        if request.header("authorization") != Some(expected.as_str()) {
+            return (Outcome::error(ApiError::unauthorized()), false);
+        }
+    }
+    if !request.header("user-agent").is_some_and(user_agent_ok) {
+        CounterSet::bump(&shared.counters.user_agent_violations);
+    }
+    let bucket = ratelimit::bucket_hash(&matched.limit_group);
+
+    if let Some(injected) = take_injection(shared, request.method, request.path) {
+        let peek = config
+            .rate_limits
+            .then(|| lock(&shared.rest.limiter).peek(&bucket, &matched.major, now));
+        return injected_outcome(injected, peek);
+    }
+
+    let mut state = None;
+    if config.rate_limits {
+        let mut limiter = lock(&shared.rest.limiter);
+        if !matched.global_exempt {
+            if let Err(retry_after) = limiter.acquire_global(now) {
+                drop(limiter);
+                let outcome = too_many_requests(RateLimitScope::Global, retry_after, None);
+                return (outcome, false);
+            }
+        }
+        match limiter.acquire(&bucket, &matched.major, now) {
+            Ok(after) => state = Some(after),
+            Err(exhausted) => {
+                drop(limiter);
+                let retry_after = exhausted.reset_after;
+                let outcome =
+                    too_many_requests(RateLimitScope::User, retry_after, Some(&exhausted));
+                return (outcome, false);
+            }
+        }
+    }
+
+    let result = body::parse(request.header("content-type"), request.body).and_then(|body| {
+        let mut ctx = Ctx {
+            shared,
+            params: &matched.params,
+            query: parse_query(request.query),
+            body,
+            now,
+            audit_reason: request
+                .header(headers::AUDIT_LOG_REASON)
+                .map(route::percent_decode),
+        };
+        dispatch(&mut ctx, matched.endpoint)
+    });
+    let mut outcome = match result {
+        Ok(reply) => Outcome::from_reply(reply),
+        Err(error) => Outcome::error(error),
+    };
+    if let Some(state) = state {
+        outcome.headers.extend(rate_limit_headers(&state));
+    }
+    tracing::trace!(template = matched.template, "routed");
+    (outcome, false)
+}
+
+/// Takes the first matching injection, decrementing its `times`.
+fn take_injection(shared: &Shared, method: &str, path: &str) -> Option<InjectedResponse> {
+    let mut injections = lock(&shared.injections);
+    let index = injections.iter().position(|i| i.matches(method, path))?;
+    let injection = &mut injections[index];
+    injection.times -= 1;
+    let response = injection.response.clone();
+    if injection.times == 0 {
+        injections.remove(index);
+    }
+    Some(response)
+}
+
+fn injected_outcome(injected: InjectedResponse, peek: Option<BucketState>) -> (Outcome, bool) {
+    match injected {
+        InjectedResponse::RateLimited { scope, retry_after } => {
+            let bucket = match scope {
+                RateLimitScope::Global => None,
+                RateLimitScope::User => peek.map(|mut state| {
+                    // A user-scope 429 means this bucket is exhausted.
+                    state.remaining = 0;
+                    state.reset_after = state.reset_after.max(retry_after);
+                    state
+                }),
+                RateLimitScope::Shared => peek,
+            };
+            let outcome = too_many_requests(scope, retry_after, bucket.as_ref());
+            (outcome, scope == RateLimitScope::Shared)
+        }
+        InjectedResponse::Status { status, body } => {
+            let mut outcome = Outcome::json(status, &body);
+            if let Some(state) = peek {
+                outcome.headers.extend(rate_limit_headers(&state));
+            }
+            (outcome, false)
+        }
+    }
+}
+
+fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
+    use Endpoint as E;
+    match endpoint {
+        E::GetGateway => users::get_gateway(ctx),
+        E::GetGatewayBot => users::get_gateway_bot(ctx),
+        E::GetCurrentUser => users::get_current_user(ctx),
+        E::ModifyCurrentUser => users::modify_current_user(ctx),
+        E::GetUser => users::get_user(ctx),
+        E::GetCurrentUserGuilds => users::get_current_user_guilds(ctx),
+        E::LeaveGuild => users::leave_guild(ctx),
+        E::GetCurrentApplication => users::get_current_application(ctx),
+        E::GetGuild => guilds::get_guild(ctx),
+        E::GetGuildChannels => guilds::get_channels(ctx),
+        E::CreateGuildChannel => guilds::create_channel(ctx),
+        E::ListMembers => guilds::list_members(ctx),
+        E::GetMember => guilds::get_member(ctx),
+        E::ModifyMember | E::ModifyCurrentMember => guilds::modify_member(ctx),
+        E::RemoveMember => guilds::remove_member(ctx),
+        E::AddMemberRole => guilds::member_role(ctx, true),
+        E::RemoveMemberRole => guilds::member_role(ctx, false),
+        E::GetBans => guilds::get_bans(ctx),
+        E::GetBan => guilds::get_ban(ctx),
+        E::CreateBan => guilds::create_ban(ctx),
+        E::RemoveBan => guilds::remove_ban(ctx),
+        E::GetRoles => guilds::get_roles(ctx),
+        E::GetRole => guilds::get_role(ctx),
+        E::CreateRole => guilds::create_role(ctx),
+        E::ModifyRole => guilds::modify_role(ctx),
+        E::DeleteRole => guilds::delete_role(ctx),
+        E::GetChannel => channels::get_channel(ctx),
+        E::ModifyChannel => channels::modify_channel(ctx),
+        E::DeleteChannel => channels::delete_channel(ctx),
+        E::TriggerTyping => channels::trigger_typing(ctx),
+        E::GetMessages => channels::get_messages(ctx),
+        E::GetMessage => channels::get_message(ctx),
+        E::CreateMessage => channels::create_message(ctx),
+        E::EditMessage => channels::edit_message(ctx),
+        E::DeleteMessage => channels::delete_message(ctx),
+        E::BulkDelete => channels::bulk_delete(ctx),
+        E::CreateReaction => channels::create_reaction(ctx),
+        E::DeleteOwnReaction | E::DeleteUserReaction => channels::delete_reaction(ctx),
+        E::GetReactions => channels::get_reactions(ctx),
+        E::DeleteAllReactions | E::DeleteAllReactionsForEmoji => {
+            channels::delete_all_reactions(ctx)
+        }
+        E::InteractionCallback => interactions::callback(ctx),
+        E::ExecuteFollowup => interactions::execute_followup(ctx),
+        E::GetWebhookMessage => interactions::get_message(ctx),
+        E::EditWebhookMessage => interactions::edit_message(ctx),
+        E::DeleteWebhookMessage => interactions::delete_message(ctx),
+        E::GetCommands => commands::list(ctx),
+        E::CreateCommand => commands::create(ctx),
+        E::BulkOverwriteCommands => commands::bulk_overwrite(ctx),
+        E::GetCommand => commands::get(ctx),
+        E::EditCommand => commands::edit(ctx),
+        E::DeleteCommand => commands::delete(ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents() {
+        assert!(user_agent_ok(
+            "DiscordBot (https://github.com/acord-rs/acord, 0.1.0)"
+        ));
+        assert!(user_agent_ok("DiscordBot (https://x.y, 1) extra/1.0"));
+        assert!(!user_agent_ok("curl/8.0"));
+        assert!(!user_agent_ok("DiscordBot (https://x.y)"));
+        assert!(!user_agent_ok("DiscordBot (, 1)"));
+        assert!(!user_agent_ok("DiscordBot https://x.y, 1"));
+    }
+
+    #[test]
+    fn seconds_round_up() {
+        assert_eq!(seconds(Duration::from_micros(1)), 0.001);
+        assert_eq!(seconds(Duration::from_millis(64_570)), 64.57);
     }
 }
