@@ -4,6 +4,8 @@
 //! REQUEST_CHANNEL_INFO (op 43). A malformed payload closes with 4001
 //! ("invalid payload for an opcode", §3.4).
 
+use std::collections::HashSet;
+
 use acord_core_signals::limits::{
     GUILD_MEMBERS_PER_CHUNK, REQUEST_ALL_MEMBERS_WINDOW, REQUEST_GUILD_MEMBERS_MAX,
     REQUEST_GUILD_MEMBERS_NONCE,
@@ -190,12 +192,16 @@ impl Ctx<'_> {
             // Discord answers only for guilds of the requesting shard.
             return Ok(());
         }
-        let members = {
-            let world = lock(&self.shared.world);
-            match world.guilds.get(&guild_id) {
-                Some(guild) => guild.members.clone(),
-                None => return Ok(()),
-            }
+        let Some(mut guild) = lock(&self.shared.world).guild_create(guild_id) else {
+            return Ok(());
+        };
+        let members = match guild.get_mut("members").map(Value::take) {
+            Some(Value::Array(members)) => members,
+            _ => Vec::new(),
+        };
+        let guild_presences = match guild.get_mut("presences").map(Value::take) {
+            Some(Value::Array(presences)) => presences,
+            _ => Vec::new(),
         };
         let (found, not_found) = select(members, &selection);
         let chunks: Vec<&[Value]> = if found.is_empty() {
@@ -214,9 +220,18 @@ impl Ctx<'_> {
                 d.insert("not_found".into(), json!(not_found));
             }
             if presences {
-                // The fake's members are offline; Discord lists no offline
-                // presences.
-                d.insert("presences".into(), json!([]));
+                // The presences of this chunk's members that are not
+                // offline (Discord lists no offline presences).
+                let ids: HashSet<u64> = chunk
+                    .iter()
+                    .filter_map(|m| snowflake(&m["user"]["id"]))
+                    .collect();
+                let listed: Vec<&Value> = guild_presences
+                    .iter()
+                    .filter(|p| p["status"].as_str().is_some_and(|s| s != "offline"))
+                    .filter(|p| snowflake(&p["user"]["id"]).is_some_and(|id| ids.contains(&id)))
+                    .collect();
+                d.insert("presences".into(), json!(listed));
             }
             if let Some(nonce) = &nonce {
                 d.insert("nonce".into(), json!(nonce));
