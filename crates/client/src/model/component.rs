@@ -446,7 +446,7 @@ pub struct Container {
 pub struct Label {
     /// Component ID.
     pub id: Option<u32>,
-    /// Label (≤ 45).
+    /// Label (≤ 45; empty in submitted modal data).
     pub label: String,
     /// Description (≤ 100).
     pub description: Option<String>,
@@ -643,7 +643,8 @@ impl RawComponent {
             }),
             ComponentType::Label => Component::Label(Label {
                 id,
-                label: self.label?,
+                // Submitted modal data carries no label text.
+                label: self.label.unwrap_or_default(),
                 description: self.description,
                 component: self.component?,
             }),
@@ -796,11 +797,28 @@ impl Serialize for Component {
 
 impl<'de> Deserialize<'de> for Component {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct TypeOnly {
+            #[serde(rename = "type")]
+            kind: u8,
+        }
         let raw = RawJson::deserialize(deserializer)?;
-        let parsed: RawComponent = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
-        let kind = ComponentType::from(parsed.kind);
-        Ok(parsed
-            .into_component()
-            .unwrap_or(Component::Unknown(UnknownComponent { kind, raw })))
+        match serde_json::from_str::<RawComponent>(raw.get()) {
+            Ok(parsed) => {
+                let kind = ComponentType::from(parsed.kind);
+                Ok(parsed
+                    .into_component()
+                    .unwrap_or(Component::Unknown(UnknownComponent { kind, raw })))
+            }
+            // A field typed differently than acord expects (a newer
+            // component): keep it verbatim if at least `type` is readable.
+            Err(err) => match serde_json::from_str::<TypeOnly>(raw.get()) {
+                Ok(t) => Ok(Component::Unknown(UnknownComponent {
+                    kind: ComponentType::from(t.kind),
+                    raw,
+                })),
+                Err(_) => Err(D::Error::custom(err)),
+            },
+        }
     }
 }
