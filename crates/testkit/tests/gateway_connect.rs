@@ -146,13 +146,13 @@ async fn silence_closes_with_4009_and_discards_the_session() {
 #[tokio::test]
 async fn heartbeating_keeps_the_connection_open() {
     let fake = builder()
-        .heartbeat_interval(Duration::from_millis(100))
+        .heartbeat_interval(Duration::from_millis(300))
         .start()
         .await
         .unwrap();
     let (mut client, _) = ready_client(&fake, false).await;
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
         client.heartbeat().await;
         // acks and GUILD_CREATEs are fine, a close is not
         client.expect_op(11).await;
@@ -201,4 +201,19 @@ async fn shutdown_closes_connections() {
     fake.shutdown().await;
     let code = closing.await.unwrap();
     assert!(matches!(code, Some(1001) | None), "{code:?}");
+}
+
+#[tokio::test]
+async fn shutdown_does_not_hang_on_a_client_that_stopped_reading() {
+    let fake = builder().start().await.unwrap();
+    let (_client, _) = ready_client(&fake, false).await;
+    let blob = "x".repeat(64 * 1024);
+    for _ in 0..256 {
+        fake.dispatch(ShardTarget::All, "CUSTOM_BLOB", json!({"blob": blob}));
+    }
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), fake.shutdown())
+        .await
+        .expect("shutdown must finish");
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

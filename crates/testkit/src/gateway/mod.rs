@@ -35,6 +35,9 @@ use session::Session;
 /// Control commands queued per connection.
 const CONTROL_CAPACITY: usize = 64;
 
+/// How long shutdown waits for connections to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// Which shard(s) a gateway control command targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShardTarget {
@@ -466,10 +469,17 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             }
         }
     }
-    while let Some(done) = connections.join_next().await {
-        if let Err(err) = done {
-            tracing::warn!(%err, "gateway connection task failed");
+    // Each connection closes with 1001 on cancellation; one stuck writing
+    // to a client that stopped reading is aborted after a grace period.
+    let drain = async {
+        while let Some(done) = connections.join_next().await {
+            if let Err(err) = done {
+                tracing::warn!(%err, "gateway connection task failed");
+            }
         }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!("gateway connections did not close in time; aborting them");
     }
 }
 
