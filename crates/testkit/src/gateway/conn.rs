@@ -189,19 +189,22 @@ impl Conn {
         let cancel = self.shared.cancel.clone();
         loop {
             let deadline = self.last_heartbeat + self.interval.mul_f64(1.5);
+            // Biased: a heartbeat already waiting in the socket is read
+            // before the deadline is judged (a long replay must not cause
+            // a spurious 4009).
             let flow = tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
                     self.close(1001, "server shutting down").await;
                     Flow::Stop
                 }
+                message = self.ws.next() => self.on_message(message).await,
+                Some(command) = self.control.recv() => self.on_control(command).await,
+                () = self.wake.notified() => self.flush_events().await,
                 () = tokio::time::sleep_until(deadline) => {
                     self.close(CloseCode::SessionTimedOut.code(), "no heartbeat received in time").await;
                     Flow::Stop
                 }
-                Some(command) = self.control.recv() => self.on_control(command).await,
-                () = self.wake.notified() => self.flush_events().await,
-                message = self.ws.next() => self.on_message(message).await,
             };
             if flow == Flow::Stop {
                 return;
@@ -215,12 +218,18 @@ impl Conn {
     }
 
     async fn send_text(&mut self, text: &str) -> Result<(), WsError> {
+        self.feed_text(text).await?;
+        self.ws.flush().await
+    }
+
+    /// Queues one gateway message without flushing the socket.
+    async fn feed_text(&mut self, text: &str) -> Result<(), WsError> {
         let split = self.shared.gateway.frame_split();
         let messages = self.encoder.encode(text, split).map_err(WsError::Io)?;
         for message in messages {
             self.ws.feed(message).await?;
         }
-        self.ws.flush().await
+        Ok(())
     }
 
     /// Sends every dispatch of the session not sent yet.
@@ -236,10 +245,13 @@ impl Conn {
             return Flow::Continue;
         };
         for event in events {
-            if self.send_text(&event.payload).await.is_err() {
+            if self.feed_text(&event.payload).await.is_err() {
                 return Flow::Stop;
             }
             self.cursor = event.seq;
+        }
+        if self.ws.flush().await.is_err() {
+            return Flow::Stop;
         }
         Flow::Continue
     }
