@@ -1,0 +1,224 @@
+//! Guilds, members, roles and bans (discord-protocol.md §11.2), and leaving
+//! a guild (§11.1).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod rest_support;
+
+use acord_testkit::FakeDiscord;
+use rest_support::{assert_error, id, send, Api};
+use serde_json::{json, Value};
+
+async fn api() -> (Api, u64) {
+    let api = Api::start(
+        FakeDiscord::builder()
+            .rate_limits(false)
+            .guilds(2)
+            .members_per_guild(30),
+    )
+    .await;
+    let guild = api.fake.guild_ids()[0];
+    (api, guild)
+}
+
+fn ids(list: &Value, pointer: &str) -> Vec<u64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| id(item.pointer(pointer).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn leaving_a_guild_removes_it() {
+    let (api, guild) = api().await;
+    let (status, body) = send(api.delete(&format!("/users/@me/guilds/{guild}"))).await;
+    assert_eq!((status, body), (204, Value::Null));
+    let (_, guilds) = send(api.get("/users/@me/guilds")).await;
+    assert!(!ids(&guilds, "/id").contains(&guild));
+    assert_eq!(guilds.as_array().unwrap().len(), 1);
+    assert!(!api.fake.guild_ids().contains(&guild));
+    let (status, body) = send(api.get(&format!("/guilds/{guild}"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10004);
+    let (status, body) = send(api.delete(&format!("/users/@me/guilds/{guild}"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10004);
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn guild_object_and_counts() {
+    let (api, guild) = api().await;
+    let (status, body) = send(api.get(&format!("/guilds/{guild}"))).await;
+    assert_eq!(status, 200);
+    for key in [
+        "id",
+        "name",
+        "icon",
+        "splash",
+        "discovery_splash",
+        "owner_id",
+        "afk_channel_id",
+        "afk_timeout",
+        "verification_level",
+        "default_message_notifications",
+        "explicit_content_filter",
+        "roles",
+        "emojis",
+        "features",
+        "mfa_level",
+        "application_id",
+        "system_channel_id",
+        "system_channel_flags",
+        "rules_channel_id",
+        "vanity_url_code",
+        "description",
+        "banner",
+        "premium_tier",
+        "preferred_locale",
+        "public_updates_channel_id",
+        "nsfw_level",
+        "premium_progress_bar_enabled",
+        "safety_alerts_channel_id",
+    ] {
+        assert!(body.get(key).is_some(), "guild lacks {key}");
+    }
+    assert_eq!(
+        id(&body["roles"][0]["id"]),
+        guild,
+        "@everyone id = guild id"
+    );
+    assert!(body.get("approximate_member_count").is_none());
+    let (_, counted) = send(api.get(&format!("/guilds/{guild}?with_counts=true"))).await;
+    assert_eq!(counted["approximate_member_count"], 31);
+    assert!(counted["approximate_presence_count"].as_u64().is_some());
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn members_list_get_modify_kick() {
+    let (api, guild) = api().await;
+    let base = format!("/guilds/{guild}/members");
+    let (_, one) = send(api.get(&base)).await;
+    assert_eq!(one.as_array().unwrap().len(), 1, "default limit is 1");
+    let (_, all) = send(api.get(&format!("{base}?limit=1000"))).await;
+    let all_ids = ids(&all, "/user/id");
+    assert_eq!(all_ids.len(), 31);
+    assert!(all_ids.windows(2).all(|w| w[0] < w[1]));
+    let (_, page) = send(api.get(&format!("{base}?limit=5&after={}", all_ids[9]))).await;
+    assert_eq!(ids(&page, "/user/id"), all_ids[10..15].to_vec());
+    let (status, _) = send(api.get(&format!("{base}?limit=1001"))).await;
+    assert_eq!(status, 400);
+
+    let user = all_ids[3];
+    let (status, member) = send(api.get(&format!("{base}/{user}"))).await;
+    assert_eq!(status, 200);
+    for key in ["user", "roles", "joined_at", "deaf", "mute", "flags"] {
+        assert!(member.get(key).is_some(), "member lacks {key}");
+    }
+    let (_, roles) = send(api.get(&format!("/guilds/{guild}/roles"))).await;
+    let role = id(&roles[1]["id"]);
+    let (status, member) = send(api.patch(
+        &format!("{base}/{user}"),
+        &json!({"nick": "nicky", "roles": [role.to_string()], "mute": true}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(member["nick"], "nicky");
+    assert_eq!(member["roles"], json!([role.to_string()]));
+    assert_eq!(member["mute"], true);
+    let (status, body) =
+        send(api.patch(&format!("{base}/{user}"), &json!({"nick": "x".repeat(33)}))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+    let (status, body) = send(api.patch(&format!("{base}/{user}"), &json!({"roles": ["1"]}))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10011);
+    let (status, body) = send(api.patch(
+        &format!("{base}/{user}"),
+        &json!({"communication_disabled_until": "2999-01-01T00:00:00+00:00"}),
+    ))
+    .await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+    let (status, me) = send(api.patch(&format!("{base}/@me"), &json!({"nick": "bot nick"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(id(&me["user"]["id"]), api.fake.bot_user_id());
+
+    // Role add/remove routes.
+    let other_role = id(&roles[2]["id"]);
+    let role_path = format!("{base}/{user}/roles/{other_role}");
+    assert_eq!(send(api.put(&role_path)).await.0, 204);
+    let (_, member) = send(api.get(&format!("{base}/{user}"))).await;
+    assert!(member["roles"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(other_role.to_string())));
+    assert_eq!(send(api.delete(&role_path)).await.0, 204);
+
+    assert_eq!(send(api.delete(&format!("{base}/{user}"))).await.0, 204);
+    let (status, body) = send(api.get(&format!("{base}/{user}"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10007);
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn roles_and_bans() {
+    let (api, guild) = api().await;
+    let roles = format!("/guilds/{guild}/roles");
+    let (status, role) = send(api.post(
+        &roles,
+        &json!({"name": "helpers", "permissions": "8", "hoist": true}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(role["name"], "helpers");
+    assert_eq!(role["permissions"], "8");
+    let role_id = id(&role["id"]);
+    let (status, role) =
+        send(api.patch(&format!("{roles}/{role_id}"), &json!({"name": "mods"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(role["name"], "mods");
+    let (_, fetched) = send(api.get(&format!("{roles}/{role_id}"))).await;
+    assert_eq!(fetched, role);
+    assert_eq!(send(api.delete(&format!("{roles}/{role_id}"))).await.0, 204);
+    let (status, body) = send(api.get(&format!("{roles}/{role_id}"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10011);
+    let (status, body) = send(api.delete(&format!("{roles}/{guild}"))).await;
+    assert_eq!(status, 400, "@everyone cannot be deleted");
+    assert_error(&body, 50028);
+
+    let bans = format!("/guilds/{guild}/bans");
+    let (_, members) = send(api.get(&format!("/guilds/{guild}/members?limit=5"))).await;
+    let user = id(&members[4]["user"]["id"]);
+    let (status, body) = send(api.get(&format!("{bans}/{user}"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10026);
+    let request = api
+        .put(&format!("{bans}/{user}"))
+        .header("x-audit-log-reason", "spamming%20links")
+        .json(&json!({"delete_message_seconds": 60}));
+    assert_eq!(send(request).await.0, 204);
+    let (status, ban) = send(api.get(&format!("{bans}/{user}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(ban["reason"], "spamming links");
+    assert_eq!(id(&ban["user"]["id"]), user);
+    let (_, list) = send(api.get(&bans)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // A banned member is no longer a member.
+    let (status, _) = send(api.get(&format!("/guilds/{guild}/members/{user}"))).await;
+    assert_eq!(status, 404);
+    let (status, body) = send(
+        api.put(&format!("{bans}/{user}"))
+            .json(&json!({"delete_message_seconds": 604_801})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+    assert_eq!(send(api.delete(&format!("{bans}/{user}"))).await.0, 204);
+    let (_, list) = send(api.get(&bans)).await;
+    assert_eq!(list, json!([]));
+    api.fake.shutdown().await;
+}
