@@ -280,3 +280,17 @@ async fn rate_limit_close_keeps_the_session_resumable() {
     again.expect_dispatch("RESUMED").await;
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn too_many_guilds_for_one_session_close_with_4011() {
+    let fake = builder()
+        .guilds(2501)
+        .members_per_guild(1)
+        .start()
+        .await
+        .unwrap();
+    let mut client = hello(&fake).await;
+    client.identify(fake.token(), Intents::GUILDS, None).await;
+    assert_eq!(client.closed().await, code(CloseCode::ShardingRequired));
+    fake.shutdown().await;
+}
