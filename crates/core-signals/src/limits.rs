@@ -53,6 +53,85 @@ pub const CUSTOM_ID: usize = 100;
 /// Length of an `X-Audit-Log-Reason`.
 pub const AUDIT_LOG_REASON: usize = 512;
 
+/// Embed title, in characters (§8.7, §9).
+pub const EMBED_TITLE: usize = 256;
+/// Embed description, in characters.
+pub const EMBED_DESCRIPTION: usize = 4096;
+/// Fields per embed.
+pub const EMBED_FIELDS: usize = 25;
+/// Embed field name, in characters.
+pub const EMBED_FIELD_NAME: usize = 256;
+/// Embed field value, in characters.
+pub const EMBED_FIELD_VALUE: usize = 1024;
+/// Embed footer text, in characters.
+pub const EMBED_FOOTER_TEXT: usize = 2048;
+/// Embed author name, in characters.
+pub const EMBED_AUTHOR_NAME: usize = 256;
+/// Message `nonce`, in characters.
+pub const MESSAGE_NONCE: usize = 25;
+/// `sticker_ids` per message.
+pub const STICKERS_PER_MESSAGE: usize = 3;
+/// Attachment description (alt text), in characters.
+pub const ATTACHMENT_DESCRIPTION: usize = 1024;
+/// IDs in `allowed_mentions.users` / `allowed_mentions.roles`, each.
+pub const ALLOWED_MENTIONS_IDS: usize = 100;
+/// Components in total in an IS_COMPONENTS_V2 message.
+pub const COMPONENTS_V2_TOTAL: usize = 40;
+/// Buttons per action row.
+pub const BUTTONS_PER_ROW: usize = 5;
+/// Button label, in characters.
+pub const BUTTON_LABEL: usize = 80;
+/// Button URL, in characters.
+pub const BUTTON_URL: usize = 512;
+/// Options per string select.
+pub const SELECT_OPTIONS: usize = 25;
+/// Select option label, value and description, in characters each.
+pub const SELECT_OPTION_TEXT: usize = 100;
+/// Select placeholder, in characters.
+pub const SELECT_PLACEHOLDER: usize = 150;
+/// Highest select `min_values` / `max_values`.
+pub const SELECT_VALUES_MAX: u8 = 25;
+/// Text input `min_length` / `max_length` / value, in characters.
+pub const TEXT_INPUT_LENGTH: u16 = 4000;
+/// Text input placeholder, in characters.
+pub const TEXT_INPUT_PLACEHOLDER: usize = 100;
+/// Modal title, in characters.
+pub const MODAL_TITLE: usize = 45;
+/// Top-level components in a modal.
+pub const MODAL_COMPONENTS: usize = 5;
+/// Label component text, in characters.
+pub const LABEL_TEXT: usize = 45;
+/// Label component description, in characters.
+pub const LABEL_DESCRIPTION: usize = 100;
+/// Application command and option name, in characters.
+pub const COMMAND_NAME: usize = 32;
+/// CHAT_INPUT command and option description, in characters.
+pub const COMMAND_DESCRIPTION: usize = 100;
+/// Options per command or subcommand.
+pub const COMMAND_OPTIONS: usize = 25;
+/// Choices per option.
+pub const COMMAND_CHOICES: usize = 25;
+/// Choice name, in characters.
+pub const CHOICE_NAME: usize = 100;
+/// String choice value, in characters.
+pub const CHOICE_STRING_VALUE: usize = 100;
+/// STRING option `min_length` / `max_length`.
+pub const STRING_OPTION_LENGTH: u16 = 6000;
+/// Name + description + values of a command, its options and choices.
+pub const COMMAND_TOTAL_SIZE: usize = 8000;
+/// Largest INTEGER option bound (`2^53 - 1`; the smallest is its negation).
+pub const INTEGER_OPTION_MAX: i64 = (1 << 53) - 1;
+/// Autocomplete choices per response.
+pub const AUTOCOMPLETE_CHOICES: usize = 25;
+/// Poll question text, in characters.
+pub const POLL_QUESTION: usize = 300;
+/// Poll answer text, in characters.
+pub const POLL_ANSWER: usize = 55;
+/// Answers per poll.
+pub const POLL_ANSWERS: usize = 10;
+/// Longest poll duration, in hours (32 days).
+pub const POLL_DURATION_HOURS: u32 = 768;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +142,24 @@ mod tests {
         const { assert!(REQUEST_GUILD_MEMBERS_MAX <= GUILD_MEMBERS_PER_CHUNK) };
         assert_eq!(REQUEST_ALL_MEMBERS_WINDOW, Duration::from_secs(30));
         assert_eq!(REQUEST_GUILD_MEMBERS_NONCE, 32);
+    }
+
+    #[test]
+    fn message_limits_match_section_9() {
+        // A message's embed total can hold one maximal description, but not
+        // every field of a maximal embed at once.
+        const {
+            assert!(EMBED_DESCRIPTION < EMBED_TOTAL_TEXT);
+            let maximal_embed = EMBED_TITLE
+                + EMBED_DESCRIPTION
+                + EMBED_FIELDS * (EMBED_FIELD_NAME + EMBED_FIELD_VALUE)
+                + EMBED_FOOTER_TEXT
+                + EMBED_AUTHOR_NAME;
+            assert!(maximal_embed > EMBED_TOTAL_TEXT);
+        }
+        assert_eq!(COMPONENTS_V2_TOTAL, 8 * BUTTONS_PER_ROW);
+        assert_eq!(INTEGER_OPTION_MAX, 9_007_199_254_740_991);
+        assert_eq!(POLL_DURATION_HOURS, 32 * 24);
+        assert_eq!(SELECT_VALUES_MAX as usize, SELECT_OPTIONS);
     }
 }

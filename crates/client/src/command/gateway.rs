@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use acord_core_signals::GatewayOpcode;
 
 use super::error::{check_count, ValidationError};
-use super::limits::{GATEWAY_MAX_PAYLOAD, REQUEST_MEMBERS_NONCE, REQUEST_MEMBERS_USER_IDS};
+use super::limits::{GATEWAY_MAX_PAYLOAD, REQUEST_GUILD_MEMBERS_MAX, REQUEST_GUILD_MEMBERS_NONCE};
 use crate::model::{ActivityType, GuildId, Status, UserId};
 
 /// An activity a bot sets (bots may only set `name`, `state`, `type` and
@@ -292,16 +292,16 @@ impl RequestGuildMembersBuilder {
     /// that is empty or longer than 100.
     pub fn build(self) -> Result<RequestGuildMembers, ValidationError> {
         if let Some(nonce) = &self.request.nonce {
-            if nonce.len() > REQUEST_MEMBERS_NONCE {
+            if nonce.len() > REQUEST_GUILD_MEMBERS_NONCE {
                 return Err(ValidationError::TooLong {
                     field: "nonce (bytes)",
                     actual: nonce.len(),
-                    max: REQUEST_MEMBERS_NONCE,
+                    max: REQUEST_GUILD_MEMBERS_NONCE,
                 });
             }
         }
         if let Some(ids) = &self.request.user_ids {
-            check_count("user_ids", ids.len(), 1, REQUEST_MEMBERS_USER_IDS)?;
+            check_count("user_ids", ids.len(), 1, REQUEST_GUILD_MEMBERS_MAX)?;
         }
         check_frame(&self.request, GatewayOpcode::RequestGuildMembers)?;
         Ok(self.request)
