@@ -4,13 +4,13 @@
 //!
 //! 1. `/attachments/...` (the fake's CDN for uploaded files) is served
 //!    without checks.
-//! 2. The version: `v9` and `v10` are served; any other version, or none
-//!    (Discord's default v6), answers 400 / 50041.
-//! 3. The route: unknown path → 404 `{code: 0, message: "404: Not Found"}`,
-//!    other method → 405, a non-snowflake id → 400 / 50035.
-//! 4. `Authorization: Bot <token>` on routes that need it → 401 / 40001.
-//! 5. `User-Agent` must look like `DiscordBot ($url, $version)`; a request
+//! 2. `User-Agent` must look like `DiscordBot ($url, $version)`; a request
 //!    that does not is answered normally but counted as a violation.
+//! 3. The version: `v9` and `v10` are served; any other version, or none
+//!    (Discord's default v6), answers 400 / 50041.
+//! 4. The route: unknown path → 404 `{code: 0, message: "404: Not Found"}`,
+//!    other method → 405, a non-snowflake id → 400 / 50035.
+//! 5. `Authorization: Bot <token>` on routes that need it → 401 / 40001.
 //! 6. Injections scripted with `FakeDiscord::inject`.
 //! 7. The global limit, then the route's bucket (§2); every routed
 //!    response carries the `X-RateLimit-*` headers except a global 429,
@@ -492,6 +492,9 @@ fn serve_attachment(shared: &Shared, method: &str, rest: &str) -> Outcome {
 /// Returns the outcome and whether it is a shared-scope 429.
 fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outcome, bool) {
     let config = &shared.config;
+    if !request.header("user-agent").is_some_and(user_agent_ok) {
+        CounterSet::bump(&shared.counters.user_agent_violations);
+    }
     let Some(versioned) = request.path.strip_prefix("/api/") else {
         return (Outcome::error(ApiError::unknown_route()), false);
     };
@@ -516,9 +519,6 @@ fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outc
         if request.header("authorization") != Some(expected.as_str()) {
             return (Outcome::error(ApiError::unauthorized()), false);
         }
-    }
-    if !request.header("user-agent").is_some_and(user_agent_ok) {
-        CounterSet::bump(&shared.counters.user_agent_violations);
     }
     let bucket = ratelimit::bucket_hash(&matched.limit_group);
 
