@@ -494,6 +494,7 @@ impl FakeDiscord {
     /// (discord-protocol.md §6); events with a `guild_id` are gated by the
     /// guild intents, events without by the DM intents.
     pub fn dispatch(&self, target: ShardTarget, event: &str, d: Value) {
+        crate::rest::observe_dispatch(&self.shared, event, &d);
         self.shared.gateway.dispatch(target, event, &d);
     }
 
