@@ -162,7 +162,6 @@ impl Hub {
     /// §3.15), filtered by the session's intents (§6). Each session gives it
     /// its next sequence number and keeps it for RESUME replay; detached but
     /// resumable sessions get it on RESUME.
-    #[allow(dead_code)] // called by the REST half (MESSAGE_CREATE etc.)
     pub fn emit(&self, guild_id: Option<u64>, name: &str, d: Value) {
         self.push_where(name, &d, |s| s.handles_guild(guild_id));
     }
@@ -279,7 +278,8 @@ impl Hub {
 
     /// `(remaining, reset_after)` of `session_start_limit` right now, for
     /// `GET /gateway/bot`.
-    #[allow(dead_code)] // read by the REST half once it wires /gateway/bot
+    /// Counts only IDENTIFYs that started a session (not refused ones).
+    #[allow(dead_code)] // for the REST half's /gateway/bot; tests use it now
     pub(crate) fn session_start_remaining(&self) -> (u32, Duration) {
         let now = Instant::now();
         let mut state = lock(&self.state);
