@@ -41,6 +41,12 @@ impl fmt::Display for Token {
     }
 }
 
+impl From<&acord_core_http::Token> for Token {
+    fn from(t: &acord_core_http::Token) -> Self {
+        Self::new(t.expose_secret())
+    }
+}
+
 impl From<&str> for Token {
     fn from(s: &str) -> Self {
         Self::new(s)

@@ -31,7 +31,37 @@ pub struct GatewayInfo {
     pub session_start_limit: SessionStartLimit,
 }
 
+impl From<acord_core_http::GatewayBotInfo> for GatewayInfo {
+    fn from(b: acord_core_http::GatewayBotInfo) -> Self {
+        let l = b.session_start_limit;
+        Self {
+            url: b.url,
+            shards: b.shards.max(1),
+            session_start_limit: SessionStartLimit {
+                total: l.total,
+                remaining: l.remaining,
+                reset_after: l.reset_after,
+                max_concurrency: l.max_concurrency.max(1),
+            },
+        }
+    }
+}
+
 impl GatewayInfo {
+    /// Fetches `GET /gateway/bot` through acord-core-http.
+    ///
+    /// # Errors
+    /// [`GatewayError::Http`] wrapping the REST error (401 for a bad token).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it only reads.
+    pub async fn fetch(http: &acord_core_http::HttpClient) -> Result<Self, GatewayError> {
+        http.fetch_gateway_bot()
+            .await
+            .map(Self::from)
+            .map_err(|e| GatewayError::Http(Box::new(e)))
+    }
+
     /// Parses the JSON body of `GET /gateway/bot` (`reset_after` is in
     /// milliseconds).
     ///

@@ -31,7 +31,7 @@ use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::limiter::{Backoff, SendLimiter};
 use crate::payload::{Dispatch, RateLimited};
-use crate::queue::IdentifyQueue;
+use crate::queue::{IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
 use crate::random::random_f64;
 use crate::ReconnectReason;
 
@@ -46,7 +46,7 @@ pub struct ShardConfig {
     connection: ConnectionConfig,
     decoder: DecoderFactory,
     keep_alive: KeepAliveFactory,
-    identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    identify_queue: Arc<dyn IdentifyQueue>,
     event_capacity: usize,
     command_capacity: usize,
     max_backlog: usize,
@@ -83,6 +83,7 @@ impl ShardConfig {
             config_decoder: Arc::new(|| Box::new(ZlibStreamDecoder::new())),
             keep_alive: Arc::new(|| Box::new(StandardKeepAlive::new())),
             identify_queue: None,
+            identify_window: acord_core_signals::limits::IDENTIFY_WINDOW,
             event_capacity: 256,
             command_capacity: 16,
             max_backlog: 4096,
@@ -120,7 +121,7 @@ impl ShardConfig {
     }
 
     pub(crate) fn set_identify_queue(&mut self, queue: Arc<dyn IdentifyQueue>) {
-        self.identify_queue = Some(queue);
+        self.identify_queue = queue;
     }
 }
 
@@ -130,6 +131,7 @@ pub struct ShardConfigBuilder {
     config_decoder: DecoderFactory,
     keep_alive: KeepAliveFactory,
     identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    identify_window: Duration,
     event_capacity: usize,
     command_capacity: usize,
     max_backlog: usize,
@@ -174,11 +176,18 @@ impl ShardConfigBuilder {
     }
 
     /// Waits for this queue before every IDENTIFY (the [`ShardManager`]
-    /// sets its own).
+    /// sets its own). The default is an [`InProcessIdentifyQueue`] for this
+    /// shard alone: one IDENTIFY per identify window.
     ///
     /// [`ShardManager`]: crate::ShardManager
     pub fn identify_queue(mut self, queue: Arc<dyn IdentifyQueue>) -> Self {
         self.identify_queue = Some(queue);
+        self
+    }
+
+    /// The window of the default identify queue (default 5 s, Discord's).
+    pub fn identify_window(mut self, window: Duration) -> Self {
+        self.identify_window = window;
         self
     }
 
@@ -267,7 +276,12 @@ impl ShardConfigBuilder {
             connection: self.connection.build()?,
             decoder: self.config_decoder,
             keep_alive: self.keep_alive,
-            identify_queue: self.identify_queue,
+            identify_queue: self.identify_queue.unwrap_or_else(|| {
+                Arc::new(InProcessIdentifyQueue::with_window(
+                    SessionStartLimit::default(),
+                    self.identify_window,
+                ))
+            }),
             event_capacity: self.event_capacity,
             command_capacity: self.command_capacity,
             max_backlog: self.max_backlog,
@@ -815,15 +829,13 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 return Ok(());
             }
             if !self.conn.next_is_resume() {
-                if let Some(queue) = self.config.identify_queue.clone() {
-                    self.stats.set_status(ShardStatus::Identifying);
-                    let shard = self.id;
-                    let mut acquire = queue.acquire(shard);
-                    loop {
-                        tokio::select! {
-                            r = &mut acquire => { r?; break; }
-                            stop = self.idle(None) => if stop { return Ok(()) },
-                        }
+                let queue = self.config.identify_queue.clone();
+                self.stats.set_status(ShardStatus::Identifying);
+                let mut acquire = queue.acquire(self.id);
+                loop {
+                    tokio::select! {
+                        r = &mut acquire => { r?; break; }
+                        stop = self.idle(None) => if stop { return Ok(()) },
                     }
                 }
             }

@@ -1,0 +1,128 @@
+//! Memory per idle connected shard: starts N shards (default 1000) against
+//! acord-testkit's fake gateway, waits until all are READY, and prints the
+//! RSS delta divided by N.
+//!
+//! The fake runs in a child process (this binary re-executed with
+//! `--serve`), so its per-connection memory is not counted.
+//!
+//! `cargo run -p acord-core-gateway --release --example idle_memory [N]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use acord_core_gateway::{GatewayInfo, SessionStartLimit, ShardManager, ShardStatus};
+use acord_core_signals::Intents;
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    if args.get(1).map(String::as_str) == Some("--serve") {
+        let n: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1000);
+        runtime.block_on(serve(n));
+        return;
+    }
+    let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    runtime.block_on(measure(n));
+}
+
+async fn serve(n: u32) {
+    let fake = acord_testkit::FakeDiscord::builder()
+        .shards(n)
+        .max_concurrency(n)
+        .guilds(1)
+        .start()
+        .await
+        .unwrap();
+    println!(
+        "{}",
+        serde_json::json!({"gateway_url": fake.gateway_url(), "token": fake.token()})
+    );
+    // serve until the parent closes our stdin
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await;
+}
+
+async fn measure(n: u32) {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args(["--serve", &n.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let url = v["gateway_url"].as_str().unwrap().to_owned();
+    let token = v["token"].as_str().unwrap().to_owned();
+
+    let info = GatewayInfo {
+        url,
+        shards: n,
+        session_start_limit: SessionStartLimit {
+            total: 100_000,
+            remaining: 100_000,
+            reset_after: Duration::from_secs(3600),
+            max_concurrency: n,
+        },
+    };
+    let manager = ShardManager::builder(token, Intents::GUILDS, info)
+        .build()
+        .unwrap();
+    let mut events = manager.take_events().unwrap();
+    // drain events like a consumer would
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_bytes();
+    manager.start().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let ready = manager
+            .infos()
+            .iter()
+            .filter(|i| i.status == ShardStatus::Ready)
+            .count();
+        if ready == n as usize {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {ready}/{n} ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // idle for a moment so buffers settle
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_bytes();
+    let per_shard = after.saturating_sub(before) as f64 / f64::from(n) / 1024.0;
+    println!(
+        "{n} idle shards: RSS {:.1} MiB -> {:.1} MiB, {per_shard:.1} KiB per shard (target < 64 KiB)",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+    );
+    manager.close(false).await;
+    drain.abort();
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
