@@ -14,6 +14,11 @@ use tokio::time::Instant;
 /// heartbeats; older acknowledged events are dropped.
 const KEEP_ACKED_EVENTS: usize = 1024;
 
+/// Events kept per session at most, acknowledged or not (Discord's replay
+/// buffer is finite too): a RESUME from before the oldest kept event gets
+/// op 9 `d:false`.
+const MAX_KEPT_EVENTS: usize = 50_000;
+
 /// The intents that gate an event in DMs rather than in guilds.
 const DM_INTENTS: Intents = Intents::DIRECT_MESSAGES
     .union(Intents::DIRECT_MESSAGE_REACTIONS)
@@ -104,6 +109,9 @@ impl Session {
             seq: self.seq,
             payload: payload.into(),
         });
+        if self.events.len() > MAX_KEPT_EVENTS {
+            self.events.pop_front();
+        }
         self.seq
     }
 
@@ -320,5 +328,17 @@ mod tests {
         assert!(!s.can_replay_from(2));
         s.acknowledge(u64::MAX);
         assert_eq!(s.events.len(), KEEP_ACKED_EVENTS);
+    }
+
+    #[test]
+    fn unacknowledged_events_are_capped() {
+        let mut s = session([0, 1], Intents::GUILDS);
+        for _ in 0..(MAX_KEPT_EVENTS + 3) {
+            s.push("CUSTOM", &json!({}), None);
+        }
+        assert_eq!(s.events.len(), MAX_KEPT_EVENTS);
+        assert_eq!(s.events.front().map(|e| e.seq), Some(4));
+        assert!(!s.can_replay_from(2));
+        assert!(s.can_replay_from(3));
     }
 }
