@@ -275,3 +275,15 @@ async fn a_second_resume_supersedes_the_old_connection() {
     }
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn close_1006_drops_tcp_without_a_close_frame_and_keeps_the_session() {
+    let fake = builder().start().await.unwrap();
+    let (mut client, ready) = ready_client(&fake, false).await;
+    fake.close_gateway(ShardTarget::All, 1006);
+    assert_eq!(client.closed().await, None, "no close frame");
+    let mut again = hello(&fake, false).await;
+    again.resume(fake.token(), &session_id(&ready), 1).await;
+    again.expect_dispatch("RESUMED").await;
+    fake.shutdown().await;
+}

@@ -32,6 +32,10 @@ use super::{Control, IdentifyRefusal, ResumeOutcome};
 use crate::record::{lock, CounterSet, GatewayPayloadRecord};
 use crate::server::Shared;
 
+/// Close codes RFC 6455 forbids in a close frame (1005 no status, 1006
+/// abnormal closure, 1015 TLS failure); closing "with" them drops TCP.
+const NO_CLOSE_FRAME: [u16; 3] = [1005, 1006, 1015];
+
 /// How long the server waits for the client's close frame after sending
 /// its own.
 const CLOSE_GRACE: Duration = Duration::from_millis(250);
@@ -279,6 +283,15 @@ impl Conn {
             Control::Heartbeat => {
                 self.send_json(&non_dispatch(GatewayOpcode::Heartbeat, Value::Null))
                     .await
+            }
+            Control::Close(code) if NO_CLOSE_FRAME.contains(&code) => {
+                // These codes never travel in a close frame: drop the TCP
+                // connection instead; the session stays resumable (§3.9).
+                if let Some(session) = self.session.take() {
+                    self.shared.gateway.detach(&session, self.id);
+                }
+                tracing::info!(connection = self.id, code, "dropping the connection");
+                return Flow::Stop;
             }
             Control::Close(code) => {
                 self.close(code, "closed by the test").await;

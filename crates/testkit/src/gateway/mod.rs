@@ -520,7 +520,9 @@ impl FakeDiscord {
 
     /// Closes the targeted connections with `code`. Codes whose verdict is
     /// not "resume" (4003, 4004, 4007, 4009-4014) discard the session; any
-    /// other code keeps it resumable.
+    /// other code keeps it resumable. 1005, 1006 and 1015, which never
+    /// appear in a close frame, drop the TCP connection without one (a
+    /// network loss; the session stays resumable).
     pub fn close_gateway(&self, target: ShardTarget, code: u16) {
         self.shared.gateway.control(target, Control::Close(code));
     }
