@@ -130,6 +130,10 @@ pub(crate) struct World {
     pub commands: BTreeMap<u64, Value>,
     /// Interactions by id.
     pub interactions: HashMap<u64, InteractionState>,
+    /// DM channels by channel id.
+    pub dm_channels: BTreeMap<u64, Value>,
+    /// The DM channel with each user.
+    pub dm_by_user: HashMap<u64, u64>,
 }
 
 /// Reads a snowflake given as a string (or a number).
@@ -191,6 +195,8 @@ impl World {
             files: HashMap::new(),
             commands: BTreeMap::new(),
             interactions: HashMap::new(),
+            dm_channels: BTreeMap::new(),
+            dm_by_user: HashMap::new(),
         }
     }
 
@@ -246,8 +252,11 @@ impl World {
         })
     }
 
-    /// The channel object of a channel id.
+    /// The channel object of a channel id (guild channels and DMs).
     pub fn channel(&self, channel_id: u64) -> Option<&Value> {
+        if let Some(dm) = self.dm_channels.get(&channel_id) {
+            return Some(dm);
+        }
         let (guild_id, index) = self.find_channel(channel_id)?;
         self.guilds.get(&guild_id)?.channels.get(index)
     }

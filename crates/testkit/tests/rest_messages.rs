@@ -381,3 +381,72 @@ async fn channels_can_be_read_edited_and_deleted() {
     assert_error(&body, 10003);
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn oversize_uploads_are_refused() {
+    let (api, _guild, channel) = api().await;
+    let path = format!("/channels/{channel}/messages");
+    // One file over the 10 MiB default per-file limit: 50045.
+    let big = vec![7u8; 10 * 1024 * 1024 + 1];
+    let form = Form::new().part("files[0]", Part::bytes(big).file_name("big.bin"));
+    let (status, body) = send(api.req(Method::POST, &path).multipart(form)).await;
+    assert_eq!(status, 413);
+    assert_error(&body, 50045);
+    // A request over 25 MiB: 413 / 40005.
+    let huge = vec![b' '; 25 * 1024 * 1024 + 1];
+    let request = api
+        .req(Method::POST, &path)
+        .header("content-type", "application/json")
+        .body(huge);
+    let (status, body) = send(request).await;
+    assert_eq!(status, 413);
+    assert_error(&body, 40005);
+    let recorded = api.fake.requests();
+    assert_eq!(recorded.last().unwrap().status, 413);
+    let (_, list) = send(api.get(&path)).await;
+    assert_eq!(list, json!([]));
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn direct_messages() {
+    let (api, guild, _channel) = api().await;
+    let (_, members) = send(api.get(&format!("/guilds/{guild}/members?limit=3"))).await;
+    let user = id(&members[2]["user"]["id"]);
+    let (status, dm) = send(api.post(
+        "/users/@me/channels",
+        &json!({"recipient_id": user.to_string()}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(dm["type"], 1);
+    assert_eq!(id(&dm["recipients"][0]["id"]), user);
+    let (_, again) = send(api.post(
+        "/users/@me/channels",
+        &json!({"recipient_id": user.to_string()}),
+    ))
+    .await;
+    assert_eq!(again["id"], dm["id"], "one DM channel per user");
+    let (status, body) = send(api.post("/users/@me/channels", &json!({"recipient_id": "1"}))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10013);
+
+    let dm_id = id(&dm["id"]);
+    let path = format!("/channels/{dm_id}/messages");
+    let (status, message) = send(api.post(&path, &json!({"content": "psst"}))).await;
+    assert_eq!(status, 200);
+    assert!(message.get("guild_id").is_none());
+    let (_, list) = send(api.get(&path)).await;
+    assert_eq!(list[0]["content"], "psst");
+    let (_, channel) = send(api.get(&format!("/channels/{dm_id}"))).await;
+    assert_eq!(channel["last_message_id"], message["id"]);
+    let (status, body) =
+        send(api.patch(&format!("/channels/{dm_id}"), &json!({"name": "x"}))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50003);
+    let (status, _) = send(api.delete(&format!("/channels/{dm_id}"))).await;
+    assert_eq!(status, 200);
+    let (status, _) = send(api.get(&format!("/channels/{dm_id}"))).await;
+    assert_eq!(status, 404);
+    api.fake.shutdown().await;
+}

@@ -31,7 +31,11 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn channel_of(world: &World, channel_id: u64) -> Result<(u64, Value), ApiError> {
+/// A channel and its guild (`None` for a DM channel).
+fn channel_of(world: &World, channel_id: u64) -> Result<(Option<u64>, Value), ApiError> {
+    if let Some(dm) = world.dm_channels.get(&channel_id) {
+        return Ok((None, dm.clone()));
+    }
     let (guild_id, _) = world
         .find_channel(channel_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
@@ -39,7 +43,22 @@ fn channel_of(world: &World, channel_id: u64) -> Result<(u64, Value), ApiError> 
         .channel(channel_id)
         .cloned()
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
-    Ok((guild_id, channel))
+    Ok((Some(guild_id), channel))
+}
+
+/// Adds `guild_id` to an event payload when there is a guild.
+fn with_guild(mut d: Value, guild_id: Option<u64>) -> Value {
+    if let Some(guild_id) = guild_id {
+        d["guild_id"] = json!(guild_id.to_string());
+    }
+    d
+}
+
+fn dm_refused() -> ApiError {
+    ApiError::code(
+        JsonErrorCode::CannotExecuteOnDm,
+        "Cannot execute action on a DM channel",
+    )
 }
 
 /// The body of a message being created or edited.
@@ -392,6 +411,9 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let body = ctx.json().clone();
     let mut world = ctx.world();
+    if world.dm_channels.contains_key(&channel_id) {
+        return Err(dm_refused());
+    }
     let (guild_id, index) = world
         .find_channel(channel_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
@@ -434,6 +456,12 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let mut world = ctx.world();
+    if let Some(dm) = world.dm_channels.remove(&channel_id) {
+        // Closing a DM: Create DM opens it again.
+        world.messages.remove(&channel_id);
+        world.dm_by_user.retain(|_, c| *c != channel_id);
+        return Ok(Reply::ok(dm.clone()).emit(None, "CHANNEL_DELETE", dm));
+    }
     let (guild_id, index) = world
         .find_channel(channel_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
@@ -456,17 +484,19 @@ pub(crate) fn trigger_typing(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let world = ctx.world();
     let (guild_id, _) = channel_of(&world, channel_id)?;
-    let mut d = json!({
-        "channel_id": channel_id.to_string(),
-        "guild_id": guild_id.to_string(),
-        "user_id": world.bot_user_id().to_string(),
-        "timestamp": unix_ms() / 1000,
-    });
-    if let Some(mut member) = world.bot_partial_member(guild_id) {
+    let mut d = with_guild(
+        json!({
+            "channel_id": channel_id.to_string(),
+            "user_id": world.bot_user_id().to_string(),
+            "timestamp": unix_ms() / 1000,
+        }),
+        guild_id,
+    );
+    if let Some(mut member) = guild_id.and_then(|g| world.bot_partial_member(g)) {
         member["user"] = world.bot_user.clone();
         d["member"] = member;
     }
-    Ok(Reply::no_content().emit(Some(guild_id), "TYPING_START", d))
+    Ok(Reply::no_content().emit(guild_id, "TYPING_START", d))
 }
 
 /// `GET /channels/{channel.id}/messages`: `limit` 1-100 (default 50), at
@@ -584,7 +614,7 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         origin: &origin,
         parse_all_by_default: true,
     };
-    let mut stored = build_message(&mut world, &draft, channel_id, Some(guild_id))?;
+    let mut stored = build_message(&mut world, &draft, channel_id, guild_id)?;
     if let Some(reference) = draft.field("message_reference") {
         let target = id_of(&reference["message_id"]);
         let target_channel = match id_of(&reference["channel_id"]) {
@@ -603,8 +633,9 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                     "type": if forward { 1 } else { 0 },
                     "message_id": target.to_string(),
                     "channel_id": target_channel.to_string(),
-                    "guild_id": guild_id.to_string(),
                 });
+                stored.message["message_reference"] =
+                    with_guild(stored.message["message_reference"].take(), guild_id);
                 if !forward {
                     stored.message["type"] = json!(19);
                     stored.message["referenced_message"] = referenced;
@@ -635,9 +666,11 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         {
             channel["last_message_id"] = json!(message_id.to_string());
         }
+    } else if let Some(dm) = world.dm_channels.get_mut(&channel_id) {
+        dm["last_message_id"] = json!(message_id.to_string());
     }
-    let event = message_event(&world, &message, Some(guild_id));
-    Ok(Reply::ok(message).emit(Some(guild_id), "MESSAGE_CREATE", event))
+    let event = message_event(&world, &message, guild_id);
+    Ok(Reply::ok(message).emit(guild_id, "MESSAGE_CREATE", event))
 }
 
 /// `PATCH /channels/{channel.id}/messages/{message.id}`: only the bot's
@@ -669,13 +702,13 @@ pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         origin: &origin,
         parse_all_by_default: true,
     };
-    edit_stored(&mut world, &mut current.message, &draft, Some(guild_id))?;
+    edit_stored(&mut world, &mut current.message, &draft, guild_id)?;
     let rendered = current.render(bot_id);
-    let event = message_event(&world, &rendered, Some(guild_id));
+    let event = message_event(&world, &rendered, guild_id);
     if let Some(messages) = world.messages.get_mut(&channel_id) {
         messages.insert(message_id, current);
     }
-    Ok(Reply::ok(rendered).emit(Some(guild_id), "MESSAGE_UPDATE", event))
+    Ok(Reply::ok(rendered).emit(guild_id, "MESSAGE_UPDATE", event))
 }
 
 /// `DELETE /channels/{channel.id}/messages/{message.id}`: 204;
@@ -691,13 +724,15 @@ pub(crate) fn delete_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .and_then(|m| m.remove(&message_id))
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
     Ok(Reply::no_content().emit(
-        Some(guild_id),
+        guild_id,
         "MESSAGE_DELETE",
-        json!({
-            "id": message_id.to_string(),
-            "channel_id": channel_id.to_string(),
-            "guild_id": guild_id.to_string(),
-        }),
+        with_guild(
+            json!({
+                "id": message_id.to_string(),
+                "channel_id": channel_id.to_string(),
+            }),
+            guild_id,
+        ),
     ))
 }
 
@@ -735,7 +770,9 @@ pub(crate) fn bulk_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         ));
     }
     let mut world = ctx.world();
-    let (guild_id, _) = channel_of(&world, channel_id)?;
+    let (Some(guild_id), _) = channel_of(&world, channel_id)? else {
+        return Err(dm_refused());
+    };
     let mut deleted = Vec::new();
     if let Some(messages) = world.messages.get_mut(&channel_id) {
         for id in &ids {
@@ -757,13 +794,16 @@ pub(crate) fn bulk_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// Parses a reaction emoji path segment (already percent-decoded): a
 /// Unicode emoji, or `name:id` of a custom emoji of the guild (§8.9).
-fn parse_emoji(world: &World, guild_id: u64, raw: &str) -> Result<(String, Value), ApiError> {
+fn parse_emoji(
+    world: &World,
+    guild_id: Option<u64>,
+    raw: &str,
+) -> Result<(String, Value), ApiError> {
     let unknown = || ApiError::unknown(JsonErrorCode::UnknownEmoji);
     if let Some((name, id)) = raw.rsplit_once(':') {
         let id: u64 = id.parse().map_err(|_| unknown())?;
-        let emoji = world
-            .guilds
-            .get(&guild_id)
+        let emoji = guild_id
+            .and_then(|g| world.guilds.get(&g))
             .and_then(|g| g.guild["emojis"].as_array())
             .and_then(|emojis| emojis.iter().find(|e| id_of(&e["id"]) == id))
             .ok_or_else(unknown)?;
@@ -786,7 +826,7 @@ fn parse_emoji(world: &World, guild_id: u64, raw: &str) -> Result<(String, Value
 }
 
 /// Everything a reaction route needs: guild, message and emoji.
-fn reaction_target(ctx: &Ctx<'_>, world: &World) -> Result<(u64, u64, u64), ApiError> {
+fn reaction_target(ctx: &Ctx<'_>, world: &World) -> Result<(Option<u64>, u64, u64), ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let message_id = ctx.params.id("message.id");
     let (guild_id, _) = channel_of(world, channel_id)?;
@@ -795,21 +835,23 @@ fn reaction_target(ctx: &Ctx<'_>, world: &World) -> Result<(u64, u64, u64), ApiE
 }
 
 fn reaction_event(
-    guild_id: u64,
+    guild_id: Option<u64>,
     channel_id: u64,
     message_id: u64,
     user_id: u64,
     emoji: &Value,
 ) -> Value {
-    json!({
-        "user_id": user_id.to_string(),
-        "channel_id": channel_id.to_string(),
-        "message_id": message_id.to_string(),
-        "guild_id": guild_id.to_string(),
-        "emoji": emoji,
-        "burst": false,
-        "type": 0,
-    })
+    with_guild(
+        json!({
+            "user_id": user_id.to_string(),
+            "channel_id": channel_id.to_string(),
+            "message_id": message_id.to_string(),
+            "emoji": emoji,
+            "burst": false,
+            "type": 0,
+        }),
+        guild_id,
+    )
 }
 
 /// `PUT .../reactions/{emoji}/@me`: 204; MESSAGE_REACTION_ADD.
@@ -818,10 +860,12 @@ pub(crate) fn create_reaction(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let (guild_id, channel_id, message_id) = reaction_target(ctx, &world)?;
     let (key, emoji) = parse_emoji(&world, guild_id, ctx.params.raw("emoji"))?;
     let bot_id = world.bot_user_id();
-    let member = world.bot_partial_member(guild_id).map(|mut m| {
-        m["user"] = world.bot_user.clone();
-        m
-    });
+    let member = guild_id
+        .and_then(|g| world.bot_partial_member(g))
+        .map(|mut m| {
+            m["user"] = world.bot_user.clone();
+            m
+        });
     let Some(stored) = world
         .messages
         .get_mut(&channel_id)
@@ -852,7 +896,7 @@ pub(crate) fn create_reaction(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     if let Some(member) = member {
         d["member"] = member;
     }
-    Ok(Reply::no_content().emit(Some(guild_id), "MESSAGE_REACTION_ADD", d))
+    Ok(Reply::no_content().emit(guild_id, "MESSAGE_REACTION_ADD", d))
 }
 
 /// `DELETE .../reactions/{emoji}/@me` and `.../{user.id}`: 204;
@@ -885,7 +929,7 @@ pub(crate) fn delete_reaction(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         stored.reactions.remove(index);
     }
     let d = reaction_event(guild_id, channel_id, message_id, user_id, &emoji);
-    Ok(Reply::no_content().emit(Some(guild_id), "MESSAGE_REACTION_REMOVE", d))
+    Ok(Reply::no_content().emit(guild_id, "MESSAGE_REACTION_REMOVE", d))
 }
 
 /// `GET .../reactions/{emoji}`: users, `after`, `limit` 1-100 (default 25),
@@ -935,11 +979,13 @@ pub(crate) fn delete_all_reactions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError>
     else {
         return Err(ApiError::unknown(JsonErrorCode::UnknownMessage));
     };
-    let mut d = json!({
-        "channel_id": channel_id.to_string(),
-        "message_id": message_id.to_string(),
-        "guild_id": guild_id.to_string(),
-    });
+    let mut d = with_guild(
+        json!({
+            "channel_id": channel_id.to_string(),
+            "message_id": message_id.to_string(),
+        }),
+        guild_id,
+    );
     let name = match &only {
         Some((key, emoji)) => {
             stored.reactions.retain(|r| &r.key != key);
@@ -951,7 +997,7 @@ pub(crate) fn delete_all_reactions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError>
             "MESSAGE_REACTION_REMOVE_ALL"
         }
     };
-    Ok(Reply::no_content().emit(Some(guild_id), name, d))
+    Ok(Reply::no_content().emit(guild_id, name, d))
 }
 
 #[cfg(test)]

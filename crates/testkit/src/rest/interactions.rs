@@ -43,7 +43,7 @@ fn store(
     let id = id_of(&stored.message["id"]);
     let ephemeral = stored.message["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0;
     match state.channel_id {
-        Some(channel) if !ephemeral && world.find_channel(channel).is_some() => {
+        Some(channel) if !ephemeral && world.channel(channel).is_some() => {
             let event = message_event(world, &stored.message, state.guild_id);
             world
                 .messages

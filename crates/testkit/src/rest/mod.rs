@@ -38,7 +38,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use acord_core_signals::{headers, JsonErrorCode, RateLimitScope, SUPPORTED_API_VERSIONS};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -170,10 +170,20 @@ async fn handle(
         Err(err) => {
             tracing::debug!(%err, "REST body could not be read");
             CounterSet::bump(&shared.counters.rest_requests);
-            let error = ApiError::code(
-                JsonErrorCode::RequestEntityTooLarge,
-                "Request entity too large",
-            );
+            let error = if err.downcast_ref::<LengthLimitError>().is_some() {
+                // §1.5: over 25 MiB; the status is not documented, the
+                // protocol document picks 413 with code 40005.
+                ApiError::code(
+                    JsonErrorCode::RequestEntityTooLarge,
+                    "Request entity too large",
+                )
+            } else {
+                ApiError::with_status(
+                    400,
+                    JsonErrorCode::GeneralError,
+                    "The request body could not be read.",
+                )
+            };
             (Bytes::new(), Outcome::error(error))
         }
     };
@@ -625,6 +635,7 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::GetCurrentUserGuilds => users::get_current_user_guilds(ctx),
         E::LeaveGuild => users::leave_guild(ctx),
         E::GetCurrentApplication => users::get_current_application(ctx),
+        E::CreateDm => users::create_dm(ctx),
         E::GetGuild => guilds::get_guild(ctx),
         E::GetGuildChannels => guilds::get_channels(ctx),
         E::CreateGuildChannel => guilds::create_channel(ctx),

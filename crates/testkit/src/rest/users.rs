@@ -201,3 +201,45 @@ pub(crate) fn leave_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         json!({"id": guild_id.to_string()}),
     ))
 }
+
+/// `POST /users/@me/channels` `{recipient_id}`: the DM channel (type 1)
+/// with a known user; the same channel every time.
+pub(crate) fn create_dm(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let recipient = &ctx.json()["recipient_id"];
+    if recipient.is_null() {
+        return Err(ApiError::field(
+            &["recipient_id"],
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        ));
+    }
+    let user_id = id_of(recipient);
+    let mut world = ctx.world();
+    if user_id == world.bot_user_id() {
+        return Err(ApiError::code(
+            JsonErrorCode::InvalidRecipients,
+            "Invalid Recipient(s)",
+        ));
+    }
+    let user = world
+        .find_user(user_id)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownUser))?;
+    if let Some(channel) = world
+        .dm_by_user
+        .get(&user_id)
+        .and_then(|id| world.dm_channels.get(id))
+    {
+        return Ok(Reply::ok(channel.clone()));
+    }
+    let id = world.next_id();
+    let channel = json!({
+        "id": id.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "flags": 0,
+        "recipients": [user],
+    });
+    world.dm_channels.insert(id, channel.clone());
+    world.dm_by_user.insert(user_id, id);
+    Ok(Reply::ok(channel))
+}
