@@ -574,3 +574,57 @@ async fn run_gateway_loop_with_channels_and_voidable_events() {
     assert_eq!(err.close_code(), Some(CloseCode::InvalidIntents));
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn rate_limited_member_requests_are_surfaced() {
+    use acord_core_gateway::{RequestGuildMembers, ShardConfig};
+    use acord_core_signals::Intents;
+    let privileged = Intents::GUILD_MEMBERS | Intents::MESSAGE_CONTENT;
+    let fake = FakeDiscord::builder()
+        .identify_window(WINDOW)
+        .privileged_intents(privileged)
+        .start()
+        .await
+        .unwrap();
+    let cfg = ShardConfig::builder(
+        fake.token(),
+        intents() | Intents::GUILD_MEMBERS,
+        fake.gateway_url(),
+    )
+    .identify_window(WINDOW)
+    .build()
+    .unwrap();
+    let (shard, mut rx) = Shard::spawn(cfg);
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    let guild = fake.guild_ids()[0];
+    let request = RequestGuildMembers {
+        guild_id: guild,
+        query: Some(String::new()),
+        limit: 0,
+        nonce: Some("n1".into()),
+        ..Default::default()
+    };
+    let m = shard.messenger();
+    m.request_guild_members(&request).await.unwrap();
+    until(
+        &mut rx,
+        &mut seen,
+        |e| matches!(e, ShardEvent::Dispatch(d) if d.name() == "GUILD_MEMBERS_CHUNK"),
+    )
+    .await;
+    m.request_guild_members(&request).await.unwrap();
+    let limited = until(&mut rx, &mut seen, |e| {
+        matches!(e, ShardEvent::RateLimited(_))
+    })
+    .await;
+    let ShardEvent::RateLimited(rl) = limited else {
+        unreachable!()
+    };
+    assert_eq!(rl.opcode, GatewayOpcode::RequestGuildMembers.code());
+    assert!(rl.retry_after() > Duration::ZERO);
+    assert_eq!(rl.guild_id(), Some(guild.to_string().as_str()));
+    assert_eq!(rl.nonce(), Some("n1"));
+    shard.close(true).await.unwrap();
+    fake.shutdown().await;
+}

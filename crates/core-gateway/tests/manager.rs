@@ -1,0 +1,178 @@
+//! End-to-end tests of `ShardManager` (identify waves, merged events,
+//! restarts, dispatcher) against acord-testkit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use acord_core_gateway::{GatewayInfo, ShardEvent, ShardManager, ShardStatus};
+use acord_core_http::HttpClient;
+use acord_testkit::{FakeDiscord, ShardTarget};
+use common::*;
+use tokio::sync::mpsc;
+
+async fn fake(shards: u32, mc: u32, window: Duration) -> FakeDiscord {
+    FakeDiscord::builder()
+        .shards(shards)
+        .max_concurrency(mc)
+        .identify_window(window)
+        .privileged_intents(acord_core_signals::Intents::MESSAGE_CONTENT)
+        .guilds(4)
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn gateway_info(fake: &FakeDiscord) -> GatewayInfo {
+    let http = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .build()
+        .unwrap();
+    GatewayInfo::fetch(&http).await.unwrap()
+}
+
+async fn next(rx: &mut mpsc::Receiver<(u32, ShardEvent)>) -> (u32, ShardEvent) {
+    tokio::time::timeout(GUARD, rx.recv())
+        .await
+        .expect("timed out waiting for a manager event")
+        .expect("event stream ended")
+}
+
+#[tokio::test]
+async fn sixteen_shards_identify_in_four_waves_and_restart_alone() {
+    let window = Duration::from_millis(300);
+    let fake = fake(16, 4, window).await;
+    let info = gateway_info(&fake).await;
+    assert_eq!(info.shards, 16);
+    assert_eq!(info.session_start_limit.max_concurrency, 4);
+    let manager = ShardManager::builder(fake.token(), intents(), info)
+        .identify_window(window)
+        .configure(|b| b.backoff(Duration::from_millis(20), Duration::from_millis(200)))
+        .build()
+        .unwrap();
+    let mut rx = manager.take_events().unwrap();
+    manager.start().unwrap();
+
+    // every shard gets READY, tagged with its id, carrying its shard pair
+    let mut ready = BTreeSet::new();
+    while ready.len() < 16 {
+        if let (id, ShardEvent::Dispatch(d)) = next(&mut rx).await {
+            if d.name() == "READY" {
+                let v: serde_json::Value = d.deserialize().unwrap();
+                assert_eq!(v["shard"], serde_json::json!([id, 16]));
+                ready.insert(id);
+            }
+        }
+    }
+    let c = fake.counters();
+    assert_eq!(c.identifies, 16);
+    assert_eq!(c.identify_concurrency_violations, 0);
+
+    // identify times per shard, from what the fake received
+    let mut at = BTreeMap::new();
+    for p in fake.gateway_payloads() {
+        if p.op == 2 {
+            let v: serde_json::Value = serde_json::from_str(&p.json).unwrap();
+            let shard = v["d"]["shard"][0]
+                .as_u64()
+                .expect("IDENTIFY carries a shard") as u32;
+            at.insert(shard, p.at);
+        }
+    }
+    assert_eq!(at.len(), 16);
+    for wave in 1..4u32 {
+        let prev_last = (0..4).map(|b| at[&(4 * (wave - 1) + b)]).max().unwrap();
+        let first = (0..4).map(|b| at[&(4 * wave + b)]).min().unwrap();
+        assert!(
+            first > prev_last,
+            "wave {wave} started before wave {} ended",
+            wave - 1
+        );
+        for bucket in 0..4 {
+            let gap = at[&(4 * wave + bucket)].duration_since(at[&(4 * (wave - 1) + bucket)]);
+            assert!(
+                gap >= window,
+                "bucket {bucket} identified twice within {gap:?}"
+            );
+        }
+    }
+    for info in manager.infos() {
+        assert_eq!(info.status, ShardStatus::Ready, "{info:?}");
+    }
+
+    // restart shard 5 from scratch while the others keep running
+    manager.restart(5, false).await.unwrap();
+    loop {
+        match next(&mut rx).await {
+            (5, ShardEvent::Ready { .. }) => break,
+            (id, ShardEvent::Reconnecting { .. }) if id != 5 => panic!("shard {id} reconnected"),
+            _ => {}
+        }
+    }
+    assert_eq!(fake.counters().identifies, 17);
+    assert_eq!(manager.info(5).unwrap().reidentifies, 1);
+    assert_eq!(manager.info(4).unwrap().reconnects, 0);
+    manager.close(true).await;
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn dispatcher_listens_and_waits_across_shards() {
+    let fake = fake(2, 2, WINDOW).await;
+    let info = gateway_info(&fake).await;
+    let manager = ShardManager::builder(fake.token(), intents(), info)
+        .identify_window(WINDOW)
+        .build()
+        .unwrap();
+    let dispatcher = manager.dispatcher();
+    let (tx, mut heard) = mpsc::channel(16);
+    dispatcher.listen("MESSAGE_CREATE", move |shard, d| {
+        let tx = tx.clone();
+        async move {
+            let v: serde_json::Value = d.deserialize().unwrap();
+            let _ = tx
+                .send((shard, v["content"].as_str().unwrap().to_owned()))
+                .await;
+        }
+    });
+    let both_ready = {
+        let a = dispatcher.wait_for(|id, _| id == 0, "READY");
+        let b = dispatcher.wait_for(|id, _| id == 1, "READY");
+        async move { (a.await.unwrap(), b.await.unwrap()) }
+    };
+    manager.start().unwrap();
+    tokio::time::timeout(GUARD, both_ready).await.unwrap();
+
+    let wait = dispatcher.wait_for(
+        |_, d| d.as_str().contains("for shard one"),
+        "MESSAGE_CREATE",
+    );
+    let mut msg = message(&fake, 1);
+    msg["content"] = "for shard one".into();
+    fake.dispatch(ShardTarget::Shard(1), "MESSAGE_CREATE", msg);
+    let (shard, d) = tokio::time::timeout(GUARD, wait).await.unwrap().unwrap();
+    assert_eq!(shard, 1);
+    assert_eq!(d.name(), "MESSAGE_CREATE");
+    let (shard, content) = tokio::time::timeout(GUARD, heard.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((shard, content.as_str()), (1, "for shard one"));
+    assert!(manager.messenger_for_guild(fake.guild_ids()[0]).is_some());
+
+    // a fatal close on one shard surfaces through wait_for_fatal
+    let fatal = dispatcher.wait_for_fatal();
+    fake.close_gateway(ShardTarget::Shard(0), 4013);
+    let (shard, error) = tokio::time::timeout(GUARD, fatal).await.unwrap().unwrap();
+    assert_eq!(shard, 0);
+    assert!(error.is_fatal());
+    eventually("shard 0 failed", || {
+        manager.info(0).unwrap().status == ShardStatus::Failed
+    })
+    .await;
+    assert_eq!(manager.info(1).unwrap().status, ShardStatus::Ready);
+    manager.close(true).await;
+    fake.shutdown().await;
+}
