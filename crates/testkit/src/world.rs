@@ -289,6 +289,144 @@ impl World {
         Some(d)
     }
 
+    /// Applies a dispatch a test pushed through `FakeDiscord::dispatch` to
+    /// the world, so REST agrees with what the bot was told: messages
+    /// users "sent" can be fetched and replied to, members who "joined"
+    /// exist, a guild the bot "joined" is served, interactions can be
+    /// answered.
+    pub fn observe(&mut self, name: &str, d: &Value, now: Instant) {
+        match name {
+            "INTERACTION_CREATE" => self.register_interaction(d, now),
+            "MESSAGE_CREATE" => {
+                let (channel_id, id) = (id_of(&d["channel_id"]), id_of(&d["id"]));
+                if channel_id == 0 || id == 0 {
+                    return;
+                }
+                let mut message = d.clone();
+                if let Some(obj) = message.as_object_mut() {
+                    for key in ["guild_id", "member", "channel_type"] {
+                        obj.remove(key);
+                    }
+                }
+                self.messages.entry(channel_id).or_default().insert(
+                    id,
+                    StoredMessage {
+                        message,
+                        reactions: Vec::new(),
+                    },
+                );
+            }
+            "MESSAGE_UPDATE" => {
+                let (channel_id, id) = (id_of(&d["channel_id"]), id_of(&d["id"]));
+                let stored = self
+                    .messages
+                    .get_mut(&channel_id)
+                    .and_then(|m| m.get_mut(&id));
+                if let (Some(stored), Some(fields)) = (stored, d.as_object()) {
+                    for (key, value) in fields {
+                        if !matches!(key.as_str(), "guild_id" | "member" | "channel_type") {
+                            stored.message[key.as_str()] = value.clone();
+                        }
+                    }
+                }
+            }
+            "MESSAGE_DELETE" => {
+                if let Some(messages) = self.messages.get_mut(&id_of(&d["channel_id"])) {
+                    messages.remove(&id_of(&d["id"]));
+                }
+            }
+            "GUILD_MEMBER_ADD" => {
+                let user_id = id_of(&d["user"]);
+                if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
+                    let mut member = d.clone();
+                    if let Some(obj) = member.as_object_mut() {
+                        obj.remove("guild_id");
+                    }
+                    match guild
+                        .members
+                        .binary_search_by_key(&user_id, |m| id_of(&m["user"]))
+                    {
+                        Ok(index) => guild.members[index] = member,
+                        Err(index) => guild.members.insert(index, member),
+                    }
+                }
+            }
+            "GUILD_MEMBER_REMOVE" => {
+                let user_id = id_of(&d["user"]);
+                if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
+                    if let Some(index) = guild.member_index(user_id) {
+                        guild.members.remove(index);
+                    }
+                }
+            }
+            "GUILD_CREATE" if d["unavailable"] != true => {
+                let guild_id = id_of(&d["id"]);
+                if guild_id == 0 || self.guilds.contains_key(&guild_id) {
+                    return;
+                }
+                let list = |key: &str| d[key].as_array().cloned().unwrap_or_default();
+                let mut members = list("members");
+                members.sort_by_key(|m| id_of(&m["user"]));
+                let mut guild = d.clone();
+                if let Some(obj) = guild.as_object_mut() {
+                    for key in [
+                        "roles",
+                        "channels",
+                        "members",
+                        "presences",
+                        "joined_at",
+                        "large",
+                        "unavailable",
+                        "member_count",
+                        "voice_states",
+                        "threads",
+                        "stage_instances",
+                        "guild_scheduled_events",
+                        "soundboard_sounds",
+                    ] {
+                        obj.remove(key);
+                    }
+                }
+                self.guilds.insert(
+                    guild_id,
+                    GuildState {
+                        guild,
+                        channels: list("channels"),
+                        roles: list("roles"),
+                        members,
+                        presences: list("presences"),
+                        bans: BTreeMap::new(),
+                    },
+                );
+            }
+            "GUILD_DELETE" if d.get("unavailable").is_none() => {
+                // Removed (kicked, banned, guild deleted), not an outage.
+                if let Some(guild) = self.guilds.remove(&id_of(&d["id"])) {
+                    for channel in &guild.channels {
+                        self.messages.remove(&id_of(channel));
+                    }
+                }
+            }
+            "CHANNEL_CREATE" | "CHANNEL_UPDATE" => {
+                let channel_id = id_of(&d["id"]);
+                if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
+                    match guild.channels.iter().position(|c| id_of(c) == channel_id) {
+                        Some(index) => guild.channels[index] = d.clone(),
+                        None => guild.channels.push(d.clone()),
+                    }
+                }
+            }
+            "CHANNEL_DELETE" => {
+                let channel_id = id_of(&d["id"]);
+                if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
+                    guild.channels.retain(|c| id_of(c) != channel_id);
+                }
+                self.messages.remove(&channel_id);
+            }
+            _ => {}
+        }
+    }
+
     /// Remembers an interaction the fake dispatched (INTERACTION_CREATE), so
     /// its callback and follow-up routes work (discord-protocol.md §10.4).
     pub fn register_interaction(&mut self, interaction: &Value, received: Instant) {

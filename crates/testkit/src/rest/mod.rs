@@ -78,13 +78,14 @@ impl RestState {
     }
 }
 
-/// Sees every dispatch pushed through `FakeDiscord::dispatch`: an
-/// INTERACTION_CREATE makes the interaction known, so its callback and
-/// follow-up routes answer (discord-protocol.md §10.4).
+/// Sees every dispatch pushed through `FakeDiscord::dispatch` and applies
+/// it to the world (`World::observe`): an INTERACTION_CREATE makes the
+/// interaction known, so its callback and follow-up routes answer
+/// (discord-protocol.md §10.4); a MESSAGE_CREATE from a "user" can be
+/// fetched and replied to; GUILD_CREATE, GUILD_MEMBER_ADD/REMOVE and
+/// CHANNEL_* keep guilds in step.
 pub(crate) fn observe_dispatch(shared: &Shared, name: &str, d: &Value) {
-    if name == "INTERACTION_CREATE" {
-        lock(&shared.world).register_interaction(d, Instant::now());
-    }
+    lock(&shared.world).observe(name, d, Instant::now());
 }
 
 /// Serves REST until the fake is cancelled.
