@@ -287,3 +287,43 @@ async fn close_1006_drops_tcp_without_a_close_frame_and_keeps_the_session() {
     again.expect_dispatch("RESUMED").await;
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn control_commands_keep_their_place_among_dispatches() {
+    let fake = builder().start().await.unwrap();
+    let (mut client, ready) = ready_client(&fake, true).await;
+    drain_guilds(&mut client).await;
+    fake.dispatch(
+        ShardTarget::All,
+        "GUILD_UPDATE",
+        json!({"n": 1, "guild_id": "5"}),
+    );
+    fake.send_reconnect(ShardTarget::All);
+    fake.dispatch(
+        ShardTarget::All,
+        "GUILD_UPDATE",
+        json!({"n": 2, "guild_id": "5"}),
+    );
+    fake.request_heartbeat(ShardTarget::All);
+    let order: Vec<String> = [
+        client.payload().await,
+        client.payload().await,
+        client.payload().await,
+        client.payload().await,
+    ]
+    .iter()
+    .map(|p| format!("{}:{}", p["op"], p["s"]))
+    .collect();
+    assert_eq!(order, ["0:4", "7:null", "0:5", "1:null"]);
+    // a client that stops reading at op 7 gets the rest on RESUME
+    client.close(4000).await;
+    let mut again = hello(&fake, true).await;
+    again.resume(fake.token(), &session_id(&ready), 4).await;
+    let replayed = again.payload().await;
+    assert_eq!(
+        (replayed["s"].as_u64(), replayed["d"]["n"].as_u64()),
+        (Some(5), Some(2))
+    );
+    assert_eq!(again.payload().await["t"], "RESUMED");
+    fake.shutdown().await;
+}

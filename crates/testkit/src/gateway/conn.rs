@@ -28,7 +28,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::codec::Encoder;
 use super::commands::{self, Reject};
 use super::session::snowflake;
-use super::{Control, IdentifyRefusal, ResumeOutcome};
+use super::{Control, IdentifyRefusal, Queued, ResumeOutcome};
 use crate::record::{lock, CounterSet, GatewayPayloadRecord};
 use crate::server::Shared;
 
@@ -166,7 +166,7 @@ struct Conn {
     shared: Arc<Shared>,
     ws: WebSocketStream<TcpStream>,
     encoder: Encoder,
-    control: mpsc::Receiver<Control>,
+    control: mpsc::Receiver<Queued>,
     wake: Arc<Notify>,
     /// The session this connection is identified/resumed as.
     session: Option<String>,
@@ -203,7 +203,7 @@ impl Conn {
                     Flow::Stop
                 }
                 message = self.ws.next() => self.on_message(message).await,
-                Some(command) = self.control.recv() => self.on_control(command).await,
+                Some((command, upto)) = self.control.recv() => self.on_control(command, upto).await,
                 () = self.wake.notified() => self.flush_events().await,
                 () = tokio::time::sleep_until(deadline) => {
                     self.close(CloseCode::SessionTimedOut.code(), "no heartbeat received in time").await;
@@ -238,6 +238,11 @@ impl Conn {
 
     /// Sends every dispatch of the session not sent yet.
     async fn flush_events(&mut self) -> Flow {
+        self.flush_events_upto(u64::MAX).await
+    }
+
+    /// Sends the dispatches not sent yet up to sequence number `upto`.
+    async fn flush_events_upto(&mut self, upto: u64) -> Flow {
         let Some(session) = &self.session else {
             return Flow::Continue;
         };
@@ -248,7 +253,7 @@ impl Conn {
         else {
             return Flow::Continue;
         };
-        for event in events {
+        for event in events.into_iter().take_while(|e| e.seq <= upto) {
             if self.feed_text(&event.payload).await.is_err() {
                 return Flow::Stop;
             }
@@ -260,9 +265,11 @@ impl Conn {
         Flow::Continue
     }
 
-    async fn on_control(&mut self, command: Control) -> Flow {
-        if self.flush_events().await == Flow::Stop {
-            return Flow::Stop;
+    async fn on_control(&mut self, command: Control, upto: Option<u64>) -> Flow {
+        if let Some(upto) = upto {
+            if self.flush_events_upto(upto).await == Flow::Stop {
+                return Flow::Stop;
+            }
         }
         let sent = match command {
             Control::Reconnect => {

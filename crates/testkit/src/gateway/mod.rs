@@ -5,8 +5,10 @@
 //! session through a [`Notify`] and reads them from the session's event log
 //! (which is also the RESUME replay buffer), and receives control commands
 //! (op 7, op 9, op 1, close, corrupt frame) through a bounded channel.
-//! Before handling a control command it first sends every pending dispatch,
-//! so "dispatch, then reconnect" arrives in that order.
+//! Each control command carries the session's sequence number at the time
+//! it was issued: the connection first sends the dispatches up to that
+//! number, so "dispatch, reconnect, dispatch" arrives in exactly that order
+//! (the second dispatch is then replayed on RESUME).
 
 mod codec;
 mod commands;
@@ -75,10 +77,14 @@ pub(crate) enum Control {
     Superseded,
 }
 
+/// A control command and the session's last sequence number when it was
+/// issued (dispatches up to it are sent first).
+pub(crate) type Queued = (Control, Option<u64>);
+
 /// What the hub knows about one open connection.
 #[derive(Debug)]
 struct ConnEntry {
-    control: mpsc::Sender<Control>,
+    control: mpsc::Sender<Queued>,
     wake: Arc<Notify>,
     shard: Option<u32>,
 }
@@ -200,14 +206,19 @@ impl Hub {
         let state = lock(&self.state);
         for (id, conn) in &state.connections {
             if target.matches(conn.shard) {
-                if let Err(err) = conn.control.try_send(command) {
+                let upto = state
+                    .sessions
+                    .values()
+                    .find(|s| s.connection == Some(*id))
+                    .map(|s| s.seq);
+                if let Err(err) = conn.control.try_send((command, upto)) {
                     tracing::warn!(connection = id, %err, ?command, "control command dropped");
                 }
             }
         }
     }
 
-    fn register(&self) -> (u64, mpsc::Receiver<Control>, Arc<Notify>) {
+    fn register(&self) -> (u64, mpsc::Receiver<Queued>, Arc<Notify>) {
         let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(CONTROL_CAPACITY);
         let wake = Arc::new(Notify::new());
@@ -348,7 +359,7 @@ impl Hub {
             if let Some(conn) = state.connections.get(&old) {
                 // The old connection is closed; if its queue is full it is
                 // stuck anyway and ends when the client goes away.
-                let _ = conn.control.try_send(Control::Superseded);
+                let _ = conn.control.try_send((Control::Superseded, None));
             }
         }
         if let Some(conn) = state.connections.get_mut(&connection) {
