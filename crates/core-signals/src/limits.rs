@@ -99,6 +99,11 @@ pub const TEXT_INPUT_PLACEHOLDER: usize = 100;
 pub const MODAL_TITLE: usize = 45;
 /// Top-level components in a modal.
 pub const MODAL_COMPONENTS: usize = 5;
+/// Options of a radio group or checkbox group, and files of a file upload
+/// (modals).
+pub const MODAL_CHOICES_MAX: usize = 10;
+/// Fewest options of a radio group.
+pub const RADIO_GROUP_MIN_OPTIONS: usize = 2;
 /// Label component text, in characters.
 pub const LABEL_TEXT: usize = 45;
 /// Label component description, in characters.

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::error::{check_count, check_len, check_range, ValidationError};
 use super::limits::{
     ACTION_ROWS_PER_MESSAGE, BUTTONS_PER_ROW, BUTTON_LABEL, BUTTON_URL, COMPONENTS_V2_TOTAL,
-    CUSTOM_ID, LABEL_DESCRIPTION, LABEL_TEXT, MODAL_COMPONENTS, MODAL_TITLE, SELECT_OPTIONS,
-    SELECT_OPTION_TEXT, SELECT_PLACEHOLDER, SELECT_VALUES_MAX, TEXT_INPUT_LENGTH,
-    TEXT_INPUT_PLACEHOLDER,
+    CUSTOM_ID, LABEL_DESCRIPTION, LABEL_TEXT, MODAL_CHOICES_MAX, MODAL_COMPONENTS, MODAL_TITLE,
+    RADIO_GROUP_MIN_OPTIONS, SELECT_OPTIONS, SELECT_OPTION_TEXT, SELECT_PLACEHOLDER,
+    SELECT_VALUES_MAX, TEXT_INPUT_LENGTH, TEXT_INPUT_PLACEHOLDER,
 };
 use crate::model::{
     ActionRow, Button, ButtonStyle, ChannelType, Component, GenericId, Label, PartialEmoji,
@@ -528,6 +528,52 @@ fn validate_select(select: &SelectMenu) -> Result<(), ValidationError> {
     Ok(())
 }
 
+fn validate_options(options: &[SelectOption]) -> Result<(), ValidationError> {
+    for option in options {
+        check_len(
+            "components[].options[].label",
+            &option.label,
+            1,
+            SELECT_OPTION_TEXT,
+        )?;
+        check_len(
+            "components[].options[].value",
+            &option.value,
+            1,
+            SELECT_OPTION_TEXT,
+        )?;
+        if let Some(description) = &option.description {
+            check_len(
+                "components[].options[].description",
+                description,
+                0,
+                SELECT_OPTION_TEXT,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `0 <= min_values <= max`, `1 <= max_values <= max`, `min <= max`.
+fn validate_picks(min: Option<u8>, max: Option<u8>, limit: usize) -> Result<(), ValidationError> {
+    let limit = limit as i64;
+    if let Some(min) = min {
+        check_range("components[].min_values", i64::from(min), 0, limit)?;
+    }
+    if let Some(max) = max {
+        check_range("components[].max_values", i64::from(max), 1, limit)?;
+    }
+    if let (Some(min), Some(max)) = (min, max) {
+        if min > max {
+            return Err(ValidationError::Invalid {
+                field: "components[].min_values",
+                reason: "min_values must not exceed max_values",
+            });
+        }
+    }
+    Ok(())
+}
+
 fn validate_text_input(input: &TextInput) -> Result<(), ValidationError> {
     check_len("components[].custom_id", &input.custom_id, 1, CUSTOM_ID)?;
     let limit = i64::from(TEXT_INPUT_LENGTH);
@@ -656,7 +702,32 @@ fn validate_tree(component: &Component, seen: &mut HashSet<String>) -> Result<()
             }
             validate_tree(&label.component, seen)?;
         }
-        Component::FileUpload(upload) => validate_custom_id(&upload.custom_id, seen)?,
+        Component::FileUpload(upload) => {
+            validate_custom_id(&upload.custom_id, seen)?;
+            validate_picks(upload.min_values, upload.max_values, MODAL_CHOICES_MAX)?;
+        }
+        Component::RadioGroup(group) => {
+            validate_custom_id(&group.custom_id, seen)?;
+            check_count(
+                "components[].options",
+                group.options.len(),
+                RADIO_GROUP_MIN_OPTIONS,
+                MODAL_CHOICES_MAX,
+            )?;
+            validate_options(&group.options)?;
+        }
+        Component::CheckboxGroup(group) => {
+            validate_custom_id(&group.custom_id, seen)?;
+            check_count(
+                "components[].options",
+                group.options.len(),
+                1,
+                MODAL_CHOICES_MAX,
+            )?;
+            validate_options(&group.options)?;
+            validate_picks(group.min_values, group.max_values, MODAL_CHOICES_MAX)?;
+        }
+        Component::Checkbox(checkbox) => validate_custom_id(&checkbox.custom_id, seen)?,
         _ => {}
     }
     Ok(())

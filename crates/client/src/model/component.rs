@@ -167,6 +167,12 @@ pub enum Component {
     Label(Label),
     /// File upload (modals).
     FileUpload(FileUpload),
+    /// Radio group (modals).
+    RadioGroup(RadioGroup),
+    /// Checkbox group (modals).
+    CheckboxGroup(CheckboxGroup),
+    /// Checkbox (modals).
+    Checkbox(Checkbox),
     /// A component acord does not model, kept verbatim.
     Unknown(UnknownComponent),
 }
@@ -188,6 +194,9 @@ impl Component {
             Self::Container(_) => ComponentType::Container,
             Self::Label(_) => ComponentType::Label,
             Self::FileUpload(_) => ComponentType::FileUpload,
+            Self::RadioGroup(_) => ComponentType::RadioGroup,
+            Self::CheckboxGroup(_) => ComponentType::CheckboxGroup,
+            Self::Checkbox(_) => ComponentType::Checkbox,
             Self::Unknown(u) => u.kind,
         }
     }
@@ -365,6 +374,15 @@ pub struct UnfurledMediaItem {
     /// Attachment (received, for uploads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment_id: Option<AttachmentId>,
+    /// Thumbhash placeholder (received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Placeholder version (received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder_version: Option<u32>,
+    /// Flags (`IS_ANIMATED` = 1 << 0; received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u64>,
 }
 
 /// A thumbnail (V2).
@@ -471,6 +489,63 @@ pub struct FileUpload {
     pub values: Vec<String>,
 }
 
+/// A radio group: pick exactly one option (modals, inside a [`Label`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RadioGroup {
+    /// Component ID.
+    pub id: Option<u32>,
+    /// Custom ID.
+    pub custom_id: String,
+    /// Options (2-10; `emoji` is not used).
+    pub options: Vec<SelectOption>,
+    /// Required (default true).
+    pub required: Option<bool>,
+    /// Submitted value (`None` if nothing was picked).
+    pub value: Option<String>,
+}
+
+/// A checkbox group: pick any number of options (modals, inside a
+/// [`Label`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckboxGroup {
+    /// Component ID.
+    pub id: Option<u32>,
+    /// Custom ID.
+    pub custom_id: String,
+    /// Options (1-10; `emoji` is not used).
+    pub options: Vec<SelectOption>,
+    /// Minimum picks (0-10, default 1).
+    pub min_values: Option<u8>,
+    /// Maximum picks (1-10, default the number of options).
+    pub max_values: Option<u8>,
+    /// Required (default true).
+    pub required: Option<bool>,
+    /// Submitted values.
+    pub values: Vec<String>,
+}
+
+/// A single yes/no checkbox (modals, inside a [`Label`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checkbox {
+    /// Component ID.
+    pub id: Option<u32>,
+    /// Custom ID.
+    pub custom_id: String,
+    /// Checked by default.
+    pub default: Option<bool>,
+    /// Submitted state.
+    pub value: Option<bool>,
+}
+
+/// `value` is a string for text inputs and radio groups, a boolean for
+/// checkboxes.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ValueField {
+    Bool(bool),
+    Text(String),
+}
+
 /// Every field any component may carry; the wire form of [`Component`].
 #[derive(Default, Serialize, Deserialize)]
 struct RawComponent {
@@ -517,9 +592,11 @@ struct RawComponent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_length: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    value: Option<String>,
+    value: Option<ValueField>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     values: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    default: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     content: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -549,9 +626,20 @@ struct RawComponent {
 }
 
 impl RawComponent {
+    fn text_value(&mut self) -> Option<String> {
+        match self.value.take() {
+            Some(ValueField::Text(text)) => Some(text),
+            Some(other) => {
+                self.value = Some(other);
+                None
+            }
+            None => None,
+        }
+    }
+
     /// Converts into a typed component; `None` when the type is unknown or a
     /// required field is missing.
-    fn into_component(self) -> Option<Component> {
+    fn into_component(mut self) -> Option<Component> {
         let kind = ComponentType::from(self.kind);
         let id = self.id;
         Some(match kind {
@@ -595,13 +683,13 @@ impl RawComponent {
             }),
             ComponentType::TextInput => Component::TextInput(TextInput {
                 id,
+                value: self.text_value(),
                 custom_id: self.custom_id?,
                 style: self.style.map(TextInputStyle::from),
                 label: self.label,
                 min_length: self.min_length,
                 max_length: self.max_length,
                 required: self.required,
-                value: self.value,
                 placeholder: self.placeholder,
             }),
             ComponentType::Section => Component::Section(Section {
@@ -656,6 +744,31 @@ impl RawComponent {
                 required: self.required,
                 values: self.values.unwrap_or_default(),
             }),
+            ComponentType::RadioGroup => Component::RadioGroup(RadioGroup {
+                id,
+                value: self.text_value(),
+                custom_id: self.custom_id?,
+                options: self.options.unwrap_or_default(),
+                required: self.required,
+            }),
+            ComponentType::CheckboxGroup => Component::CheckboxGroup(CheckboxGroup {
+                id,
+                custom_id: self.custom_id?,
+                options: self.options.unwrap_or_default(),
+                min_values: self.min_values,
+                max_values: self.max_values,
+                required: self.required,
+                values: self.values.unwrap_or_default(),
+            }),
+            ComponentType::Checkbox => Component::Checkbox(Checkbox {
+                id,
+                custom_id: self.custom_id?,
+                default: self.default,
+                value: match self.value {
+                    Some(ValueField::Bool(b)) => Some(b),
+                    _ => None,
+                },
+            }),
             _ => return None,
         })
     }
@@ -705,7 +818,7 @@ impl RawComponent {
                 min_length: t.min_length,
                 max_length: t.max_length,
                 required: t.required,
-                value: t.value.clone(),
+                value: t.value.clone().map(ValueField::Text),
                 placeholder: t.placeholder.clone(),
                 ..Self::default()
             },
@@ -776,6 +889,34 @@ impl RawComponent {
                 max_values: f.max_values,
                 required: f.required,
                 values: (!f.values.is_empty()).then(|| f.values.clone()),
+                ..Self::default()
+            },
+            Component::RadioGroup(r) => Self {
+                kind,
+                id: r.id,
+                custom_id: Some(r.custom_id.clone()),
+                options: Some(r.options.clone()),
+                required: r.required,
+                value: r.value.clone().map(ValueField::Text),
+                ..Self::default()
+            },
+            Component::CheckboxGroup(c) => Self {
+                kind,
+                id: c.id,
+                custom_id: Some(c.custom_id.clone()),
+                options: Some(c.options.clone()),
+                min_values: c.min_values,
+                max_values: c.max_values,
+                required: c.required,
+                values: (!c.values.is_empty()).then(|| c.values.clone()),
+                ..Self::default()
+            },
+            Component::Checkbox(c) => Self {
+                kind,
+                id: c.id,
+                custom_id: Some(c.custom_id.clone()),
+                default: c.default,
+                value: c.value.map(ValueField::Bool),
                 ..Self::default()
             },
             Component::Unknown(_) => Self {

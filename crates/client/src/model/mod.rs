@@ -59,10 +59,11 @@ pub use channel::{
     ThreadMetadata, VideoQualityMode,
 };
 pub use component::{
-    ActionRow, Button, ButtonStyle, Component, ComponentType, Container, FileDisplay, FileUpload,
-    Label, MediaGallery, MediaGalleryItem, Section, SelectDefaultValue, SelectDefaultValueType,
-    SelectMenu, SelectMenuType, SelectOption, Separator, SeparatorSpacing, TextDisplay, TextInput,
-    TextInputStyle, Thumbnail, UnfurledMediaItem, UnknownComponent,
+    ActionRow, Button, ButtonStyle, Checkbox, CheckboxGroup, Component, ComponentType, Container,
+    FileDisplay, FileUpload, Label, MediaGallery, MediaGalleryItem, RadioGroup, Section,
+    SelectDefaultValue, SelectDefaultValueType, SelectMenu, SelectMenuType, SelectOption,
+    Separator, SeparatorSpacing, TextDisplay, TextInput, TextInputStyle, Thumbnail,
+    UnfurledMediaItem, UnknownComponent,
 };
 pub use embed::{
     Embed, EmbedAuthor, EmbedField, EmbedFlags, EmbedFooter, EmbedMedia, EmbedProvider,
