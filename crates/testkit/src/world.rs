@@ -132,6 +132,9 @@ pub(crate) struct World {
     pub interactions: HashMap<u64, InteractionState>,
     /// DM channels by channel id.
     pub dm_channels: BTreeMap<u64, Value>,
+    /// Pinned messages per channel: `(message id, pinned at Unix ms)`,
+    /// oldest pin first.
+    pub pins: HashMap<u64, Vec<(u64, u64)>>,
     /// The DM channel with each user.
     pub dm_by_user: HashMap<u64, u64>,
 }
@@ -196,6 +199,7 @@ impl World {
             commands: BTreeMap::new(),
             interactions: HashMap::new(),
             dm_channels: BTreeMap::new(),
+            pins: HashMap::new(),
             dm_by_user: HashMap::new(),
         }
     }

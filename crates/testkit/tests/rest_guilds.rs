@@ -89,7 +89,15 @@ async fn guild_object_and_counts() {
         "@everyone id = guild id"
     );
     assert!(body.get("approximate_member_count").is_none());
+    let (status, renamed) =
+        send(api.patch(&format!("/guilds/{guild}"), &json!({"name": "Renamed"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(renamed["name"], "Renamed");
+    let (status, body) = send(api.patch(&format!("/guilds/{guild}"), &json!({"name": "x"}))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
     let (_, counted) = send(api.get(&format!("/guilds/{guild}?with_counts=true"))).await;
+    assert_eq!(counted["name"], "Renamed");
     assert_eq!(counted["approximate_member_count"], 31);
     assert!(counted["approximate_presence_count"].as_u64().is_some());
     api.fake.shutdown().await;

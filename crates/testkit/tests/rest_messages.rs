@@ -450,3 +450,45 @@ async fn direct_messages() {
     assert_eq!(status, 404);
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn pins() {
+    let (api, _guild, channel) = api().await;
+    let path = format!("/channels/{channel}/messages");
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (_, created) = send(api.post(&path, &json!({"content": format!("p{i}")}))).await;
+        ids.push(id(&created["id"]));
+    }
+    for message in &ids {
+        assert_eq!(
+            send(api.put(&format!("{path}/pins/{message}"))).await.0,
+            204
+        );
+    }
+    let (status, body) = send(api.get(&format!("{path}/pins?limit=2"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["has_more"], true);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["pinned_at"].is_string());
+    assert_eq!(items[0]["message"]["pinned"], true);
+    let (_, fetched) = send(api.get(&format!("{path}/{}", ids[0]))).await;
+    assert_eq!(fetched["pinned"], true);
+    // The deprecated route lists pinned messages.
+    let (_, old) = send(api.get(&format!("/channels/{channel}/pins"))).await;
+    assert_eq!(old.as_array().unwrap().len(), 3);
+    assert_eq!(
+        send(api.delete(&format!("/channels/{channel}/pins/{}", ids[1])))
+            .await
+            .0,
+        204
+    );
+    let (_, body) = send(api.get(&format!("{path}/pins"))).await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(body["has_more"], false);
+    let (status, body) = send(api.put(&format!("{path}/pins/1"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10008);
+    api.fake.shutdown().await;
+}

@@ -792,6 +792,100 @@ pub(crate) fn bulk_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     ))
 }
 
+/// Pins per channel (§9, 30003).
+const MAX_PINS: usize = 250;
+
+/// `GET /channels/{channel.id}/messages/pins` (`before` ISO 8601, `limit`
+/// 1-50): `{items: [{pinned_at, message}], has_more}`, newest pin first;
+/// with `deprecated`, `GET /channels/{channel.id}/pins`: the first 50
+/// pinned messages.
+pub(crate) fn get_pins(ctx: &mut Ctx<'_>, deprecated: bool) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let limit = if deprecated {
+        50
+    } else {
+        query_limit(ctx, "limit", 50, 1, 50)?
+    };
+    let before = match ctx.query("before").filter(|_| !deprecated) {
+        None => u64::MAX,
+        Some(text) => fixtures::parse_iso8601(text).ok_or_else(|| {
+            ApiError::field(
+                &["before"],
+                "DATE_TIME_TYPE_PARSE",
+                "Could not interpret the value as an ISO8601 timestamp.",
+            )
+        })?,
+    };
+    let world = ctx.world();
+    channel_of(&world, channel_id)?;
+    let bot_id = world.bot_user_id();
+    let pins = world.pins.get(&channel_id).map_or(&[][..], Vec::as_slice);
+    let mut older: Vec<(u64, u64)> = pins
+        .iter()
+        .copied()
+        .filter(|(_, at)| *at < before)
+        .collect();
+    older.reverse();
+    let has_more = older.len() > limit;
+    let items: Vec<(Value, u64)> = older
+        .into_iter()
+        .take(limit)
+        .filter_map(|(id, at)| {
+            let message = world.messages.get(&channel_id)?.get(&id)?;
+            Some((message.render(bot_id), at))
+        })
+        .collect();
+    if deprecated {
+        let list: Vec<Value> = items.into_iter().map(|(m, _)| m).collect();
+        return Ok(Reply::ok(Value::Array(list)));
+    }
+    let list: Vec<Value> = items
+        .into_iter()
+        .map(|(message, at)| json!({"pinned_at": fixtures::iso8601(at), "message": message}))
+        .collect();
+    Ok(Reply::ok(json!({"items": list, "has_more": has_more})))
+}
+
+/// `PUT`/`DELETE /channels/{channel.id}/messages/pins/{message.id}` (and
+/// the deprecated `/pins/{message.id}`): 204; CHANNEL_PINS_UPDATE.
+pub(crate) fn pin(ctx: &mut Ctx<'_>, pinned: bool) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let message_id = ctx.params.id("message.id");
+    let mut world = ctx.world();
+    let (guild_id, _) = channel_of(&world, channel_id)?;
+    stored(&world, channel_id, message_id)?;
+    let now = unix_ms();
+    let pins = world.pins.entry(channel_id).or_default();
+    let already = pins.iter().any(|(id, _)| *id == message_id);
+    if pinned == already {
+        return Ok(Reply::no_content());
+    }
+    if pinned {
+        if pins.len() >= MAX_PINS {
+            return Err(ApiError::code(
+                JsonErrorCode::MaxPins,
+                "Maximum number of pins reached for the channel (250)",
+            ));
+        }
+        pins.push((message_id, now));
+    } else {
+        pins.retain(|(id, _)| *id != message_id);
+    }
+    let last_pin = pins.last().map(|(_, at)| fixtures::iso8601(*at));
+    if let Some(stored) = world
+        .messages
+        .get_mut(&channel_id)
+        .and_then(|m| m.get_mut(&message_id))
+    {
+        stored.message["pinned"] = json!(pinned);
+    }
+    let d = with_guild(
+        json!({"channel_id": channel_id.to_string(), "last_pin_timestamp": last_pin}),
+        guild_id,
+    );
+    Ok(Reply::no_content().emit(guild_id, "CHANNEL_PINS_UPDATE", d))
+}
+
 /// Parses a reaction emoji path segment (already percent-decoded): a
 /// Unicode emoji, or `name:id` of a custom emoji of the guild (§8.9).
 fn parse_emoji(

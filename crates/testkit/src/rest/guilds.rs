@@ -44,6 +44,45 @@ pub(crate) fn get_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(guild))
 }
 
+/// `PATCH /guilds/{guild.id}`: `name` (2-100) and the other settable
+/// scalar fields; GUILD_UPDATE.
+pub(crate) fn modify_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let guild_id = ctx.params.id("guild.id");
+    let body = ctx.json().clone();
+    let mut errors = FormErrors::default();
+    validate::length(&mut errors, &body, "name", 2, 100);
+    validate::range(&mut errors, &body, "verification_level", 0, 4);
+    validate::range(&mut errors, &body, "default_message_notifications", 0, 1);
+    validate::range(&mut errors, &body, "explicit_content_filter", 0, 2);
+    validate::length(&mut errors, &body, "description", 0, 120);
+    errors.finish()?;
+    let mut world = ctx.world();
+    let state = guild_mut(&mut world, guild_id)?;
+    for key in [
+        "name",
+        "verification_level",
+        "default_message_notifications",
+        "explicit_content_filter",
+        "afk_channel_id",
+        "afk_timeout",
+        "system_channel_id",
+        "system_channel_flags",
+        "rules_channel_id",
+        "public_updates_channel_id",
+        "safety_alerts_channel_id",
+        "preferred_locale",
+        "description",
+        "features",
+        "premium_progress_bar_enabled",
+    ] {
+        if let Some(value) = body.get(key) {
+            state.guild[key] = value.clone();
+        }
+    }
+    let guild = state.guild_object();
+    Ok(Reply::ok(guild.clone()).emit(Some(guild_id), "GUILD_UPDATE", guild))
+}
+
 /// `GET /guilds/{guild.id}/channels`.
 pub(crate) fn get_channels(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let world = ctx.world();
