@@ -230,3 +230,42 @@ async fn roles_and_bans() {
     assert_eq!(list, json!([]));
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_large_generated_guild_pages_through_all_members() {
+    let api = Api::start(
+        FakeDiscord::builder()
+            .rate_limits(false)
+            .guilds(1)
+            .members_per_guild(2_500)
+            .seed(7),
+    )
+    .await;
+    let guild = api.fake.guild_ids()[0];
+    let mut after = 0u64;
+    let mut seen = Vec::new();
+    loop {
+        let (status, page) =
+            send(api.get(&format!("/guilds/{guild}/members?limit=1000&after={after}"))).await;
+        assert_eq!(status, 200);
+        let page = ids(&page, "/user/id");
+        if page.is_empty() {
+            break;
+        }
+        after = *page.last().unwrap();
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 2_501, "2500 generated members and the bot");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    // Same seed, same world.
+    let again = FakeDiscord::builder()
+        .guilds(1)
+        .members_per_guild(2_500)
+        .seed(7)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(again.guild_ids(), vec![guild]);
+    again.shutdown().await;
+    api.fake.shutdown().await;
+}

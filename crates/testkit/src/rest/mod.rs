@@ -562,7 +562,13 @@ fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outc
         }
     }
 
-    let result = body::parse(request.header("content-type"), request.body).and_then(|body| {
+    // GET and HEAD bodies carry no meaning: they are recorded, not parsed.
+    let body = if matches!(request.method, "GET" | "HEAD") {
+        Ok(Parsed::default())
+    } else {
+        body::parse(request.header("content-type"), request.body)
+    };
+    let result = body.and_then(|body| {
         let mut ctx = Ctx {
             shared,
             params: &matched.params,
