@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     int_enum, int_flags, ApplicationId, ChannelId, EmojiId, GenericId, GuildId, Member, MessageId,
-    Permissions, TagId, Timestamp, User, UserId,
+    Permissions, Presence, TagId, Timestamp, User, UserId,
 };
 
 int_enum! {
@@ -283,9 +283,12 @@ pub struct ThreadMember {
     /// Notification flags.
     #[serde(default)]
     pub flags: ThreadMemberFlags,
-    /// Guild member data (with `with_member`).
+    /// Guild member data (with `with_member`, and in THREAD_MEMBERS_UPDATE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<Box<Member>>,
+    /// The user's presence (THREAD_MEMBERS_UPDATE, with GUILD_PRESENCES).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<Box<Presence>>,
 }
 
 /// A tag of a forum or media channel.
