@@ -175,6 +175,17 @@ mod tests {
         assert!(!Permissions::all().contains(Permissions::from_bits_retain(1 << 47)));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn round_trip(bits in proptest::prelude::any::<u64>()) {
+            let p = Permissions::from_bits_retain(bits);
+            let json = serde_json::to_string(&p).unwrap();
+            proptest::prop_assert_eq!(&json, &format!("\"{bits}\""));
+            proptest::prop_assert_eq!(serde_json::from_str::<Permissions>(&json).unwrap(), p);
+            proptest::prop_assert_eq!(serde_json::from_str::<Permissions>(&bits.to_string()).unwrap(), p);
+        }
+    }
+
     #[test]
     fn string_serde_keeps_unknown_bits() {
         let p: Permissions = serde_json::from_str("\"140737488355328\"").unwrap();

@@ -341,6 +341,18 @@ mod tests {
 
     proptest! {
         #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
+            let _ = Timestamp::parse(&text);
+        }
+
+        #[test]
+        fn near_miss_text_never_panics(text in "[0-9:+.TZ-]{15,40}") {
+            if let Ok(ts) = Timestamp::parse(&text) {
+                prop_assert_eq!(Timestamp::parse(&ts.to_string()).unwrap(), ts);
+            }
+        }
+
+        #[test]
         fn round_trip(micros in -2_000_000_000_000_000i64..8_000_000_000_000_000i64) {
             let ts = Timestamp::from_unix_micros(micros);
             let text = ts.to_string();
