@@ -321,6 +321,8 @@ struct Bucket {
     unlimited: bool,
     /// The longest `reset_after` seen: an estimate of the window length.
     window: Duration,
+    /// Set by a 429: nothing is sent before it.
+    blocked_until: Option<Instant>,
     last_used: Instant,
     notify: Arc<Notify>,
 }
@@ -335,6 +337,7 @@ impl Bucket {
             epoch: 0,
             unlimited: false,
             window: Duration::ZERO,
+            blocked_until: None,
             last_used: now,
             notify: Arc::new(Notify::new()),
         }
@@ -617,7 +620,12 @@ impl State {
             b.reset_at = None;
             b.epoch += 1;
         }
-        let wait = if b.unlimited {
+        if b.blocked_until.is_some_and(|u| now >= u) {
+            b.blocked_until = None;
+        }
+        let wait = if let Some(until) = b.blocked_until {
+            Some((Some(until), WaitReason::BucketExhausted))
+        } else if b.unlimited {
             None
         } else if b.remaining == 0 && b.reset_at.is_some() {
             let reset = b.reset_at.unwrap_or(now);
@@ -716,8 +724,10 @@ impl State {
 
     fn complete(&self, ticket: &MemTicket, info: Option<&RateLimitInfo>) {
         let now = Instant::now();
-        self.release(ticket, false);
-        let Some(info) = info else { return };
+        let Some(info) = info else {
+            self.release(ticket, false);
+            return;
+        };
         let key = &ticket.key;
         let scope = info.scope.unwrap_or(RateLimitScope::User);
         let is_429 = info.status == 429;
@@ -727,15 +737,13 @@ impl State {
         let retry_after = info.retry_after.unwrap_or(FALLBACK_RETRY_AFTER);
         if is_429 {
             tracing::debug!(route = key.route(), major = key.major(), bucket = info.bucket.as_deref(), %scope, ?retry_after, "429 received");
-            self.emit(RatelimitEvent::RateLimited {
-                key: key.clone(),
-                bucket: info.bucket.clone(),
-                scope,
-                retry_after,
-            });
             match scope {
                 // Not this bot's doing and says nothing about the bucket.
-                RateLimitScope::Shared => return,
+                RateLimitScope::Shared => {
+                    self.release(ticket, false);
+                    self.emit_429(key, info, scope, retry_after);
+                    return;
+                }
                 RateLimitScope::Global => {
                     if !key.is_global_exempt() {
                         let mut global = lock(&self.global);
@@ -743,39 +751,44 @@ impl State {
                         global.paused_until =
                             Some(global.paused_until.map_or(until, |p| p.max(until)));
                     }
+                    self.release(ticket, false);
+                    self.emit_429(key, info, scope, retry_after);
                     return;
                 }
                 RateLimitScope::User => {}
             }
         }
 
-        // Learn the bucket id.
+        // Learn the bucket id. The route is mapped before the ticket is
+        // released, so a request woken by the release finds the bucket.
         let target = match &info.bucket {
             Some(hash) => {
                 let known = self
                     .routes
                     .get(key.route_arc())
                     .is_some_and(|b| **b.value() == **hash);
-                let name: Arc<str> = if known {
-                    self.resolve(key).name
-                } else {
+                if !known {
                     self.routes
                         .insert(Arc::clone(key.route_arc()), Arc::clone(hash));
-                    Arc::clone(hash)
-                };
+                }
                 BucketId {
-                    name,
+                    name: Arc::clone(hash),
                     major: Arc::clone(key.major_arc()),
                 }
             }
             None => ticket.bucket.clone(),
         };
+        let own = target == ticket.bucket;
 
         let mut b = self
             .buckets
             .entry(target)
             .or_insert_with(|| Bucket::new(now));
         b.last_used = now;
+        if own {
+            // This ticket's in-flight mark, released together with the update.
+            b.in_flight = b.in_flight.saturating_sub(1);
+        }
         let has_headers =
             info.limit.is_some() || info.remaining.is_some() || info.reset_after.is_some();
         // Did the bucket promise room? The 429's own headers say best;
@@ -790,6 +803,9 @@ impl State {
             if let Some(limit) = info.limit {
                 b.limit = Some(limit.max(1));
             }
+            // `now + reset_after` is never before the server's reset (the
+            // server computed `reset_after` before we received it), so the
+            // earliest estimate of a window is still safe, and the closest.
             let reset = info.reset_after.map(|after| {
                 b.window = b.window.max(after);
                 now + after
@@ -812,7 +828,7 @@ impl State {
             }
             if let Some(reset) = reset {
                 b.reset_at = Some(match b.reset_at {
-                    Some(current) if !new_window => current.max(reset),
+                    Some(current) if !new_window => current.min(reset),
                     _ => reset,
                 });
                 if new_window {
@@ -826,14 +842,20 @@ impl State {
             b.unlimited = true;
         }
         if is_429 {
+            // Nothing is sent on this bucket before `retry_after`, whatever
+            // later responses say.
             let until = now + retry_after;
             b.remaining = 0;
+            b.blocked_until = Some(b.blocked_until.map_or(until, |u| u.max(until)));
             b.reset_at = Some(b.reset_at.map_or(until, |r| r.max(until)));
             b.epoch += 1;
             b.unlimited = false;
         }
         b.notify.notify_waiters();
         drop(b);
+        if !own {
+            self.release(ticket, false);
+        }
 
         if is_429 && had_room {
             // The headers promised room: an undocumented sub-limit. Remember
@@ -854,6 +876,25 @@ impl State {
             learned.sent.clear();
             learned.sent.push_back(now);
         }
+        if is_429 {
+            self.emit_429(key, info, scope, retry_after);
+        }
+    }
+
+    /// Reports a 429, after the state it changes is in place.
+    fn emit_429(
+        &self,
+        key: &RouteKey,
+        info: &RateLimitInfo,
+        scope: RateLimitScope,
+        retry_after: Duration,
+    ) {
+        self.emit(RatelimitEvent::RateLimited {
+            key: key.clone(),
+            bucket: info.bucket.clone(),
+            scope,
+            retry_after,
+        });
     }
 
     fn maybe_sweep(&self) {
@@ -878,6 +919,7 @@ impl State {
         self.buckets.retain(|_, b| {
             b.in_flight > 0
                 || b.reset_at.is_some_and(|r| r > now)
+                || b.blocked_until.is_some_and(|u| u > now)
                 || now.saturating_duration_since(b.last_used) < idle
         });
         let learned_idle = self.config.learned_timeout;

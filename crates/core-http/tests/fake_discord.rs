@@ -1,0 +1,645 @@
+//! acord-core-http against acord-testkit's fake Discord REST API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use acord_core_http::ratelimit::WaitReason;
+use acord_core_http::{
+    route, HttpClient, HttpError, InMemoryRatelimiter, Method, RatelimitEvent, Route, RouteError,
+};
+use acord_core_signals::{JsonErrorCode, RateLimitScope};
+use acord_testkit::{FakeDiscord, InjectedResponse, Injection, RecordedRequest};
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+fn client(fake: &FakeDiscord, limiter: InMemoryRatelimiter) -> HttpClient {
+    HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .ratelimiter(Arc::new(limiter))
+        .retries(3, Duration::from_millis(20))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn text_channels(fake: &FakeDiscord) -> Vec<u64> {
+    fake.guild_ids()
+        .into_iter()
+        .flat_map(|g| fake.channel_ids(g))
+        .collect()
+}
+
+fn header<'a>(r: &'a RecordedRequest, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn requests_to(fake: &FakeDiscord, method: &str, path: &str) -> Vec<RecordedRequest> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path.ends_with(path))
+        .collect()
+}
+
+/// Checks the request log against Discord's model of a bucket: a fixed
+/// window opens with the first request after the previous one ended and
+/// holds at most `limit` requests.
+fn assert_spaced(requests: &[RecordedRequest], limit: usize, window: Duration) {
+    let mut times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
+    times.sort();
+    let mut opened = times[0];
+    let mut used = 0;
+    for &t in &times {
+        if t >= opened + window {
+            opened = t;
+            used = 0;
+        }
+        used += 1;
+        assert!(
+            used <= limit,
+            "more than {limit} requests in one window: {:?}",
+            times.iter().map(|x| *x - times[0]).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_of_200_messages_over_8_channels_has_no_429_and_is_fast() {
+    // "5 per second", scaled down so the test takes three seconds.
+    const WINDOW: Duration = Duration::from_millis(750);
+    let fake = FakeDiscord::builder()
+        .guilds(4)
+        .bucket_limit(5)
+        .bucket_window(WINDOW)
+        .global_limit(1000)
+        .start()
+        .await
+        .unwrap();
+    let channels: Vec<u64> = text_channels(&fake).into_iter().take(8).collect();
+    assert_eq!(channels.len(), 8);
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .global_limit(1000, Duration::from_secs(1))
+            .build(),
+    );
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for i in 0..200 {
+        let http = http.clone();
+        let channel = channels[i % 8];
+        tasks.spawn(async move {
+            http.request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+                .json(&json!({ "content": format!("message {i}") }))
+                .send()
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.unwrap().unwrap();
+    }
+    let elapsed = start.elapsed();
+    eprintln!("200 messages over 8 channels: {elapsed:?}");
+    assert_eq!(fake.counters().rate_limited, 0, "a 429 was collected");
+    // 25 messages per channel at 5 per window: the fifth window opens four
+    // windows after the first. Faster is impossible without 429s.
+    let allowed = WINDOW * 4;
+    assert!(elapsed >= allowed, "{elapsed:?}");
+    assert!(
+        elapsed <= allowed.mul_f64(1.10),
+        "took {elapsed:?}, limits allow {allowed:?}"
+    );
+    for channel in channels {
+        let sent = requests_to(&fake, "POST", &format!("/channels/{channel}/messages"));
+        assert_eq!(sent.len(), 25);
+        assert_spaced(&sent, 5, WINDOW);
+        assert!(sent.iter().all(|r| r.status == 200 || r.status == 201));
+        if std::env::var_os("ACORD_TRACE_BURST").is_some() {
+            let t0 = sent[0].at;
+            let ms: Vec<u128> = sent.iter().map(|r| (r.at - t0).as_millis()).collect();
+            eprintln!("{channel}: {ms:?}");
+        }
+    }
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_limit_burst_has_no_429() {
+    const WINDOW: Duration = Duration::from_millis(400);
+    let fake = FakeDiscord::builder()
+        .guilds(4)
+        .bucket_limit(1000)
+        .global_limit(20)
+        .global_window(WINDOW)
+        .start()
+        .await
+        .unwrap();
+    let channels = text_channels(&fake);
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .global_limit(20, WINDOW)
+            .build(),
+    );
+    let start = Instant::now();
+    let mut tasks = JoinSet::new();
+    for i in 0..60 {
+        let http = http.clone();
+        let channel = channels[i % channels.len()];
+        tasks.spawn(async move {
+            http.request(route!(GET "/channels/{channel_id}", channel_id = channel))
+                .send()
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.unwrap().unwrap();
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(fake.counters().rate_limited, 0);
+    // 60 requests at 20 per window: three windows, two waits.
+    assert!(elapsed >= WINDOW * 2, "{elapsed:?}");
+    assert!(elapsed <= (WINDOW * 2).mul_f64(1.25), "{elapsed:?}");
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_user_429_is_retried_after_retry_after() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channel = text_channels(&fake)[0];
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .on_event(move |e| seen.lock().unwrap().push(e.clone()))
+            .build(),
+    );
+    let path = format!("/channels/{channel}/messages");
+    fake.inject(Injection {
+        method: Some("POST".into()),
+        path_contains: path.clone(),
+        times: 1,
+        response: InjectedResponse::RateLimited {
+            scope: RateLimitScope::User,
+            retry_after: Duration::from_millis(300),
+        },
+    });
+    let response = http
+        .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+        .json(&json!({ "content": "hi" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let message: Value = response.json().unwrap();
+    assert_eq!(message["content"], "hi");
+    let sent = requests_to(&fake, "POST", &path);
+    assert_eq!(sent.iter().map(|r| r.status).collect::<Vec<_>>()[0], 429);
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].at - sent[0].at >= Duration::from_millis(300));
+    assert_eq!(fake.counters().rate_limited, 1);
+    let saw_429 = events.lock().unwrap().iter().any(|e| {
+        matches!(
+            e,
+            RatelimitEvent::RateLimited { scope: RateLimitScope::User, retry_after, .. }
+                if *retry_after == Duration::from_millis(300)
+        )
+    });
+    assert!(saw_429);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_retries_give_a_typed_rate_limited_error() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .rate_limit_retries(1)
+        .build()
+        .unwrap();
+    fake.inject(Injection {
+        method: None,
+        path_contains: format!("/channels/{channel}"),
+        times: 2,
+        response: InjectedResponse::RateLimited {
+            scope: RateLimitScope::User,
+            retry_after: Duration::from_millis(50),
+        },
+    });
+    let err = http
+        .request(route!(GET "/channels/{channel_id}", channel_id = channel))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited(), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_millis(50)));
+    assert_eq!(err.status(), Some(429));
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_429_does_not_block_the_bucket_or_count_as_invalid() {
+    let fake = FakeDiscord::builder()
+        .bucket_limit(50)
+        .start()
+        .await
+        .unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let get = move || route!(GET "/channels/{channel_id}/messages", channel_id = channel);
+    // Learn the bucket first.
+    http.request(get()).send().await.unwrap();
+    fake.inject(Injection {
+        method: Some("GET".into()),
+        path_contains: format!("/channels/{channel}/messages"),
+        times: 1,
+        response: InjectedResponse::RateLimited {
+            scope: RateLimitScope::Shared,
+            retry_after: Duration::from_millis(1000),
+        },
+    });
+    let first = tokio::spawn({
+        let http = http.clone();
+        async move { http.request(get()).send().await.map(|_| Instant::now()) }
+    });
+    fake.wait_for_request(|r| r.status == 429, Duration::from_secs(5))
+        .await
+        .expect("the shared 429");
+    let limited_at = Instant::now();
+    // The same bucket keeps working while the 429'd request waits.
+    http.request(get()).send().await.unwrap();
+    assert!(limited_at.elapsed() < Duration::from_millis(500));
+    let done = first.await.unwrap().unwrap();
+    assert!(done - limited_at >= Duration::from_millis(900));
+    let counters = fake.counters();
+    assert_eq!(counters.rate_limited, 1);
+    assert_eq!(counters.invalid_requests, 0);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_429_pauses_other_routes() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channels = text_channels(&fake);
+    let (seen_tx, mut seen_429) = tokio::sync::mpsc::channel(4);
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .on_event(move |e| {
+                if matches!(e, RatelimitEvent::RateLimited { .. }) {
+                    let _ = seen_tx.try_send(());
+                }
+            })
+            .build(),
+    );
+    fake.inject(Injection {
+        method: None,
+        path_contains: format!("/channels/{}", channels[0]),
+        times: 1,
+        response: InjectedResponse::RateLimited {
+            scope: RateLimitScope::Global,
+            retry_after: Duration::from_millis(400),
+        },
+    });
+    let first = tokio::spawn({
+        let http = http.clone();
+        let channel = channels[0];
+        async move {
+            http.request(route!(GET "/channels/{channel_id}", channel_id = channel))
+                .send()
+                .await
+        }
+    });
+    let limited = fake
+        .wait_for_request(|r| r.status == 429, Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Once the client has seen the global 429, everything else pauses.
+    tokio::time::timeout(Duration::from_secs(5), seen_429.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    http.request(route!(GET "/channels/{channel_id}", channel_id = channels[1]))
+        .send()
+        .await
+        .unwrap();
+    first.await.unwrap().unwrap();
+    let other = requests_to(&fake, "GET", &format!("/channels/{}", channels[1]));
+    assert_eq!(other.len(), 1);
+    assert!(other[0].at - limited.at >= Duration::from_millis(400));
+    assert_eq!(fake.counters().rate_limited, 1);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_requests_to_a_new_bucket_cost_no_429() {
+    const WINDOW: Duration = Duration::from_millis(300);
+    let fake = FakeDiscord::builder()
+        .bucket_limit(3)
+        .bucket_window(WINDOW)
+        .start()
+        .await
+        .unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let mut tasks = JoinSet::new();
+    for _ in 0..10 {
+        let http = http.clone();
+        tasks.spawn(async move {
+            http.request(route!(GET "/channels/{channel_id}/messages", channel_id = channel))
+                .send()
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.unwrap().unwrap();
+    }
+    assert_eq!(fake.counters().rate_limited, 0);
+    let sent = requests_to(&fake, "GET", &format!("/channels/{channel}/messages"));
+    assert_eq!(sent.len(), 10);
+    assert_spaced(&sent, 3, WINDOW);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_for_get_but_not_for_post() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    fake.inject(Injection {
+        method: Some("GET".into()),
+        path_contains: format!("/channels/{channel}"),
+        times: 2,
+        response: InjectedResponse::Status {
+            status: 500,
+            body: json!({ "message": "500: Internal Server Error", "code": 0 }),
+        },
+    });
+    let ok = http
+        .request(route!(GET "/channels/{channel_id}", channel_id = channel))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let gets = requests_to(&fake, "GET", &format!("/channels/{channel}"));
+    assert_eq!(
+        gets.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![500, 500, 200]
+    );
+
+    fake.inject(Injection {
+        method: Some("POST".into()),
+        path_contains: format!("/channels/{channel}/messages"),
+        times: 1,
+        response: InjectedResponse::Status {
+            status: 502,
+            body: json!({ "message": "502: Bad Gateway", "code": 0 }),
+        },
+    });
+    let err = http
+        .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+        .json(&json!({ "content": "only once" }))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(502));
+    assert!(err.is_retryable());
+    let posts = requests_to(&fake, "POST", &format!("/channels/{channel}/messages"));
+    assert_eq!(posts.len(), 1, "a POST must not be repeated");
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_upload_arrives_intact() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let response = http
+        .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+        .json(&json!({
+            "content": "a file",
+            "attachments": [{ "id": 0, "filename": "blob.bin", "description": "bytes" }],
+        }))
+        .file("blob.bin", data.clone())
+        .send()
+        .await
+        .unwrap();
+    let message: Value = response.json().unwrap();
+    assert_eq!(message["content"], "a file");
+    let attachment = &message["attachments"][0];
+    assert_eq!(attachment["filename"], "blob.bin");
+    assert_eq!(attachment["size"], data.len());
+    let recorded = requests_to(&fake, "POST", &format!("/channels/{channel}/messages"));
+    let content_type = header(&recorded[0], "content-type").unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data"),
+        "{content_type}"
+    );
+    let body = &recorded[0].body;
+    assert!(body.windows(data.len()).any(|w| w == data.as_slice()));
+    assert!(body
+        .windows(b"name=\"files[0]\"".len())
+        .any(|w| w == b"name=\"files[0]\""));
+    assert!(body
+        .windows(b"name=\"payload_json\"".len())
+        .any(|w| w == b"name=\"payload_json\""));
+    // The fake serves the stored file back: byte for byte.
+    let url = attachment["url"]
+        .as_str()
+        .expect("the attachment has a URL");
+    let served = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(served.as_ref(), data.as_slice());
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_token_gives_a_typed_401_without_the_token() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let http = HttpClient::builder("not.the.right-token")
+        .api_base(fake.api_base())
+        .build()
+        .unwrap();
+    let err = http.login().await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.code(), Some(JsonErrorCode::from_code(40001)));
+    assert!(!err.is_retryable());
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("not.the.right-token"), "{text}");
+    assert_eq!(fake.counters().unauthorized, 1);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_route_parameter_is_an_error_and_sends_nothing() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let err = http
+        .request(Route::new(Method::Delete, "/users/@me/guilds/{guild_id}"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        &err,
+        HttpError::Route(RouteError::MissingParam { name, .. }) if name == "guild_id"
+    ));
+    assert!(err.is_route());
+    let err = http
+        .request(route!(GET "/guilds/{guild_id}", guild = 1))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        HttpError::Route(RouteError::UnknownParam { .. })
+    ));
+    assert!(fake.requests().is_empty());
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unheard_of_route_works_and_is_rate_limited() {
+    // acord has no table of routes: any template works, here with Discord's
+    // dotted placeholder names, and gets its own learned bucket.
+    const WINDOW: Duration = Duration::from_millis(300);
+    let fake = FakeDiscord::builder()
+        .bucket_limit(2)
+        .bucket_window(WINDOW)
+        .start()
+        .await
+        .unwrap();
+    let guild = fake.guild_ids()[0];
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&waits);
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .on_event(move |e| {
+                if let RatelimitEvent::Wait { reason, .. } = e {
+                    seen.lock().unwrap().push(*reason);
+                }
+            })
+            .build(),
+    );
+    let mut tasks = JoinSet::new();
+    for _ in 0..6 {
+        let http = http.clone();
+        tasks.spawn(async move {
+            http.request(
+                Route::new(Method::Get, "/guilds/{guild.id}/roles").param("guild.id", guild),
+            )
+            .send()
+            .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        let roles: Vec<Value> = result.unwrap().unwrap().json().unwrap();
+        assert!(!roles.is_empty());
+    }
+    assert_eq!(fake.counters().rate_limited, 0);
+    let sent = requests_to(&fake, "GET", &format!("/guilds/{guild}/roles"));
+    assert_eq!(sent.len(), 6);
+    assert_spaced(&sent, 2, WINDOW);
+    let waited = waits.lock().unwrap().contains(&WaitReason::BucketExhausted);
+    assert!(waited);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_headers_follow_the_protocol() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let guild = fake.guild_ids()[0];
+    let channel = fake.channel_ids(guild)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    http.request(route!(PATCH "/channels/{channel_id}", channel_id = channel))
+        .json(&json!({ "name": "renamed" }))
+        .audit_log_reason("spring cleaning: ünïcode & spaces")
+        .query("unused", true)
+        .send()
+        .await
+        .unwrap();
+    let recorded = requests_to(&fake, "PATCH", &format!("/channels/{channel}"));
+    let r = &recorded[0];
+    assert_eq!(
+        header(r, "authorization"),
+        Some(format!("Bot {}", fake.token()).as_str())
+    );
+    let ua = header(r, "user-agent").unwrap();
+    assert!(
+        ua.starts_with("DiscordBot (https://github.com/acord-rs/acord, "),
+        "{ua}"
+    );
+    assert_eq!(header(r, "content-type"), Some("application/json"));
+    assert_eq!(
+        header(r, "x-audit-log-reason"),
+        Some("spring%20cleaning%3A%20%C3%BCn%C3%AFcode%20%26%20spaces")
+    );
+    assert_eq!(r.query.as_deref(), Some("unused=true"));
+    assert!(r.path.starts_with("/api/v10/"), "{}", r.path);
+    assert_eq!(fake.counters().user_agent_violations, 0);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_and_gateway_are_typed() {
+    let fake = FakeDiscord::builder()
+        .shards(3)
+        .max_concurrency(2)
+        .start()
+        .await
+        .unwrap();
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let me = http.login().await.unwrap();
+    assert_eq!(me.id, fake.bot_user_id());
+    assert!(me.bot);
+    let gateway = http.fetch_gateway().await.unwrap();
+    assert_eq!(gateway.url, fake.gateway_url());
+    let bot = http.fetch_gateway_bot().await.unwrap();
+    assert_eq!(bot.url, fake.gateway_url());
+    assert_eq!(bot.shards, 3);
+    assert_eq!(bot.session_start_limit.max_concurrency, 2);
+    // A client on API v9 works too.
+    let v9 = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .api_version(9)
+        .build()
+        .unwrap();
+    v9.login().await.unwrap();
+    assert!(fake
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/api/v9/")));
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_carry_code_message_and_nested_errors() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let long = "x".repeat(2001);
+    let err = http
+        .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+        .json(&json!({ "content": long }))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.code(), Some(JsonErrorCode::InvalidFormBody));
+    let api = err.api().unwrap();
+    assert!(api.errors().unwrap()["content"]["_errors"].is_array());
+    assert_eq!(api.route().template(), "/channels/{channel_id}/messages");
+    let unknown = http
+        .request(route!(GET "/channels/{channel_id}", channel_id = 1))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.status(), Some(404));
+    fake.shutdown().await;
+}
