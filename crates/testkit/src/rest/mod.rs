@@ -11,7 +11,8 @@
 //! 4. The route: unknown path → 404 `{code: 0, message: "404: Not Found"}`,
 //!    other method → 405, a non-snowflake id → 400 / 50035.
 //! 5. `Authorization: Bot <token>` on routes that need it → 401 / 40001.
-//! 6. Injections scripted with `FakeDiscord::inject`.
+//! 6. Injections scripted with `FakeDiscord::inject` (also for paths the
+//!    fake does not implement).
 //! 7. The global limit, then the route's bucket (§2); every routed
 //!    response carries the `X-RateLimit-*` headers except a global 429,
 //!    which, as documented, carries only `Retry-After`, `X-RateLimit-Global`
@@ -521,24 +522,33 @@ fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outc
         let error = ApiError::code(JsonErrorCode::InvalidApiVersion, "Invalid API version");
         return (Outcome::error(error), false);
     }
-    let matched = match route::route(request.method, path) {
+    let routed = route::route(request.method, path);
+    if let Ok(matched) = &routed {
+        if matched.auth == Auth::Bot {
+            let expected = format!("Bot {}", config.token);
+            if request.header("authorization") != Some(expected.as_str()) {
+                return (Outcome::error(ApiError::unauthorized()), false);
+            }
+        }
+    }
+    // Injections also answer paths the fake does not implement, so a
+    // client's handling of any route can be scripted.
+    if let Some(injected) = take_injection(shared, request.method, request.path) {
+        let peek = routed
+            .as_ref()
+            .ok()
+            .filter(|_| config.rate_limits)
+            .map(|m| {
+                let bucket = ratelimit::bucket_hash(&m.limit_group);
+                lock(&shared.rest.limiter).peek(&bucket, &m.major, now)
+            });
+        return injected_outcome(injected, peek);
+    }
+    let matched = match routed {
         Ok(matched) => matched,
         Err(error) => return (Outcome::error(error), false),
     };
-    if matched.auth == Auth::Bot {
-        let expected = format!("Bot {}", config.token);
-        if request.header("authorization") != Some(expected.as_str()) {
-            return (Outcome::error(ApiError::unauthorized()), false);
-        }
-    }
     let bucket = ratelimit::bucket_hash(&matched.limit_group);
-
-    if let Some(injected) = take_injection(shared, request.method, request.path) {
-        let peek = config
-            .rate_limits
-            .then(|| lock(&shared.rest.limiter).peek(&bucket, &matched.major, now));
-        return injected_outcome(injected, peek);
-    }
 
     let mut state = None;
     if config.rate_limits {
