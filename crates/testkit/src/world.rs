@@ -132,6 +132,9 @@ pub(crate) struct World {
     pub interactions: HashMap<u64, InteractionState>,
     /// DM channels by channel id.
     pub dm_channels: BTreeMap<u64, Value>,
+    /// When commands were created (POST), per scope (`None` = global), for
+    /// the 200-per-day limit.
+    pub command_creates: HashMap<Option<u64>, Vec<Instant>>,
     /// Pinned messages per channel: `(message id, pinned at Unix ms)`,
     /// oldest pin first.
     pub pins: HashMap<u64, Vec<(u64, u64)>>,
@@ -199,6 +202,7 @@ impl World {
             commands: BTreeMap::new(),
             interactions: HashMap::new(),
             dm_channels: BTreeMap::new(),
+            command_creates: HashMap::new(),
             pins: HashMap::new(),
             dm_by_user: HashMap::new(),
         }

@@ -269,3 +269,51 @@ async fn a_large_generated_guild_pages_through_all_members() {
     again.shutdown().await;
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn search_and_bulk_ban() {
+    let (api, guild) = api().await;
+    let (_, all) = send(api.get(&format!("/guilds/{guild}/members?limit=1000"))).await;
+    let name = all[5]["user"]["username"].as_str().unwrap().to_owned();
+    let prefix: String = name.chars().take(3).collect::<String>().to_uppercase();
+    let (status, found) = send(api.get(&format!(
+        "/guilds/{guild}/members/search?query={prefix}&limit=1000"
+    )))
+    .await;
+    assert_eq!(status, 200);
+    let found = found.as_array().unwrap();
+    assert!(found.iter().any(|m| m["user"]["username"] == name.as_str()));
+    assert!(found.iter().all(|m| m["user"]["username"]
+        .as_str()
+        .unwrap()
+        .to_uppercase()
+        .starts_with(&prefix)));
+    let (status, body) = send(api.get(&format!("/guilds/{guild}/members/search"))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+
+    let targets = vec![
+        all[1]["user"]["id"].clone(),
+        all[2]["user"]["id"].clone(),
+        json!("1"),
+    ];
+    let (status, body) = send(api.post(
+        &format!("/guilds/{guild}/bulk-ban"),
+        &json!({"user_ids": targets}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["banned_users"].as_array().unwrap().len(), 2);
+    assert_eq!(body["failed_users"], json!(["1"]));
+    let (_, bans) = send(api.get(&format!("/guilds/{guild}/bans"))).await;
+    assert_eq!(bans.as_array().unwrap().len(), 2);
+    let too_many: Vec<String> = (0..201).map(|i| (1000 + i).to_string()).collect();
+    let (status, body) = send(api.post(
+        &format!("/guilds/{guild}/bulk-ban"),
+        &json!({"user_ids": too_many}),
+    ))
+    .await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+    api.fake.shutdown().await;
+}

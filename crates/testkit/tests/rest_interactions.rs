@@ -282,3 +282,28 @@ async fn commands_upsert_200_or_201_and_bulk_overwrite() {
     assert_eq!(status, 403);
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_hundred_command_creates_per_day() {
+    let api = Api::start(FakeDiscord::builder().rate_limits(false)).await;
+    let app = api.fake.bot_user_id();
+    let guild = api.fake.guild_ids()[0];
+    let scoped = format!("/applications/{app}/guilds/{guild}/commands");
+    for i in 0..200 {
+        let body = json!({"name": format!("c{}", i % 50), "description": "d"});
+        let (status, _) = send(api.post(&scoped, &body)).await;
+        assert!(status == 200 || status == 201, "{status}");
+    }
+    let (status, body) =
+        send(api.post(&scoped, &json!({"name": "one-more", "description": "d"}))).await;
+    assert_eq!(status, 429);
+    assert_error(&body, 30034);
+    // Global commands are another scope.
+    let (status, _) = send(api.post(
+        &format!("/applications/{app}/commands"),
+        &json!({"name": "g", "description": "d"}),
+    ))
+    .await;
+    assert_eq!(status, 201);
+    api.fake.shutdown().await;
+}

@@ -22,6 +22,9 @@ const CHOICE_NAME_MAX: usize = 100;
 const CHOICE_STRING_MAX: usize = 100;
 const STRING_LENGTH_MAX: u64 = 6000;
 const TOTAL_SIZE_MAX: usize = 8000;
+/// Command creates allowed per day per guild (§2.1, §9: 30034).
+const DAILY_CREATES: usize = 200;
+const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// The scope of a command route: global or one guild.
 fn scope(ctx: &Ctx<'_>, world: &World) -> Result<Option<u64>, ApiError> {
@@ -384,6 +387,16 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let command_type = kind(&body);
     let name = body["name"].as_str().unwrap_or("");
     let existing = find(&world, guild_id, command_type, name);
+    let now = ctx.now;
+    let creates = world.command_creates.entry(guild_id).or_default();
+    creates.retain(|at| now.saturating_duration_since(*at) < DAY);
+    if creates.len() >= DAILY_CREATES {
+        return Err(ApiError::code(
+            JsonErrorCode::MaxDailyApplicationCommandCreates,
+            "Max number of daily application command creates has been reached (200)",
+        ));
+    }
+    creates.push(now);
     if existing.is_none() {
         let count = world
             .commands

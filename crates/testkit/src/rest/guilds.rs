@@ -16,6 +16,8 @@ use crate::world::{id_of, GuildState, World};
 const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 24 * 3600);
 /// Largest `delete_message_seconds` of a ban (§9).
 const MAX_BAN_DELETE_SECONDS: i64 = 604_800;
+/// Users per bulk ban (§9).
+const MAX_BULK_BAN: usize = 200;
 
 pub(crate) fn guild_mut(world: &mut World, guild_id: u64) -> Result<&mut GuildState, ApiError> {
     world
@@ -150,6 +152,103 @@ pub(crate) fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let start = members.partition_point(|m| id_of(&m["user"]) <= after);
     let page: Vec<Value> = members.iter().skip(start).take(limit).cloned().collect();
     Ok(Reply::ok(Value::Array(page)))
+}
+
+/// `GET /guilds/{guild.id}/members/search`: members whose username or
+/// nickname starts with `query` (case-insensitive), `limit` 1-1000
+/// (default 1).
+pub(crate) fn search_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let Some(query) = ctx.query("query").map(str::to_lowercase) else {
+        return Err(ApiError::field(
+            &["query"],
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        ));
+    };
+    let limit = query_limit(ctx, "limit", 1, 1, 1000)?;
+    let guild_id = ctx.params.id("guild.id");
+    let world = ctx.world();
+    guild_ref(&world, guild_id)?;
+    let starts = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.to_lowercase().starts_with(&query))
+    };
+    let found: Vec<Value> = world
+        .members(guild_id)
+        .iter()
+        .filter(|m| starts(&m["user"]["username"]) || starts(&m["nick"]))
+        .take(limit)
+        .cloned()
+        .collect();
+    Ok(Reply::ok(Value::Array(found)))
+}
+
+/// `POST /guilds/{guild.id}/bulk-ban` `{user_ids (≤ 200),
+/// delete_message_seconds?}`: 200 `{banned_users, failed_users}`.
+pub(crate) fn bulk_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let guild_id = ctx.params.id("guild.id");
+    let body = ctx.json().clone();
+    let mut errors = FormErrors::default();
+    validate::range(
+        &mut errors,
+        &body,
+        "delete_message_seconds",
+        0,
+        MAX_BAN_DELETE_SECONDS,
+    );
+    let ids: Vec<u64> = match body["user_ids"].as_array() {
+        Some(ids) if ids.len() <= MAX_BULK_BAN => ids.iter().map(id_of).collect(),
+        Some(_) => {
+            errors.max_length(&["user_ids"], MAX_BULK_BAN);
+            Vec::new()
+        }
+        None => {
+            errors.add(
+                &["user_ids"],
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            );
+            Vec::new()
+        }
+    };
+    errors.finish()?;
+    let reason = ctx.audit_reason.clone();
+    let mut world = ctx.world();
+    guild_ref(&world, guild_id)?;
+    let mut banned = Vec::new();
+    let mut failed = Vec::new();
+    let mut reply = Reply::ok(Value::Null);
+    for user_id in ids {
+        let Some(user) = world.find_user(user_id) else {
+            failed.push(user_id.to_string());
+            continue;
+        };
+        let state = guild_mut(&mut world, guild_id)?;
+        if state.bans.contains_key(&user_id) {
+            failed.push(user_id.to_string());
+            continue;
+        }
+        state
+            .bans
+            .insert(user_id, json!({"reason": reason, "user": user}));
+        banned.push(user_id.to_string());
+        reply = reply.emit(
+            Some(guild_id),
+            "GUILD_BAN_ADD",
+            json!({"guild_id": guild_id.to_string(), "user": user}),
+        );
+        if let Some(index) = state.member_index(user_id) {
+            state.members.remove(index);
+            state.presences.retain(|p| id_of(&p["user"]) != user_id);
+            reply = reply.emit(
+                Some(guild_id),
+                "GUILD_MEMBER_REMOVE",
+                json!({"guild_id": guild_id.to_string(), "user": user}),
+            );
+        }
+    }
+    reply.body = Some(json!({"banned_users": banned, "failed_users": failed}));
+    Ok(reply)
 }
 
 fn member_index(state: &GuildState, user_id: u64) -> Result<usize, ApiError> {

@@ -658,6 +658,8 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::GetGuildChannels => guilds::get_channels(ctx),
         E::CreateGuildChannel => guilds::create_channel(ctx),
         E::ListMembers => guilds::list_members(ctx),
+        E::SearchMembers => guilds::search_members(ctx),
+        E::BulkBan => guilds::bulk_ban(ctx),
         E::GetMember => guilds::get_member(ctx),
         E::ModifyMember | E::ModifyCurrentMember => guilds::modify_member(ctx),
         E::RemoveMember => guilds::remove_member(ctx),
