@@ -5,14 +5,15 @@
 //! The fake runs in a child process (this binary re-executed with
 //! `--serve`), so its per-connection memory is not counted.
 //!
-//! `cargo run -p acord-core-gateway --release --example idle_memory [N]`
+//! `cargo run -p acord-core-gateway --release --example idle_memory [N] [json]`
+//! (`json`: plain JSON instead of zlib-stream, to see what compression costs)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use acord_core_gateway::{GatewayInfo, SessionStartLimit, ShardManager, ShardStatus};
+use acord_core_gateway::{GatewayInfo, JsonDecoder, SessionStartLimit, ShardManager, ShardStatus};
 use acord_core_signals::Intents;
 
 fn rss_bytes() -> u64 {
@@ -38,7 +39,8 @@ fn main() {
         return;
     }
     let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    runtime.block_on(measure(n));
+    let json = args.get(2).map(String::as_str) == Some("json");
+    runtime.block_on(measure(n, json));
 }
 
 async fn serve(n: u32) {
@@ -61,7 +63,7 @@ async fn serve(n: u32) {
     .await;
 }
 
-async fn measure(n: u32) {
+async fn measure(n: u32, json: bool) {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
         .args(["--serve", &n.to_string()])
@@ -88,6 +90,13 @@ async fn measure(n: u32) {
         },
     };
     let manager = ShardManager::builder(token, Intents::GUILDS, info)
+        .configure(move |b| {
+            if json {
+                b.decoder(|| Box::new(JsonDecoder::new()))
+            } else {
+                b
+            }
+        })
         .build()
         .unwrap();
     let mut events = manager.take_events().unwrap();
@@ -117,7 +126,8 @@ async fn measure(n: u32) {
     let after = rss_bytes();
     let per_shard = after.saturating_sub(before) as f64 / f64::from(n) / 1024.0;
     println!(
-        "{n} idle shards: RSS {:.1} MiB -> {:.1} MiB, {per_shard:.1} KiB per shard (target < 64 KiB)",
+        "{n} idle shards ({}): RSS {:.1} MiB -> {:.1} MiB, {per_shard:.1} KiB per shard (target < 64 KiB)",
+        if json { "json" } else { "zlib-stream" },
         before as f64 / 1048576.0,
         after as f64 / 1048576.0,
     );

@@ -80,7 +80,7 @@ pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 /// Buffers larger than this are shrunk back after use, so one huge
 /// GUILD_CREATE does not pin memory on an idle shard.
-const KEEP_CAPACITY: usize = 32 * 1024;
+const KEEP_CAPACITY: usize = 1024;
 
 /// zlib-stream transport compression (`compress=zlib-stream`).
 ///
@@ -144,7 +144,7 @@ impl ZlibStreamDecoder {
         loop {
             let spare = self.output.capacity() - self.output.len();
             if spare < 1024 {
-                let grow = (input.len() * 4).clamp(4096, 1024 * 1024);
+                let grow = (input.len() * 4).clamp(512, 1024 * 1024);
                 self.output.reserve(grow);
             }
             let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());

@@ -31,7 +31,7 @@ use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::limiter::{Backoff, SendLimiter};
 use crate::payload::{Dispatch, RateLimited};
-use crate::queue::{IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
+use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
 use crate::random::random_f64;
 use crate::ReconnectReason;
 
@@ -92,7 +92,7 @@ impl ShardConfig {
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(15),
             close_timeout: Duration::from_secs(2),
-            read_buffer: 8 * 1024,
+            read_buffer: 2 * 1024,
         }
     }
 
@@ -768,6 +768,10 @@ struct Driver<T> {
     control: mpsc::Receiver<Control>,
     control_open: bool,
     lag_warned: Option<Instant>,
+    /// IDENTIFY waiting for the identify queue (heartbeats go on meanwhile).
+    held_identify: Option<crate::Outgoing>,
+    identify_wait: Option<BoxFuture<'static, Result<(), GatewayError>>>,
+    identify_granted: bool,
 }
 
 fn now() -> Instant {
@@ -799,6 +803,9 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             control,
             control_open: true,
             lag_warned: None,
+            held_identify: None,
+            identify_wait: None,
+            identify_granted: false,
         }
     }
 
@@ -828,19 +835,10 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             if !delay.is_zero() && self.idle(Some(delay)).await {
                 return Ok(());
             }
-            if !self.conn.next_is_resume() {
-                let queue = self.config.identify_queue.clone();
-                self.stats.set_status(ShardStatus::Identifying);
-                let mut acquire = queue.acquire(self.id);
-                loop {
-                    tokio::select! {
-                        r = &mut acquire => { r?; break; }
-                        stop = self.idle(None) => if stop { return Ok(()) },
-                    }
-                }
-            }
             self.stats.set_status(ShardStatus::Connecting);
-            let ws = match self.connect().await {
+            // boxed: the handshake state is large and short-lived; keeping it
+            // out of the task keeps idle shards small
+            let ws = match Box::pin(self.connect()).await {
                 Ok(ws) => ws,
                 Err(error) => {
                     tracing::warn!(%error, "connecting failed");
@@ -852,7 +850,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             self.conn.on_connected();
             self.decoder.reset();
             self.limiter.reset();
-            match self.session(ws).await {
+            match Box::pin(self.session(ws)).await {
                 SessionEnd::Reconnect => {}
                 SessionEnd::Closed => return Ok(()),
             }
@@ -953,6 +951,9 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     }
 
     async fn session(&mut self, mut ws: Ws) -> SessionEnd {
+        self.held_identify = None;
+        self.identify_wait = None;
+        self.identify_granted = false;
         loop {
             self.flush_sends(&mut ws).await;
             self.drain_conn_events();
@@ -998,6 +999,9 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     Some(Control::Restart { resume }) => self.conn.request_reconnect(resume),
                     None => self.control_open = false,
                 },
+                r = wait_opt(&mut self.identify_wait), if self.identify_wait.is_some() => {
+                    self.on_identify_granted(&mut ws, r).await;
+                }
                 _ = sleep_until_opt(heartbeat_at), if heartbeat_at.is_some() => {
                     if paused {
                         // ACKs may sit unread behind the paused reader
@@ -1068,16 +1072,17 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 self.conn.poll_priority_send()
             };
             let Some(out) = next else { break };
-            self.limiter.record(now);
-            match out.kind() {
-                crate::SendKind::Heartbeat => ShardStats::inc(&self.stats.heartbeats_sent),
-                crate::SendKind::Identify => ShardStats::inc(&self.stats.identifies),
-                crate::SendKind::Command => ShardStats::inc(&self.stats.commands_sent),
-                crate::SendKind::Resume => {}
+            if out.kind() == crate::SendKind::Identify && !self.identify_granted {
+                // hold IDENTIFY until the identify queue allows it; acquiring
+                // right before sending (not before connecting) keeps the
+                // spacing between identifies exact
+                let queue = self.config.identify_queue.clone();
+                let id = self.id;
+                self.identify_wait = Some(Box::pin(async move { queue.acquire(id).await }));
+                self.held_identify = Some(out);
+                continue;
             }
-            if let Err(error) = ws.feed(Message::Text(out.into_text().into())).await {
-                tracing::warn!(%error, "sending failed");
-                self.conn.recv_close_code(None);
+            if !self.feed(ws, out, now).await {
                 return;
             }
             wrote = true;
@@ -1086,6 +1091,49 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             if let Err(error) = ws.flush().await {
                 tracing::warn!(%error, "sending failed");
                 self.conn.recv_close_code(None);
+            }
+        }
+    }
+
+    /// Writes one payload (without flushing); false when the socket failed.
+    async fn feed(&mut self, ws: &mut Ws, out: crate::Outgoing, now: Instant) -> bool {
+        self.limiter.record(now);
+        match out.kind() {
+            crate::SendKind::Heartbeat => ShardStats::inc(&self.stats.heartbeats_sent),
+            crate::SendKind::Identify => {
+                self.identify_granted = false;
+                ShardStats::inc(&self.stats.identifies)
+            }
+            crate::SendKind::Command => ShardStats::inc(&self.stats.commands_sent),
+            crate::SendKind::Resume => {}
+        }
+        if let Err(error) = ws.feed(Message::Text(out.into_text().into())).await {
+            tracing::warn!(%error, "sending failed");
+            self.conn.recv_close_code(None);
+            return false;
+        }
+        true
+    }
+
+    /// The identify queue answered.
+    async fn on_identify_granted(&mut self, ws: &mut Ws, result: Result<(), GatewayError>) {
+        self.identify_wait = None;
+        match result {
+            Ok(()) => {
+                self.identify_granted = true;
+                if let Some(out) = self.held_identify.take() {
+                    if self.feed(ws, out, now()).await {
+                        if let Err(error) = ws.flush().await {
+                            tracing::warn!(%error, "sending failed");
+                            self.conn.recv_close_code(None);
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "identify queue failed; reconnecting");
+                self.held_identify = None;
+                self.conn.request_reconnect(false);
             }
         }
     }
@@ -1199,6 +1247,15 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             Ok(permit) => permit.send(T::from((self.id, event))),
             Err(_) => ShardStats::inc(&self.stats.voided),
         }
+    }
+}
+
+async fn wait_opt(
+    fut: &mut Option<BoxFuture<'static, Result<(), GatewayError>>>,
+) -> Result<(), GatewayError> {
+    match fut {
+        Some(f) => f.await,
+        None => std::future::pending().await,
     }
 }
 
