@@ -1,0 +1,1 @@
+//! Nothing here: the interop checks live in tests/.
