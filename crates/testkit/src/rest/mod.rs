@@ -724,6 +724,48 @@ mod tests {
         assert!(!user_agent_ok("DiscordBot https://x.y, 1"));
     }
 
+    /// Arbitrary bytes never panic the parsers that read network input.
+    #[test]
+    fn parsers_survive_garbage() {
+        let mut gen = crate::fixtures::Generator::new(0xF00D);
+        let alphabet: &[u8] = b"/%@{}abcv019-_:\r\n\"=;[] \x00\xff";
+        for round in 0..1000 {
+            let len = (gen.next_u64() % 96) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    if gen.next_u64() % 4 == 0 {
+                        (gen.next_u64() & 0xFF) as u8
+                    } else {
+                        alphabet[(gen.next_u64() % alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let _ = route::route("GET", &text);
+            let _ = route::route(
+                "DELETE",
+                &format!("/channels/1/messages/2/reactions/{text}/@me"),
+            );
+            let _ = route::percent_decode(&text);
+            let _ = user_agent_ok(&text);
+            let _ = parse_query(Some(&text));
+            let _ = crate::fixtures::parse_iso8601(&text);
+            let boundary = if round % 2 == 0 { "b" } else { "\r\n" };
+            let mut body = format!("--{boundary}\r\n").into_bytes();
+            body.extend_from_slice(&bytes);
+            if round % 3 == 0 {
+                body.extend_from_slice(format!("\r\n--{boundary}--").as_bytes());
+            }
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let _ = body::parse(Some(&content_type), &Bytes::from(body));
+            let _ = body::parse(Some("application/json"), &Bytes::from(bytes.clone()));
+            let _ = body::parse(
+                Some("application/x-www-form-urlencoded"),
+                &Bytes::from(bytes),
+            );
+        }
+    }
+
     #[test]
     fn seconds_round_up() {
         assert_eq!(seconds(Duration::from_micros(1)), 0.001);

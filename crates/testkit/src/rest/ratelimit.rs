@@ -20,10 +20,20 @@ struct Window {
     used: u32,
 }
 
+/// When a window that opened at `opened` ends; a window too long to
+/// represent (e.g. `Duration::MAX` to mean "never") ends in 30 years.
+fn window_end(opened: Instant, length: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    opened
+        .checked_add(length)
+        .or_else(|| opened.checked_add(FAR))
+        .unwrap_or(opened)
+}
+
 impl Window {
     fn current(window: Option<Window>, length: Duration, now: Instant) -> Window {
         match window {
-            Some(w) if now < w.opened + length => w,
+            Some(w) if now < window_end(w.opened, length) => w,
             _ => Window {
                 opened: now,
                 used: 0,
@@ -75,7 +85,9 @@ impl RateLimiter {
         let mut window = Window::current(self.global, self.global_window, now);
         if window.used >= self.global_limit {
             self.global = Some(window);
-            return Err((window.opened + self.global_window).saturating_duration_since(now));
+            return Err(
+                window_end(window.opened, self.global_window).saturating_duration_since(now)
+            );
         }
         window.used += 1;
         self.global = Some(window);
@@ -93,7 +105,8 @@ impl RateLimiter {
     ) -> Result<BucketState, BucketState> {
         if self.buckets.len() >= PRUNE_AT {
             let length = self.window;
-            self.buckets.retain(|_, w| now < w.opened + length);
+            self.buckets
+                .retain(|_, w| now < window_end(w.opened, length));
         }
         let key = (bucket.to_owned(), major.to_owned());
         let mut window = Window::current(self.buckets.get(&key).copied(), self.window, now);
@@ -122,7 +135,7 @@ impl RateLimiter {
             bucket: bucket.to_owned(),
             limit: self.limit,
             remaining: self.limit.saturating_sub(window.used),
-            reset_after: (window.opened + self.window).saturating_duration_since(now),
+            reset_after: window_end(window.opened, self.window).saturating_duration_since(now),
         }
     }
 }
@@ -180,6 +193,17 @@ mod tests {
         }
         assert_eq!(rl.acquire_global(t0 + 20 * MS), Err(30 * MS));
         assert_eq!(rl.acquire_global(t0 + 50 * MS), Ok(()));
+    }
+
+    #[test]
+    fn endless_windows_do_not_overflow() {
+        let t0 = Instant::now();
+        let mut rl = RateLimiter::new(1, Duration::MAX, 1, Duration::MAX);
+        assert!(rl.acquire("b", "", t0).is_ok());
+        let limited = rl.acquire("b", "", t0).unwrap_err();
+        assert!(limited.reset_after > Duration::from_secs(365 * 24 * 3600));
+        assert!(rl.acquire_global(t0).is_ok());
+        assert!(rl.acquire_global(t0).is_err());
     }
 
     #[test]
