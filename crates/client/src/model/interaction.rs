@@ -186,29 +186,82 @@ pub enum InteractionData {
     Unknown(RawJson),
 }
 
+/// Every field any interaction `data` may carry: read in one pass, then
+/// sorted into the right variant by shape.
 #[derive(Deserialize)]
-struct DataPeek {
+struct RawData {
     #[serde(default)]
-    component_type: Option<serde::de::IgnoredAny>,
+    id: Option<CommandId>,
     #[serde(default)]
-    custom_id: Option<serde::de::IgnoredAny>,
+    name: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<CommandType>,
     #[serde(default)]
-    name: Option<serde::de::IgnoredAny>,
+    resolved: Option<InteractionResolved>,
+    #[serde(default)]
+    options: Vec<CommandDataOption>,
+    #[serde(default)]
+    guild_id: Option<GuildId>,
+    #[serde(default)]
+    target_id: Option<GenericId>,
+    #[serde(default)]
+    custom_id: Option<String>,
+    #[serde(default)]
+    component_type: Option<ComponentType>,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    components: Vec<Component>,
 }
 
 impl<'de> Deserialize<'de> for InteractionData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawJson::deserialize(deserializer)?;
-        let peek: DataPeek = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
-        let text = raw.get();
-        Ok(if peek.component_type.is_some() {
-            Self::MessageComponent(serde_json::from_str(text).map_err(D::Error::custom)?)
-        } else if peek.custom_id.is_some() {
-            Self::ModalSubmit(serde_json::from_str(text).map_err(D::Error::custom)?)
-        } else if peek.name.is_some() {
-            Self::ApplicationCommand(serde_json::from_str(text).map_err(D::Error::custom)?)
-        } else {
-            Self::Unknown(raw)
+        let data: RawData = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        Ok(match data {
+            RawData {
+                custom_id: Some(custom_id),
+                component_type: Some(component_type),
+                values,
+                resolved,
+                ..
+            } => Self::MessageComponent(Box::new(ComponentData {
+                custom_id,
+                component_type,
+                values,
+                resolved,
+            })),
+            RawData {
+                custom_id: Some(custom_id),
+                component_type: None,
+                components,
+                resolved,
+                ..
+            } => Self::ModalSubmit(Box::new(ModalSubmitData {
+                custom_id,
+                components,
+                resolved,
+            })),
+            RawData {
+                id: Some(id),
+                name: Some(name),
+                kind,
+                resolved,
+                options,
+                guild_id,
+                target_id,
+                custom_id: None,
+                ..
+            } => Self::ApplicationCommand(Box::new(CommandData {
+                id,
+                name,
+                kind: kind.unwrap_or(CommandType::ChatInput),
+                resolved,
+                options,
+                guild_id,
+                target_id,
+            })),
+            _ => Self::Unknown(raw),
         })
     }
 }
