@@ -36,6 +36,10 @@ use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::payload::{Dispatch, Envelope, RateLimited};
 use crate::random::{random_seed, Rng};
 
+/// Largest heartbeat interval accepted from HELLO (Discord sends 41 250 ms);
+/// anything above is treated as a malformed HELLO.
+const MAX_HEARTBEAT_INTERVAL_MS: u64 = 3_600_000;
+
 /// How a [`Connection`] identifies and behaves; build with
 /// [`ConnectionConfig::builder`].
 #[derive(Clone, Debug)]
@@ -557,9 +561,9 @@ impl<K: KeepAlive> Connection<K> {
         })?;
         let hello: Hello = serde_json::from_str(d.get())
             .map_err(|e| GatewayError::payload("HELLO `d.heartbeat_interval`", e))?;
-        if hello.heartbeat_interval == 0 {
+        if hello.heartbeat_interval == 0 || hello.heartbeat_interval > MAX_HEARTBEAT_INTERVAL_MS {
             return Err(GatewayError::Payload {
-                context: "HELLO heartbeat_interval must be positive",
+                context: "HELLO heartbeat_interval must be between 1 ms and 1 hour",
                 source: None,
             });
         }

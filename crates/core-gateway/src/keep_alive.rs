@@ -117,7 +117,8 @@ impl KeepAlive for StandardKeepAlive {
             0.0
         };
         self.interval = Some(interval);
-        self.next = Some(now + interval.mul_f64(jitter));
+        // checked: a custom driver may pass any interval
+        self.next = Some(now.checked_add(interval.mul_f64(jitter)).unwrap_or(now));
         self.sent_at = None;
     }
 
@@ -137,11 +138,11 @@ impl KeepAlive for StandardKeepAlive {
             return;
         }
         if let (Some(interval), Some(next)) = (self.interval, self.next) {
-            let mut following = next + interval;
+            let mut following = next.checked_add(interval).unwrap_or(next);
             if following <= now {
                 // the driver fell behind by more than an interval: do not
                 // burst, start counting from now
-                following = now + interval;
+                following = now.checked_add(interval).unwrap_or(now);
             }
             self.next = Some(following);
         }
@@ -221,6 +222,10 @@ mod tests {
         k.stop();
         assert_eq!(k.next_beat(), None);
         assert!(!k.beat_due(late));
+        // absurd intervals from a custom driver never panic
+        k.start(Duration::MAX, t0, 0.5);
+        k.heartbeat_sent(t0, false);
+        assert!(k.next_beat().is_some());
     }
 
     #[test]

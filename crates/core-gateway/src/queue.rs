@@ -113,7 +113,7 @@ impl InProcessIdentifyQueue {
             state: Mutex::new(State {
                 next: vec![now; buckets],
                 remaining: limit.remaining,
-                reset_at: now + limit.reset_after,
+                reset_at: later(now, limit.reset_after),
             }),
         }
     }
@@ -129,7 +129,7 @@ impl InProcessIdentifyQueue {
         let mut at = now.max(st.next[bucket]);
         if st.reset_at <= at {
             st.remaining = self.limit.total;
-            st.reset_at = at + self.limit.reset_after.max(Duration::from_secs(1));
+            st.reset_at = later(at, self.limit.reset_after.max(Duration::from_secs(1)));
         }
         if st.remaining == 0 {
             tracing::warn!(
@@ -138,12 +138,19 @@ impl InProcessIdentifyQueue {
             );
             at = at.max(st.reset_at);
             st.remaining = self.limit.total;
-            st.reset_at = at + self.limit.reset_after.max(Duration::from_secs(1));
+            st.reset_at = later(at, self.limit.reset_after.max(Duration::from_secs(1)));
         }
         st.remaining = st.remaining.saturating_sub(1);
-        st.next[bucket] = at + self.window + self.margin;
+        st.next[bucket] = later(at, self.window.saturating_add(self.margin));
         at
     }
+}
+
+/// `at + d`, saturating at about a year ahead (`reset_after` comes from the
+/// network and may be absurd).
+fn later(at: Instant, d: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    at.checked_add(d.min(YEAR)).unwrap_or(at)
 }
 
 impl IdentifyQueue for InProcessIdentifyQueue {
@@ -184,6 +191,21 @@ mod tests {
         // acquire really waits on (paused) time
         q.acquire(0).await.unwrap();
         assert_eq!(Instant::now() - t0, step * 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn absurd_limits_do_not_panic() {
+        let q = InProcessIdentifyQueue::with_window(
+            SessionStartLimit {
+                total: 0,
+                remaining: 0,
+                reset_after: Duration::MAX,
+                max_concurrency: 0,
+            },
+            Duration::MAX,
+        );
+        let t0 = Instant::now();
+        assert!(q.reserve(3) > t0);
     }
 
     #[tokio::test(start_paused = true)]

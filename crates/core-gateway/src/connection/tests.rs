@@ -726,8 +726,64 @@ fn a_custom_keep_alive_plugs_in() {
     assert_eq!(conn.keep_alive().beats, 1);
 }
 
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof![
+                    Just("op".to_owned()),
+                    Just("d".to_owned()),
+                    Just("s".to_owned()),
+                    Just("t".to_owned()),
+                    Just("heartbeat_interval".to_owned()),
+                    Just("session_id".to_owned()),
+                    Just("resume_gateway_url".to_owned()),
+                    "[a-z_]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_json_never_panics(
+        values in proptest::collection::vec((arb_json(), 0u8..12, any::<Option<u64>>()), 1..16)
+    ) {
+        let t0 = Instant::now();
+        let mut conn = Connection::new(config());
+        conn.on_connected();
+        for (i, (d, op, seq)) in values.iter().enumerate() {
+            let now = t0 + Duration::from_millis(i as u64 * 250);
+            // the random value on its own, and inside a well-formed envelope
+            let _ = conn.recv(&d.to_string(), now);
+            let env = serde_json::json!({"op": op, "d": d, "s": seq, "t": "READY"});
+            let _ = conn.recv(&env.to_string(), now);
+            conn.handle_timeout(now);
+            let _ = conn.send_iter().count();
+            while conn.poll_event().is_some() {}
+            if conn.should_reconnect().is_some() {
+                conn.on_connected();
+            }
+        }
+    }
 
     #[test]
     fn random_text_never_panics(inputs in proptest::collection::vec(".{0,80}", 1..20)) {
