@@ -21,7 +21,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -51,6 +51,53 @@ const NOTIFY_GUARD: Duration = Duration::from_secs(5);
 const INVALID_SLOTS: usize = 60;
 /// Acquires between two checks whether idle state should be swept.
 const SWEEP_EVERY: u32 = 1024;
+
+/// A fast, non-cryptographic hasher for the limiter's maps (the rustc
+/// "Fx" scheme): keys are route templates and Discord ids, hashed on every
+/// request, so SipHash's flooding resistance is not worth its cost here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type Fx = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Settings of an [`InMemoryRatelimiter`]; see the builder methods.
 #[derive(Clone)]
@@ -225,9 +272,10 @@ impl InMemoryRatelimiterBuilder {
         let now = Instant::now();
         InMemoryRatelimiter {
             state: Arc::new(State {
-                routes: DashMap::new(),
-                buckets: DashMap::new(),
-                learned: DashMap::new(),
+                routes: DashMap::default(),
+                buckets: DashMap::default(),
+                learned: DashMap::default(),
+                any_learned: AtomicBool::new(false),
                 global: Mutex::new(Global {
                     log: VecDeque::new(),
                     paused_until: None,
@@ -382,9 +430,12 @@ impl InvalidWindow {
 }
 
 struct State {
-    routes: DashMap<Arc<str>, Arc<str>>,
-    buckets: DashMap<BucketId, Bucket>,
-    learned: DashMap<BucketId, Learned>,
+    routes: DashMap<Arc<str>, Arc<str>, Fx>,
+    buckets: DashMap<BucketId, Bucket, Fx>,
+    learned: DashMap<BucketId, Learned, Fx>,
+    /// Whether `learned` may hold entries (checking a DashMap for emptiness
+    /// locks every shard).
+    any_learned: AtomicBool,
     global: Mutex<Global>,
     invalid: Mutex<InvalidWindow>,
     /// A copy of the invalid total that is never below the real one, so the
@@ -558,7 +609,7 @@ impl State {
 
     /// Checks (and reserves in) a learned sub-limit.
     fn learned_check(&self, key: &RouteKey, now: Instant) -> Result<Option<Instant>, Instant> {
-        if self.learned.is_empty() {
+        if !self.any_learned.load(Ordering::Relaxed) {
             return Ok(None);
         }
         let id = BucketId {
@@ -865,6 +916,7 @@ impl State {
                 major: Arc::clone(key.major_arc()),
             };
             tracing::debug!(route = key.route(), major = key.major(), window = ?retry_after, "learned a sub-limit from a 429");
+            self.any_learned.store(true, Ordering::Relaxed);
             let mut learned = self.learned.entry(id).or_insert_with(|| Learned {
                 limit: 1,
                 window: retry_after,
