@@ -6,7 +6,7 @@ use acord_core_signals::GatewayOpcode;
 
 use super::error::{check_count, ValidationError};
 use super::limits::{GATEWAY_MAX_PAYLOAD, REQUEST_GUILD_MEMBERS_MAX, REQUEST_GUILD_MEMBERS_NONCE};
-use crate::model::{ActivityType, GuildId, Status, UserId};
+use crate::model::{ActivityType, ChannelId, GuildId, Status, UserId};
 
 /// An activity a bot sets (bots may only set `name`, `state`, `type` and
 /// `url`).
@@ -308,6 +308,122 @@ impl RequestGuildMembersBuilder {
     }
 }
 
+/// UPDATE_VOICE_STATE (op 4) `d` payload: join, move or leave a voice
+/// channel. Discord answers with VOICE_STATE_UPDATE and VOICE_SERVER_UPDATE.
+///
+/// ```
+/// use acord::command::UpdateVoiceState;
+/// use acord::model::{ChannelId, GuildId};
+/// let join = UpdateVoiceState::join(GuildId::new(1).unwrap(), ChannelId::new(2).unwrap());
+/// assert_eq!(
+///     join.to_gateway_json().unwrap(),
+///     r#"{"op":4,"d":{"guild_id":"1","channel_id":"2","self_mute":false,"self_deaf":false}}"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateVoiceState {
+    /// Guild.
+    pub guild_id: GuildId,
+    /// Channel to join or move to; `None` disconnects.
+    pub channel_id: Option<ChannelId>,
+    /// Self-muted.
+    pub self_mute: bool,
+    /// Self-deafened.
+    pub self_deaf: bool,
+}
+
+impl UpdateVoiceState {
+    /// Joins (or moves to) a voice channel, unmuted and undeafened.
+    pub fn join(guild_id: GuildId, channel_id: ChannelId) -> Self {
+        Self {
+            guild_id,
+            channel_id: Some(channel_id),
+            self_mute: false,
+            self_deaf: false,
+        }
+    }
+
+    /// Leaves voice in a guild.
+    pub fn leave(guild_id: GuildId) -> Self {
+        Self {
+            guild_id,
+            channel_id: None,
+            self_mute: false,
+            self_deaf: false,
+        }
+    }
+
+    /// The full gateway frame `{"op":4,"d":…}`.
+    ///
+    /// # Errors
+    ///
+    /// The serde error (cannot happen for these types in practice).
+    pub fn to_gateway_json(&self) -> Result<String, serde_json::Error> {
+        frame(GatewayOpcode::VoiceStateUpdate, self)
+    }
+}
+
+/// REQUEST_SOUNDBOARD_SOUNDS (op 31) `d` payload; answered by one
+/// SOUNDBOARD_SOUNDS dispatch per guild.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSoundboardSounds {
+    /// Guilds to list sounds of.
+    pub guild_ids: Vec<GuildId>,
+}
+
+impl RequestSoundboardSounds {
+    /// Builds the request, checking the 4096-byte frame limit.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError`] if the list is empty or the frame too large.
+    pub fn new(guild_ids: impl IntoIterator<Item = GuildId>) -> Result<Self, ValidationError> {
+        let request = Self {
+            guild_ids: guild_ids.into_iter().collect(),
+        };
+        check_count("guild_ids", request.guild_ids.len(), 1, usize::MAX)?;
+        check_frame(&request, GatewayOpcode::RequestSoundboardSounds)?;
+        Ok(request)
+    }
+
+    /// The full gateway frame `{"op":31,"d":…}`.
+    ///
+    /// # Errors
+    ///
+    /// The serde error (cannot happen for these types in practice).
+    pub fn to_gateway_json(&self) -> Result<String, serde_json::Error> {
+        frame(GatewayOpcode::RequestSoundboardSounds, self)
+    }
+}
+
+/// REQUEST_CHANNEL_INFO (op 43) `d` payload; answered by CHANNEL_INFO.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestChannelInfo {
+    /// Guild.
+    pub guild_id: GuildId,
+    /// Fields wanted: `"status"`, `"voice_start_time"`.
+    pub fields: Vec<String>,
+}
+
+impl RequestChannelInfo {
+    /// Asks for the voice status and start time of every channel.
+    pub fn all_fields(guild_id: GuildId) -> Self {
+        Self {
+            guild_id,
+            fields: vec!["status".to_owned(), "voice_start_time".to_owned()],
+        }
+    }
+
+    /// The full gateway frame `{"op":43,"d":…}`.
+    ///
+    /// # Errors
+    ///
+    /// The serde error (cannot happen for these types in practice).
+    pub fn to_gateway_json(&self) -> Result<String, serde_json::Error> {
+        frame(GatewayOpcode::RequestChannelInfo, self)
+    }
+}
+
 #[derive(Serialize)]
 struct Frame<'a, T> {
     op: GatewayOpcode,
@@ -364,6 +480,34 @@ mod tests {
             big,
             Err(ValidationError::TooLong { max: 4096, .. })
         ));
+    }
+
+    #[test]
+    fn voice_soundboard_channel_info() {
+        let guild = GuildId::new(1).unwrap();
+        assert_eq!(
+            UpdateVoiceState::leave(guild).to_gateway_json().unwrap(),
+            r#"{"op":4,"d":{"guild_id":"1","channel_id":null,"self_mute":false,"self_deaf":false}}"#
+        );
+        assert!(RequestSoundboardSounds::new([]).is_err());
+        let many = (1..=300).map(|i| GuildId::new(i * 1_000_000_000_000).unwrap());
+        assert!(matches!(
+            RequestSoundboardSounds::new(many),
+            Err(ValidationError::TooLong { max: 4096, .. })
+        ));
+        assert_eq!(
+            RequestSoundboardSounds::new([guild])
+                .unwrap()
+                .to_gateway_json()
+                .unwrap(),
+            r#"{"op":31,"d":{"guild_ids":["1"]}}"#
+        );
+        assert_eq!(
+            RequestChannelInfo::all_fields(guild)
+                .to_gateway_json()
+                .unwrap(),
+            r#"{"op":43,"d":{"guild_id":"1","fields":["status","voice_start_time"]}}"#
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   [`SelectMenuBuilder`], [`TextInputBuilder`], [`ModalBuilder`];
 //! - interactions: [`InteractionResponse`], [`InteractionMessage`];
 //! - application commands: [`CommandBuilder`], [`CommandOptionBuilder`];
-//! - gateway commands: [`UpdatePresence`], [`RequestGuildMembers`].
+//! - gateway commands: [`UpdatePresence`], [`RequestGuildMembers`],
+//!   [`UpdateVoiceState`], [`RequestSoundboardSounds`], [`RequestChannelInfo`].
 
 mod application_command;
 mod component;
@@ -28,8 +29,8 @@ pub use component::{
 pub use embed::EmbedBuilder;
 pub use error::ValidationError;
 pub use gateway::{
-    ActivityCreate, RequestGuildMembers, RequestGuildMembersBuilder, UpdatePresence,
-    UpdatePresenceBuilder,
+    ActivityCreate, RequestChannelInfo, RequestGuildMembers, RequestGuildMembersBuilder,
+    RequestSoundboardSounds, UpdatePresence, UpdatePresenceBuilder, UpdateVoiceState,
 };
 pub use interaction::{
     AutocompleteResult, InteractionCallbackData, InteractionCallbackType, InteractionMessage,
