@@ -217,6 +217,37 @@ async fn twilight_shard_identifies_receives_and_resumes() {
         "the event dispatched right after op 7 arrives exactly once (sequence {sequence:?})"
     );
 
+    // 3b. The TCP connection drops (1006, no close frame); a dispatch pushed
+    //     while twilight is away is replayed on RESUME, before RESUMED.
+    let drop_at = Instant::now();
+    fake.close_gateway(ShardTarget::All, 1006);
+    let missed = push_message(&fake, guild, channel, 4, "sent while disconnected");
+    let mut missed_before_resumed = 0;
+    let (_, around_drop) = until(&mut shard, |e| {
+        if message_id(e) == Some(missed) {
+            missed_before_resumed += 1;
+        }
+        matches!(e, Event::Resumed).then_some(())
+    })
+    .await;
+    let dropped_resumed_in = drop_at.elapsed();
+    let drop_sequence: Vec<String> = around_drop.iter().map(kind).collect();
+    assert_eq!(
+        missed_before_resumed, 1,
+        "the missed dispatch is replayed once, before RESUMED: {drop_sequence:?}"
+    );
+    let after_drop = fake.counters();
+    assert_eq!(after_drop.resumes, 2);
+    assert_eq!(after_drop.identifies, 1);
+    assert_eq!(after_drop.gateway_connections, 3);
+
+    // 3c. One gateway message split over many small frames (zlib-stream:
+    //     twilight must buffer until 00 00 FF FF; plain JSON: unaffected).
+    fake.set_frame_split(Some(16));
+    let split = push_message(&fake, guild, channel, 5, "split over frames");
+    until(&mut shard, |e| (message_id(e) == Some(split)).then_some(())).await;
+    fake.set_frame_split(None);
+
     // Heartbeats: twilight's timer (interval 1 s) sends op 1 on the resumed
     // connection and the fake ACKs it.
     until(&mut shard, |e| {
@@ -233,6 +264,7 @@ async fn twilight_shard_identifies_receives_and_resumes() {
         "INTEROP gateway ({}): READY + {GUILDS} GUILD_CREATE in {connected_in:?} \
          (READY typed by twilight: {}); \
          op 7 → RESUMED in {resumed_in:?}; events around the resume: {sequence:?}; \
+         TCP drop → RESUMED (with replay) in {dropped_resumed_in:?}: {drop_sequence:?}; \
          counters after: {:?}",
         if zlib { "zlib-stream" } else { "plain JSON" },
         ready_finding
