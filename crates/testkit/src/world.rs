@@ -132,6 +132,8 @@ pub(crate) struct World {
     pub interactions: HashMap<u64, InteractionState>,
     /// DM channels by channel id.
     pub dm_channels: BTreeMap<u64, Value>,
+    /// Thread members: `(user id, joined at Unix ms)` per thread.
+    pub thread_members: HashMap<u64, Vec<(u64, u64)>>,
     /// When commands were created (POST), per scope (`None` = global), for
     /// the 200-per-day limit.
     pub command_creates: HashMap<Option<u64>, Vec<Instant>>,
@@ -202,6 +204,7 @@ impl World {
             commands: BTreeMap::new(),
             interactions: HashMap::new(),
             dm_channels: BTreeMap::new(),
+            thread_members: HashMap::new(),
             command_creates: HashMap::new(),
             pins: HashMap::new(),
             dm_by_user: HashMap::new(),
@@ -275,7 +278,16 @@ impl World {
         let mut d = state.guild.clone();
         let obj = d.as_object_mut()?;
         obj.insert("roles".into(), Value::Array(state.roles.clone()));
-        obj.insert("channels".into(), Value::Array(state.channels.clone()));
+        let (threads, channels): (Vec<Value>, Vec<Value>) = state
+            .channels
+            .iter()
+            .cloned()
+            .partition(|c| matches!(c["type"].as_u64(), Some(10..=12)));
+        let active: Vec<Value> = threads
+            .into_iter()
+            .filter(|t| t["thread_metadata"]["archived"] != true)
+            .collect();
+        obj.insert("channels".into(), Value::Array(channels));
         obj.insert("members".into(), Value::Array(state.members.clone()));
         obj.insert("presences".into(), Value::Array(state.presences.clone()));
         obj.insert("member_count".into(), json!(state.members.len()));
@@ -285,9 +297,9 @@ impl World {
         );
         obj.insert("large".into(), json!(state.members.len() > 50));
         obj.insert("unavailable".into(), json!(false));
+        obj.insert("threads".into(), Value::Array(active));
         for key in [
             "voice_states",
-            "threads",
             "stage_instances",
             "guild_scheduled_events",
             "soundboard_sounds",
@@ -415,7 +427,7 @@ impl World {
                     }
                 }
             }
-            "CHANNEL_CREATE" | "CHANNEL_UPDATE" => {
+            "CHANNEL_CREATE" | "CHANNEL_UPDATE" | "THREAD_CREATE" | "THREAD_UPDATE" => {
                 let channel_id = id_of(&d["id"]);
                 if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
                     match guild.channels.iter().position(|c| id_of(c) == channel_id) {
@@ -424,7 +436,7 @@ impl World {
                     }
                 }
             }
-            "CHANNEL_DELETE" => {
+            "CHANNEL_DELETE" | "THREAD_DELETE" => {
                 let channel_id = id_of(&d["id"]);
                 if let Some(guild) = self.guilds.get_mut(&id_of(&d["guild_id"])) {
                     guild.channels.retain(|c| id_of(c) != channel_id);

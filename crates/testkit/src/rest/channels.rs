@@ -447,8 +447,25 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             channel[key] = value.clone();
         }
     }
+    let thread = super::threads::is_thread(channel);
+    if thread {
+        // Thread settings are sent flat and live in `thread_metadata`.
+        for key in ["archived", "locked", "auto_archive_duration", "invitable"] {
+            if let Some(value) = body.get(key) {
+                channel["thread_metadata"][key] = value.clone();
+            }
+        }
+        if body.get("archived").is_some() {
+            channel["thread_metadata"]["archive_timestamp"] = json!(fixtures::iso8601(unix_ms()));
+        }
+    }
     let channel = channel.clone();
-    Ok(Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_UPDATE", channel))
+    let name = if thread {
+        "THREAD_UPDATE"
+    } else {
+        "CHANNEL_UPDATE"
+    };
+    Ok(Reply::ok(channel.clone()).emit(Some(guild_id), name, channel))
 }
 
 /// `DELETE /channels/{channel.id}`: returns the channel; CHANNEL_DELETE;
@@ -466,8 +483,18 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .find_channel(channel_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
     world.messages.remove(&channel_id);
+    world.thread_members.remove(&channel_id);
     let state = super::guilds::guild_mut(&mut world, guild_id)?;
     let channel = state.channels.remove(index);
+    if super::threads::is_thread(&channel) {
+        let d = json!({
+            "id": channel["id"],
+            "guild_id": guild_id.to_string(),
+            "parent_id": channel["parent_id"],
+            "type": channel["type"],
+        });
+        return Ok(Reply::ok(channel).emit(Some(guild_id), "THREAD_DELETE", d));
+    }
     let mut reply = Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_DELETE", channel);
     let id = channel_id.to_string();
     for child in &mut state.channels {
@@ -599,6 +626,12 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                 "Cannot send messages in a non-text channel",
             ))
         }
+        _ if super::threads::is_archived(&channel) => {
+            return Err(ApiError::code(
+                JsonErrorCode::ArchivedThread,
+                "Thread is archived",
+            ))
+        }
         _ => {}
     }
     let body = &ctx.body.json;
@@ -665,6 +698,11 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             .and_then(|g| g.channels.get_mut(index))
         {
             channel["last_message_id"] = json!(message_id.to_string());
+            if super::threads::is_thread(channel) {
+                for key in ["message_count", "total_message_sent"] {
+                    channel[key] = json!(channel[key].as_u64().unwrap_or(0) + 1);
+                }
+            }
         }
     } else if let Some(dm) = world.dm_channels.get_mut(&channel_id) {
         dm["last_message_id"] = json!(message_id.to_string());

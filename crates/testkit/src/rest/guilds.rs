@@ -89,7 +89,14 @@ pub(crate) fn modify_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn get_channels(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let world = ctx.world();
     let state = guild_ref(&world, ctx.params.id("guild.id"))?;
-    Ok(Reply::ok(Value::Array(state.channels.clone())))
+    // Threads are not guild channels here (§11.2: "excludes threads").
+    let channels: Vec<Value> = state
+        .channels
+        .iter()
+        .filter(|c| !super::threads::is_thread(c))
+        .cloned()
+        .collect();
+    Ok(Reply::ok(Value::Array(channels)))
 }
 
 /// `POST /guilds/{guild.id}/channels`: `name` (1-100) required, `type`,

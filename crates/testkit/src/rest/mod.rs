@@ -30,6 +30,7 @@ mod guilds;
 mod interactions;
 mod ratelimit;
 mod route;
+mod threads;
 mod users;
 mod validate;
 
@@ -688,6 +689,12 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::EditMessage => channels::edit_message(ctx),
         E::DeleteMessage => channels::delete_message(ctx),
         E::BulkDelete => channels::bulk_delete(ctx),
+        E::StartThreadFromMessage => threads::start_from_message(ctx),
+        E::StartThread => threads::start_without_message(ctx),
+        E::JoinThread => threads::join_or_leave(ctx, true),
+        E::LeaveThread => threads::join_or_leave(ctx, false),
+        E::ListThreadMembers => threads::list_members(ctx),
+        E::ActiveThreads => threads::active(ctx),
         E::CreateReaction => channels::create_reaction(ctx),
         E::DeleteOwnReaction | E::DeleteUserReaction => channels::delete_reaction(ctx),
         E::GetReactions => channels::get_reactions(ctx),
