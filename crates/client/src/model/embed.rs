@@ -85,7 +85,8 @@ impl Embed {
 /// Embed footer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedFooter {
-    /// Text (≤ 2048).
+    /// Text (≤ 2048; received link embeds may omit it).
+    #[serde(default)]
     pub text: String,
     /// Icon URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +142,8 @@ pub struct EmbedProvider {
 /// Embed author.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmbedAuthor {
-    /// Name (≤ 256).
+    /// Name (≤ 256; received link embeds may omit it).
+    #[serde(default)]
     pub name: String,
     /// URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
