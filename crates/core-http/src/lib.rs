@@ -32,20 +32,30 @@
 //!
 //! ## Example
 //!
-//! ```no_run
+//! Against acord-testkit's fake Discord; leave out `api_base` to talk to
+//! Discord itself.
+//!
+//! ```
 //! use acord_core_http::{route, HttpClient, HttpError};
 //!
-//! # async fn run() -> Result<(), HttpError> {
-//! let http = HttpClient::builder(std::env::var("DISCORD_TOKEN").unwrap_or_default())
-//!     // .api_base("http://127.0.0.1:8080/api") for a proxy or acord-testkit
-//!     .build()?;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let fake = acord_testkit::FakeDiscord::builder().start().await?;
+//! # let (token, api_base) = (fake.token().to_owned(), fake.api_base().to_owned());
+//! let http = HttpClient::builder(token).api_base(api_base).build()?;
 //! let me = http.login().await?;
 //! println!("logged in as {}", me.username);
+//!
 //! // Leave a guild through a raw route.
-//! http.request(route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = 81384788765712384u64))
-//!     .audit_log_reason("bye")
+//! # let guild_id = fake.guild_ids()[0];
+//! http.request(route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = guild_id))
 //!     .send()
 //!     .await?;
+//!
+//! // Errors are typed.
+//! let err = http.request(route!(GET "/channels/{channel_id}", channel_id = 1)).send().await;
+//! assert!(matches!(err, Err(e @ HttpError::Api(_)) if e.status() == Some(404)));
+//! # fake.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!

@@ -643,3 +643,60 @@ async fn api_errors_carry_code_message_and_nested_errors() {
     assert_eq!(unknown.status(), Some(404));
     fake.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interaction_callbacks_do_not_queue_behind_the_global_limit() {
+    const WINDOW: Duration = Duration::from_millis(1500);
+    let fake = FakeDiscord::builder()
+        .global_limit(3)
+        .global_window(WINDOW)
+        .start()
+        .await
+        .unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = client(
+        &fake,
+        InMemoryRatelimiter::builder()
+            .global_limit(3, WINDOW)
+            .build(),
+    );
+    // Use up the global limit.
+    for _ in 0..3 {
+        http.request(route!(GET "/channels/{channel_id}", channel_id = channel))
+            .send()
+            .await
+            .unwrap();
+    }
+    // A fourth ordinary request now waits for the global window...
+    let queued = tokio::spawn({
+        let http = http.clone();
+        async move {
+            http.request(route!(GET "/channels/{channel_id}", channel_id = channel))
+                .send()
+                .await
+                .map(|_| Instant::now())
+        }
+    });
+    // ...but interaction callbacks go straight out. These interactions are
+    // unknown to the fake (404 / 10062): what matters is when they are sent.
+    let start = Instant::now();
+    for id in 1..=4u64 {
+        let err = http
+            .request(route!(
+                POST "/interactions/{interaction_id}/{interaction_token}/callback",
+                interaction_id = id,
+                interaction_token = "aW50ZXJhY3Rpb24"
+            ))
+            .json(&json!({ "type": 1 }))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(JsonErrorCode::UnknownInteraction));
+    }
+    let lane = start.elapsed();
+    assert!(lane < WINDOW / 3, "callbacks waited {lane:?}");
+    let queued_at = queued.await.unwrap().unwrap();
+    assert!(queued_at - start >= WINDOW / 2);
+    assert_eq!(fake.counters().rate_limited, 0);
+    fake.shutdown().await;
+}
