@@ -88,6 +88,19 @@ async fn guild_object_and_counts() {
         guild,
         "@everyone id = guild id"
     );
+    let (status, emojis) = send(api.get(&format!("/guilds/{guild}/emojis"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(emojis, body["emojis"]);
+    let emoji_id = id(&emojis[0]["id"]);
+    let (status, emoji) = send(api.get(&format!("/guilds/{guild}/emojis/{emoji_id}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(emoji, emojis[0]);
+    let (status, body404) = send(api.get(&format!("/guilds/{guild}/emojis/1"))).await;
+    assert_eq!(status, 404);
+    assert_error(&body404, 10014);
+    let (status, app) = send(api.get("/oauth2/applications/@me")).await;
+    assert_eq!(status, 200);
+    assert_eq!(id(&app["id"]), api.fake.bot_user_id());
     assert!(body.get("approximate_member_count").is_none());
     let (status, renamed) =
         send(api.patch(&format!("/guilds/{guild}"), &json!({"name": "Renamed"}))).await;

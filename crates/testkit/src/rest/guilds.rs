@@ -85,6 +85,26 @@ pub(crate) fn modify_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(guild.clone()).emit(Some(guild_id), "GUILD_UPDATE", guild))
 }
 
+/// `GET /guilds/{guild.id}/emojis`.
+pub(crate) fn list_emojis(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let world = ctx.world();
+    let state = guild_ref(&world, ctx.params.id("guild.id"))?;
+    Ok(Reply::ok(state.guild["emojis"].clone()))
+}
+
+/// `GET /guilds/{guild.id}/emojis/{emoji.id}` (10014 when unknown).
+pub(crate) fn get_emoji(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let world = ctx.world();
+    let state = guild_ref(&world, ctx.params.id("guild.id"))?;
+    let emoji_id = ctx.params.id("emoji.id");
+    state.guild["emojis"]
+        .as_array()
+        .and_then(|emojis| emojis.iter().find(|e| id_of(&e["id"]) == emoji_id))
+        .cloned()
+        .map(Reply::ok)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownEmoji))
+}
+
 /// `GET /guilds/{guild.id}/channels`.
 pub(crate) fn get_channels(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let world = ctx.world();

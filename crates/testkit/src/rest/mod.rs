@@ -656,6 +656,8 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::CreateDm => users::create_dm(ctx),
         E::GetGuild => guilds::get_guild(ctx),
         E::ModifyGuild => guilds::modify_guild(ctx),
+        E::ListEmojis => guilds::list_emojis(ctx),
+        E::GetEmoji => guilds::get_emoji(ctx),
         E::GetGuildChannels => guilds::get_channels(ctx),
         E::CreateGuildChannel => guilds::create_channel(ctx),
         E::ListMembers => guilds::list_members(ctx),
