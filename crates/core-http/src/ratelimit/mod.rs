@@ -17,6 +17,41 @@
 //! The trait is async because a limiter shared by a cluster of processes
 //! keeps its state in a store such as Redis. It is object-safe
 //! (`Arc<dyn Ratelimiter>`): methods return boxed futures.
+//!
+//! ## Replacing the limiter
+//!
+//! A limiter that counts requests and leaves the decisions to the default
+//! one; a limiter shared through Redis has the same shape (see
+//! docs/http.md for a sketch):
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::sync::Arc;
+//! use acord_core_http::ratelimit::{AcquireError, BoxFuture, RateLimitInfo, Ratelimiter, Ticket};
+//! use acord_core_http::{HttpClient, InMemoryRatelimiter, RouteKey};
+//!
+//! #[derive(Debug, Default)]
+//! struct Counting {
+//!     inner: InMemoryRatelimiter,
+//!     sent: AtomicU64,
+//! }
+//!
+//! impl Ratelimiter for Counting {
+//!     fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+//!         self.sent.fetch_add(1, Ordering::Relaxed);
+//!         self.inner.acquire(key)
+//!     }
+//!
+//!     fn complete<'a>(&'a self, ticket: Ticket, info: Option<&'a RateLimitInfo>) -> BoxFuture<'a, ()> {
+//!         self.inner.complete(ticket, info)
+//!     }
+//! }
+//!
+//! let limiter = Arc::new(Counting::default());
+//! let http = HttpClient::builder("token").ratelimiter(limiter.clone()).build()?;
+//! assert_eq!(limiter.sent.load(Ordering::Relaxed), 0);
+//! # Ok::<(), acord_core_http::HttpError>(())
+//! ```
 
 use std::any::Any;
 use std::fmt;
