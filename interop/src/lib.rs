@@ -1,1 +1,0 @@
-//! Nothing here: the interop checks live in tests/.
