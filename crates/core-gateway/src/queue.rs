@@ -72,7 +72,7 @@ struct State {
 }
 
 /// The default in-process queue: one IDENTIFY per bucket per window
-/// (default 5 s, plus a small safety margin), and no more starts than
+/// (default 5 s, plus a safety margin of 250 ms), and no more starts than
 /// `session_start_limit.remaining` until `reset_after` (after which it
 /// waits for the reset instead of burning the token).
 ///
@@ -102,14 +102,15 @@ impl InProcessIdentifyQueue {
 
     /// A queue with a custom window (tests, or a different deployment).
     /// The spacing between two IDENTIFYs of a bucket is `window` plus a
-    /// 5% margin, which absorbs connection-time jitter.
+    /// margin (5%, at least 100 ms, at most the window itself), which
+    /// absorbs scheduling jitter between the grant and the send.
     pub fn with_window(limit: SessionStartLimit, window: Duration) -> Self {
         let now = Instant::now();
         let buckets = limit.max_concurrency.max(1) as usize;
         Self {
             limit,
             window,
-            margin: window / 20,
+            margin: (window / 20).max(Duration::from_millis(100)).min(window),
             state: Mutex::new(State {
                 next: vec![now; buckets],
                 remaining: limit.remaining,

@@ -67,7 +67,23 @@ async fn sixteen_shards_identify_in_four_waves_and_restart_alone() {
         }
     }
     let c = fake.counters();
-    assert_eq!(c.identifies, 16);
+    if c.identifies != 16 {
+        for p in fake.gateway_payloads() {
+            if p.op == 2 {
+                let v: serde_json::Value = serde_json::from_str(&p.json).unwrap();
+                eprintln!(
+                    "identify {} conn {} at {:?}",
+                    v["d"]["shard"], p.connection, p.at
+                );
+            }
+        }
+        while let Ok((id, e)) = rx.try_recv() {
+            if !matches!(e, ShardEvent::Dispatch(_)) {
+                eprintln!("{id}: {e:?}");
+            }
+        }
+    }
+    assert_eq!(c.identifies, 16, "{c:?}");
     assert_eq!(c.identify_concurrency_violations, 0);
 
     // identify times per shard, from what the fake received
