@@ -265,10 +265,11 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Retries after a 5xx or connection error for idempotent methods
-    /// (GET, PUT, DELETE), with exponential backoff starting at `backoff`
-    /// (default 3 from 250 ms). POST and PATCH are never repeated after
-    /// the request may have reached Discord.
+    /// Retries after a 5xx or broken connection for idempotent methods
+    /// (GET, PUT, DELETE), and after a failed connect for any method, with
+    /// exponential backoff starting at `backoff` (default 3 from 250 ms).
+    /// POST and PATCH are never repeated once the request may have reached
+    /// Discord.
     #[must_use]
     pub fn retries(mut self, retries: u32, backoff: Duration) -> Self {
         self.retry.retries = retries;

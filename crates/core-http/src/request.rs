@@ -244,8 +244,9 @@ impl RequestBuilder {
     }
 
     /// Sends the request: waits for the rate limiter, retries 429s (after
-    /// `retry_after`) and, for idempotent methods, 5xx and connection
-    /// errors (with backoff), and reads the whole body.
+    /// `retry_after`), failed connects (nothing was sent) and, for
+    /// idempotent methods only, 5xx and broken connections (with backoff),
+    /// and reads the whole body.
     ///
     /// # Errors
     ///
@@ -361,7 +362,9 @@ impl RequestBuilder {
                 Ok(parts) => parts,
                 Err(e) => {
                     inner.ratelimiter.complete(ticket, None).await;
-                    if method.is_idempotent() && error_retries < retry.retries {
+                    // A failed connect never reached Discord: safe to retry
+                    // for any method. Otherwise only idempotent ones.
+                    if (method.is_idempotent() || e.is_connect()) && error_retries < retry.retries {
                         error_retries += 1;
                         let wait = retry.backoff(error_retries, jitter01());
                         tracing::debug!(error = %e.without_url(), ?wait, "connection error; retrying");

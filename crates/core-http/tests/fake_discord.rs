@@ -700,3 +700,40 @@ async fn interaction_callbacks_do_not_queue_behind_the_global_limit() {
     assert_eq!(fake.counters().rate_limited, 0);
     fake.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_connects_are_retried_then_typed() {
+    // A loopback port with nothing listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let http = HttpClient::builder("token")
+        .api_base(format!("http://127.0.0.1:{port}/api"))
+        .retries(2, Duration::from_millis(10))
+        .build()
+        .unwrap();
+    let get = http
+        .request(route!(GET "/channels/{channel_id}", channel_id = 1))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(get, HttpError::Transport { attempts: 3, .. }),
+        "{get:?}"
+    );
+    assert!(get.is_retryable());
+    assert!(!get.to_string().contains("127.0.0.1"), "{get}");
+    let post = http
+        .request(route!(POST "/channels/{channel_id}/messages", channel_id = 1))
+        .json(&json!({ "content": "x" }))
+        .send()
+        .await
+        .unwrap_err();
+    // Nothing reached a server, so even a POST may be tried again.
+    assert!(
+        matches!(post, HttpError::Transport { attempts: 3, .. }),
+        "{post:?}"
+    );
+}

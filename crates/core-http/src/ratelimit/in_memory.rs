@@ -889,7 +889,7 @@ impl State {
             if b.remaining == 0 && b.reset_at.is_none() {
                 b.reset_at = Some(now + FALLBACK_RESET);
             }
-        } else if !is_429 && info.status < 500 && b.limit.is_none() {
+        } else if (200..300).contains(&info.status) && b.limit.is_none() {
             b.unlimited = true;
         }
         if is_429 {
