@@ -399,7 +399,9 @@ pub fn build_url(api_base: &str, api_version: u8, route: &Route) -> Result<Url, 
 ///   snowflake share a key. Reaction routes collapse everything after
 ///   `/reactions` (Discord limits them together whatever the emoji), and
 ///   deleting a message older than 14 days gets its own key (Discord limits
-///   those separately).
+///   those separately). Emoji routes are keyed per guild like every guild
+///   route; their headers can be inaccurate, so a 429 despite `remaining > 0`
+///   becomes a learned sub-limit in the rate limiter.
 /// - `major` is the top-level resource (`channel:ID`, `guild:ID`,
 ///   `webhook:ID:TOKENHASH`, `interaction:ID`) or empty. Tokens are hashed,
 ///   never stored.
