@@ -132,6 +132,8 @@ pub(crate) struct World {
     pub interactions: HashMap<u64, InteractionState>,
     /// DM channels by channel id.
     pub dm_channels: BTreeMap<u64, Value>,
+    /// Channel webhooks by id (with their token).
+    pub webhooks: BTreeMap<u64, Value>,
     /// Thread members: `(user id, joined at Unix ms)` per thread.
     pub thread_members: HashMap<u64, Vec<(u64, u64)>>,
     /// When commands were created (POST), per scope (`None` = global), for
@@ -204,6 +206,7 @@ impl World {
             commands: BTreeMap::new(),
             interactions: HashMap::new(),
             dm_channels: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
             thread_members: HashMap::new(),
             command_creates: HashMap::new(),
             pins: HashMap::new(),

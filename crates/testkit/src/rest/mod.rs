@@ -33,6 +33,7 @@ mod route;
 mod threads;
 mod users;
 mod validate;
+mod webhooks;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -98,7 +99,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             () = shared.cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    tracing::debug!(%peer, "REST connection");
+                    tracing::info!(%peer, "REST connection");
                     let shared = Arc::clone(&shared);
                     connections.spawn(
                         serve_connection(stream, shared)
@@ -551,10 +552,15 @@ fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outc
     };
     let bucket = ratelimit::bucket_hash(&matched.limit_group);
 
+    // Only the application's interaction webhook is exempt from the
+    // global limit, not channel webhooks on the same templates (§2.1).
+    let exempt = matched.global_exempt
+        && (!matched.template.starts_with("/webhooks/")
+            || matched.params.id("application.id") == lock(&shared.world).application_id);
     let mut state = None;
     if config.rate_limits {
         let mut limiter = lock(&shared.rest.limiter);
-        if !matched.global_exempt {
+        if !exempt {
             if let Err(retry_after) = limiter.acquire_global(now) {
                 drop(limiter);
                 let outcome = too_many_requests(RateLimitScope::Global, retry_after, None);
@@ -642,6 +648,12 @@ fn injected_outcome(injected: InjectedResponse, peek: Option<BucketState>) -> (O
     }
 }
 
+/// Whether a `/webhooks/{id}/{token}` route is the application's
+/// interaction webhook (else a channel webhook).
+fn interaction_webhook(ctx: &Ctx<'_>) -> bool {
+    ctx.params.id("application.id") == ctx.world().application_id
+}
+
 fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
     use Endpoint as E;
     match endpoint {
@@ -704,10 +716,19 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
             channels::delete_all_reactions(ctx)
         }
         E::InteractionCallback => interactions::callback(ctx),
-        E::ExecuteFollowup => interactions::execute_followup(ctx),
-        E::GetWebhookMessage => interactions::get_message(ctx),
-        E::EditWebhookMessage => interactions::edit_message(ctx),
-        E::DeleteWebhookMessage => interactions::delete_message(ctx),
+        E::ExecuteFollowup if interaction_webhook(ctx) => interactions::execute_followup(ctx),
+        E::GetWebhookMessage if interaction_webhook(ctx) => interactions::get_message(ctx),
+        E::EditWebhookMessage if interaction_webhook(ctx) => interactions::edit_message(ctx),
+        E::DeleteWebhookMessage if interaction_webhook(ctx) => interactions::delete_message(ctx),
+        E::ExecuteFollowup => webhooks::execute(ctx),
+        E::GetWebhookMessage => webhooks::get_message(ctx),
+        E::EditWebhookMessage => webhooks::edit_message(ctx),
+        E::DeleteWebhookMessage => webhooks::delete_message(ctx),
+        E::CreateWebhook => webhooks::create(ctx),
+        E::ListWebhooks => webhooks::list(ctx),
+        E::GetWebhook => webhooks::get(ctx),
+        E::ModifyWebhook => webhooks::modify(ctx),
+        E::DeleteWebhook => webhooks::delete(ctx),
         E::GetCommands => commands::list(ctx),
         E::CreateCommand => commands::create(ctx),
         E::BulkOverwriteCommands => commands::bulk_overwrite(ctx),

@@ -66,6 +66,11 @@ pub(crate) enum Endpoint {
     DeleteAllReactions,
     DeleteAllReactionsForEmoji,
     InteractionCallback,
+    CreateWebhook,
+    ListWebhooks,
+    GetWebhook,
+    ModifyWebhook,
+    DeleteWebhook,
     ExecuteFollowup,
     GetWebhookMessage,
     EditWebhookMessage,
@@ -312,6 +317,27 @@ const ROUTES: &[RouteDef] = &[
     ),
     interaction(
         "GET",
+        "/webhooks/{application.id}/{interaction.token}",
+        E::GetWebhook,
+    ),
+    interaction(
+        "PATCH",
+        "/webhooks/{application.id}/{interaction.token}",
+        E::ModifyWebhook,
+    ),
+    interaction(
+        "DELETE",
+        "/webhooks/{application.id}/{interaction.token}",
+        E::DeleteWebhook,
+    ),
+    bot("GET", "/webhooks/{webhook.id}", E::GetWebhook),
+    bot("PATCH", "/webhooks/{webhook.id}", E::ModifyWebhook),
+    bot("DELETE", "/webhooks/{webhook.id}", E::DeleteWebhook),
+    bot("POST", "/channels/{channel.id}/webhooks", E::CreateWebhook),
+    bot("GET", "/channels/{channel.id}/webhooks", E::ListWebhooks),
+    bot("GET", "/guilds/{guild.id}/webhooks", E::ListWebhooks),
+    interaction(
+        "GET",
         "/webhooks/{application.id}/{interaction.token}/messages/{message}",
         E::GetWebhookMessage,
     ),
@@ -504,6 +530,8 @@ fn major_parameter(template: &str, params: &Params) -> String {
         params.raw("channel.id").to_owned()
     } else if template.starts_with("/guilds/") {
         params.raw("guild.id").to_owned()
+    } else if params.has("webhook.id") {
+        params.raw("webhook.id").to_owned()
     } else if template.starts_with("/webhooks/") {
         format!(
             "{}/{}",
