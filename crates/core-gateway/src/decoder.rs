@@ -78,8 +78,9 @@ impl Decoder for JsonDecoder {
 /// guilds stays well below, a decompression bomb does not.
 pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
-/// Buffers larger than this are shrunk back after use, so one huge
-/// GUILD_CREATE does not pin memory on an idle shard.
+/// Output kept for small messages: a buffer grown by one huge GUILD_CREATE
+/// shrinks back to this when small messages follow, so it does not pin
+/// memory on an idle shard.
 const KEEP_CAPACITY: usize = 1024;
 
 /// zlib-stream transport compression (`compress=zlib-stream`).
@@ -137,8 +138,12 @@ impl ZlibStreamDecoder {
             None => &self.input,
         };
         self.output.clear();
-        if self.output.capacity() > KEEP_CAPACITY {
-            self.output.shrink_to(KEEP_CAPACITY);
+        // keep the buffer while messages stay about this size; give memory
+        // back when a small message follows a big one (an idle shard after
+        // GUILD_CREATE keeps only KEEP_CAPACITY)
+        let expected = input.len().saturating_mul(16);
+        if self.output.capacity() > KEEP_CAPACITY.max(expected) {
+            self.output.shrink_to(KEEP_CAPACITY.max(expected));
         }
         let mut consumed = 0usize;
         loop {
