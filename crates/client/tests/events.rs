@@ -430,6 +430,11 @@ fn guild_create_fields() {
         panic!()
     };
     assert_eq!(deleted.unavailable, None, "absent = removed from the guild");
+    // GuildCreate also implements Deserialize on its own (untagged).
+    let direct: GuildCreate = serde_json::from_slice(&fixture("GUILD_CREATE")).unwrap();
+    assert!(matches!(direct, GuildCreate::Available(_)));
+    let direct: GuildCreate = serde_json::from_slice(&fixture("GUILD_CREATE.unavailable")).unwrap();
+    assert!(matches!(direct, GuildCreate::Unavailable(_)));
     // A broken full guild is an error, not an unavailable guild.
     assert!(Event::from_dispatch("GUILD_CREATE", br#"{"id":"1","name":5}"#).is_err());
 }
