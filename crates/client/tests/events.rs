@@ -83,6 +83,21 @@ fn every_fixture_round_trips() {
 }
 
 #[test]
+fn guild_id_matches_the_payload() {
+    for (name, file) in all_fixtures() {
+        let event = parse(&file);
+        let json: serde_json::Value = serde_json::from_slice(&fixture(&file)).unwrap();
+        let field = match name.as_str() {
+            "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => &json["id"],
+            "RATE_LIMITED" => &json["meta"]["guild_id"],
+            _ => &json["guild_id"],
+        };
+        let expected = field.as_str().map(|s| s.parse::<GuildId>().unwrap());
+        assert_eq!(event.guild_id(), expected, "{file}");
+    }
+}
+
+#[test]
 fn unknown_events_keep_their_payload() {
     let event = Event::from_dispatch("HOLOGRAM_CREATE", br#"{"id":"1","depth":3}"#).unwrap();
     match &event {

@@ -30,8 +30,8 @@ use acord_core_signals::Intents;
 
 use crate::model::{
     AuditLogEntry, AutoModerationRule, Channel, Entitlement, Guild, GuildCommandPermissions,
-    GuildScheduledEvent, Integration, Interaction, InviteCreate, Message, Presence, RawJson,
-    SoundboardSound, StageInstance, Subscription, UnavailableGuild, User, VoiceState,
+    GuildId, GuildScheduledEvent, Integration, Interaction, InviteCreate, Message, Presence,
+    RawJson, SoundboardSound, StageInstance, Subscription, UnavailableGuild, User, VoiceState,
 };
 
 pub use payloads::*;
@@ -149,6 +149,92 @@ impl Event {
     /// always sent; from `acord_core_signals::EVENT_INTENTS`).
     pub fn intents(&self) -> Intents {
         Intents::for_event(self.name()).unwrap_or(Intents::empty())
+    }
+}
+
+impl Event {
+    /// The guild the event belongs to, where it has one (for routing,
+    /// caching and per-guild handlers).
+    pub fn guild_id(&self) -> Option<GuildId> {
+        match self {
+            Event::Ready(_)
+            | Event::Resumed(_)
+            | Event::SubscriptionCreate(_)
+            | Event::SubscriptionUpdate(_)
+            | Event::SubscriptionDelete(_)
+            | Event::UserUpdate(_)
+            | Event::Unknown { .. } => None,
+            Event::RateLimited(e) => e.meta.guild_id,
+            Event::ApplicationCommandPermissionsUpdate(e) => Some(e.guild_id),
+            Event::AutoModerationRuleCreate(e)
+            | Event::AutoModerationRuleUpdate(e)
+            | Event::AutoModerationRuleDelete(e) => Some(e.guild_id),
+            Event::AutoModerationActionExecution(e) => Some(e.guild_id),
+            Event::ChannelCreate(c)
+            | Event::ChannelUpdate(c)
+            | Event::ChannelDelete(c)
+            | Event::ThreadCreate(c)
+            | Event::ThreadUpdate(c) => c.guild_id,
+            Event::ChannelInfo(e) => Some(e.guild_id),
+            Event::ChannelPinsUpdate(e) => e.guild_id,
+            Event::ThreadDelete(e) => Some(e.guild_id),
+            Event::ThreadListSync(e) => Some(e.guild_id),
+            Event::ThreadMemberUpdate(e) => Some(e.guild_id),
+            Event::ThreadMembersUpdate(e) => Some(e.guild_id),
+            Event::EntitlementCreate(e)
+            | Event::EntitlementUpdate(e)
+            | Event::EntitlementDelete(e) => e.guild_id,
+            Event::GuildCreate(e) => Some(e.id()),
+            Event::GuildUpdate(e) => Some(e.id),
+            Event::GuildDelete(e) => Some(e.id),
+            Event::GuildAuditLogEntryCreate(e) => e.guild_id,
+            Event::GuildBanAdd(e) | Event::GuildBanRemove(e) => Some(e.guild_id),
+            Event::GuildEmojisUpdate(e) => Some(e.guild_id),
+            Event::GuildStickersUpdate(e) => Some(e.guild_id),
+            Event::GuildIntegrationsUpdate(e) => Some(e.guild_id),
+            Event::GuildMemberAdd(e) => Some(e.guild_id),
+            Event::GuildMemberRemove(e) => Some(e.guild_id),
+            Event::GuildMemberUpdate(e) => Some(e.guild_id),
+            Event::GuildMembersChunk(e) => Some(e.guild_id),
+            Event::GuildRoleCreate(e) | Event::GuildRoleUpdate(e) => Some(e.guild_id),
+            Event::GuildRoleDelete(e) => Some(e.guild_id),
+            Event::GuildScheduledEventCreate(e)
+            | Event::GuildScheduledEventUpdate(e)
+            | Event::GuildScheduledEventDelete(e) => Some(e.guild_id),
+            Event::GuildScheduledEventUserAdd(e) | Event::GuildScheduledEventUserRemove(e) => {
+                Some(e.guild_id)
+            }
+            Event::GuildSoundboardSoundCreate(e) | Event::GuildSoundboardSoundUpdate(e) => {
+                e.guild_id
+            }
+            Event::GuildSoundboardSoundDelete(e) => Some(e.guild_id),
+            Event::GuildSoundboardSoundsUpdate(e) | Event::SoundboardSounds(e) => Some(e.guild_id),
+            Event::IntegrationCreate(e) | Event::IntegrationUpdate(e) => e.guild_id,
+            Event::IntegrationDelete(e) => Some(e.guild_id),
+            Event::InteractionCreate(e) => e.guild_id,
+            Event::InviteCreate(e) => e.guild_id,
+            Event::InviteDelete(e) => e.guild_id,
+            Event::MessageCreate(e) => e.guild_id,
+            Event::MessageUpdate(e) => e.guild_id,
+            Event::MessageDelete(e) => e.guild_id,
+            Event::MessageDeleteBulk(e) => e.guild_id,
+            Event::MessageReactionAdd(e) => e.guild_id,
+            Event::MessageReactionRemove(e) => e.guild_id,
+            Event::MessageReactionRemoveAll(e) => e.guild_id,
+            Event::MessageReactionRemoveEmoji(e) => e.guild_id,
+            Event::MessagePollVoteAdd(e) | Event::MessagePollVoteRemove(e) => e.guild_id,
+            Event::PresenceUpdate(e) => e.guild_id,
+            Event::StageInstanceCreate(e)
+            | Event::StageInstanceUpdate(e)
+            | Event::StageInstanceDelete(e) => Some(e.guild_id),
+            Event::TypingStart(e) => e.guild_id,
+            Event::VoiceChannelEffectSend(e) => Some(e.guild_id),
+            Event::VoiceChannelStartTimeUpdate(e) => Some(e.guild_id),
+            Event::VoiceChannelStatusUpdate(e) => Some(e.guild_id),
+            Event::VoiceStateUpdate(e) => e.guild_id,
+            Event::VoiceServerUpdate(e) => Some(e.guild_id),
+            Event::WebhooksUpdate(e) => Some(e.guild_id),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::serde_util::RawJson;
+use super::serde_util::{string_or_int, RawJson};
 use super::{
     int_enum, ApplicationId, AuditLogEntryId, ChannelId, GenericId, GuildId, MessageId, UserId,
 };
@@ -187,7 +187,8 @@ pub struct AuditLogChange {
     pub old_value: Option<RawJson>,
 }
 
-/// Optional audit entry info.
+/// Optional audit entry info. Numeric fields Discord documents as strings
+/// are read from strings or integers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLogEntryInfo {
     /// Application whose permissions changed.
@@ -203,16 +204,28 @@ pub struct AuditLogEntryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<ChannelId>,
     /// Entity count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub count: Option<String>,
     /// Prune days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub delete_member_days: Option<String>,
     /// Overwritten entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<GenericId>,
     /// Members pruned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub members_removed: Option<String>,
     /// Message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,7 +234,12 @@ pub struct AuditLogEntryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
     /// Overwrite type (`"0"` role, `"1"` member).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kind: Option<String>,
     /// Integration type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
