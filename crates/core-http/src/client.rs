@@ -25,6 +25,8 @@ pub(crate) struct RetryPolicy {
     pub(crate) max_backoff: Duration,
     /// Retries after a 429 (any method: a 429 was not processed).
     pub(crate) rate_limit_retries: u32,
+    /// A 429 asking to wait longer than this fails at once.
+    pub(crate) max_rate_limit_wait: Option<Duration>,
 }
 
 impl RetryPolicy {
@@ -228,6 +230,7 @@ impl HttpClientBuilder {
                 backoff: Duration::from_millis(250),
                 max_backoff: Duration::from_secs(8),
                 rate_limit_retries: 5,
+                max_rate_limit_wait: None,
             },
             ratelimiter: None,
             user_agent_suffix: None,
@@ -282,6 +285,15 @@ impl HttpClientBuilder {
     #[must_use]
     pub fn rate_limit_retries(mut self, retries: u32) -> Self {
         self.retry.rate_limit_retries = retries;
+        self
+    }
+
+    /// A 429 whose `retry_after` is longer than `max` fails at once with
+    /// [`HttpError::RateLimited`] instead of waiting (default: always wait).
+    /// Useful for interactive commands that cannot wait minutes.
+    #[must_use]
+    pub fn max_rate_limit_wait(mut self, max: Duration) -> Self {
+        self.retry.max_rate_limit_wait = Some(max);
         self
     }
 
@@ -372,6 +384,7 @@ mod tests {
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
             rate_limit_retries: 1,
+            max_rate_limit_wait: None,
         };
         assert_eq!(p.backoff(1, 0.5), Duration::from_millis(100));
         assert_eq!(p.backoff(3, 0.5), Duration::from_millis(400));

@@ -399,7 +399,10 @@ impl RequestBuilder {
             if code == 429 {
                 let scope = info.scope.unwrap_or(RateLimitScope::User);
                 let retry_after = info.retry_after.unwrap_or(Duration::from_secs(1));
-                if limit_retries < retry.rate_limit_retries {
+                let too_long = retry
+                    .max_rate_limit_wait
+                    .is_some_and(|max| retry_after > max);
+                if limit_retries < retry.rate_limit_retries && !too_long {
                     limit_retries += 1;
                     tracing::debug!(%scope, ?retry_after, "429; waiting retry_after before retrying");
                     tokio::time::sleep(retry_after).await;

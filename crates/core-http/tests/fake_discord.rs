@@ -13,6 +13,16 @@ use acord_testkit::{FakeDiscord, InjectedResponse, Injection, RecordedRequest};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
+/// The fake with a short bucket window, so a scripted user-scope 429 (whose
+/// headers say the bucket resets with the window) does not stall a test.
+async fn start_fake() -> FakeDiscord {
+    FakeDiscord::builder()
+        .bucket_window(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap()
+}
+
 fn client(fake: &FakeDiscord, limiter: InMemoryRatelimiter) -> HttpClient {
     HttpClient::builder(fake.token())
         .api_base(fake.api_base())
@@ -168,7 +178,7 @@ async fn global_limit_burst_has_no_429() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_user_429_is_retried_after_retry_after() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channel = text_channels(&fake)[0];
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
@@ -215,7 +225,7 @@ async fn injected_user_429_is_retried_after_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exhausted_retries_give_a_typed_rate_limited_error() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channel = text_channels(&fake)[0];
     let http = HttpClient::builder(fake.token())
         .api_base(fake.api_base())
@@ -239,6 +249,37 @@ async fn exhausted_retries_give_a_typed_rate_limited_error() {
     assert!(err.is_rate_limited(), "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_millis(50)));
     assert_eq!(err.status(), Some(429));
+
+    // A wait longer than the client accepts fails at once.
+    let impatient = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .max_rate_limit_wait(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    fake.inject(Injection {
+        method: None,
+        path_contains: format!("/channels/{channel}"),
+        times: 1,
+        response: InjectedResponse::RateLimited {
+            scope: RateLimitScope::Shared,
+            retry_after: Duration::from_secs(60),
+        },
+    });
+    let start = Instant::now();
+    let err = impatient
+        .request(route!(GET "/channels/{channel_id}", channel_id = channel))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(matches!(
+        err,
+        HttpError::RateLimited {
+            scope: RateLimitScope::Shared,
+            attempts: 1,
+            ..
+        }
+    ));
     fake.shutdown().await;
 }
 
@@ -284,7 +325,7 @@ async fn shared_429_does_not_block_the_bucket_or_count_as_invalid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn global_429_pauses_other_routes() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channels = text_channels(&fake);
     let (seen_tx, mut seen_429) = tokio::sync::mpsc::channel(4);
     let http = client(
@@ -368,7 +409,7 @@ async fn concurrent_first_requests_to_a_new_bucket_cost_no_429() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried_for_get_but_not_for_post() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channel = text_channels(&fake)[0];
     let http = client(&fake, InMemoryRatelimiter::new());
     fake.inject(Injection {
@@ -416,7 +457,7 @@ async fn server_errors_are_retried_for_get_but_not_for_post() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_upload_arrives_intact() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channel = text_channels(&fake)[0];
     let http = client(&fake, InMemoryRatelimiter::new());
     let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
@@ -460,7 +501,7 @@ async fn multipart_upload_arrives_intact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_token_gives_a_typed_401_without_the_token() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let http = HttpClient::builder("not.the.right-token")
         .api_base(fake.api_base())
         .build()
@@ -478,7 +519,7 @@ async fn bad_token_gives_a_typed_401_without_the_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_route_parameter_is_an_error_and_sends_nothing() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let http = client(&fake, InMemoryRatelimiter::new());
     let err = http
         .request(Route::new(Method::Delete, "/users/@me/guilds/{guild_id}"))
@@ -553,7 +594,7 @@ async fn unheard_of_route_works_and_is_rate_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_headers_follow_the_protocol() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let guild = fake.guild_ids()[0];
     let channel = fake.channel_ids(guild)[0];
     let http = client(&fake, InMemoryRatelimiter::new());
@@ -620,7 +661,7 @@ async fn login_and_gateway_are_typed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_errors_carry_code_message_and_nested_errors() {
-    let fake = FakeDiscord::builder().start().await.unwrap();
+    let fake = start_fake().await;
     let channel = text_channels(&fake)[0];
     let http = client(&fake, InMemoryRatelimiter::new());
     let long = "x".repeat(2001);
