@@ -81,6 +81,13 @@ impl RestState {
     }
 }
 
+/// Now, on tokio's clock: with paused time (`tokio::time::pause`) the
+/// fake's windows and deadlines follow the test's clock, like the client's
+/// timers do; otherwise it is the real time.
+fn clock_now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// Sees every dispatch pushed through `FakeDiscord::dispatch` and applies
 /// it to the world (`World::observe`): an INTERACTION_CREATE makes the
 /// interaction known, so its callback and follow-up routes answer
@@ -88,7 +95,7 @@ impl RestState {
 /// fetched and replied to; GUILD_CREATE, GUILD_MEMBER_ADD/REMOVE and
 /// CHANNEL_* keep guilds in step.
 pub(crate) fn observe_dispatch(shared: &Shared, name: &str, d: &Value) {
-    lock(&shared.world).observe(name, d, Instant::now());
+    lock(&shared.world).observe(name, d, clock_now());
 }
 
 /// Serves REST until the fake is cancelled.
@@ -141,7 +148,7 @@ async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, incoming) = request.into_parts();
-    let at = Instant::now();
+    let at = clock_now();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
