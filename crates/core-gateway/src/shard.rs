@@ -92,7 +92,7 @@ impl ShardConfig {
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(15),
             close_timeout: Duration::from_secs(2),
-            read_buffer: 2 * 1024,
+            read_buffer: 1024,
         }
     }
 
