@@ -77,14 +77,15 @@ impl Timestamp {
         self.nanos
     }
 
-    /// The instant as a [`SystemTime`].
-    pub fn to_system_time(self) -> SystemTime {
-        if self.secs >= 0 {
-            UNIX_EPOCH + Duration::new(self.secs.unsigned_abs(), self.nanos)
+    /// The instant as a [`SystemTime`]; `None` if the platform cannot
+    /// represent it.
+    pub fn to_system_time(self) -> Option<SystemTime> {
+        let whole = if self.secs >= 0 {
+            UNIX_EPOCH.checked_add(Duration::from_secs(self.secs.unsigned_abs()))
         } else {
-            UNIX_EPOCH - Duration::from_secs(self.secs.unsigned_abs())
-                + Duration::from_nanos(u64::from(self.nanos))
-        }
+            UNIX_EPOCH.checked_sub(Duration::from_secs(self.secs.unsigned_abs()))
+        };
+        whole?.checked_add(Duration::from_nanos(u64::from(self.nanos)))
     }
 
     /// Parses an ISO 8601 / RFC 3339 date-time with an offset (`Z` or
@@ -315,6 +316,18 @@ mod tests {
         let whole = Timestamp::parse("2015-01-01T00:00:00+00:00").unwrap();
         assert_eq!(whole.as_unix_micros(), 1_420_070_400_000_000);
         assert_eq!(whole.to_string(), "2015-01-01T00:00:00+00:00");
+        assert_eq!(
+            whole.to_system_time().unwrap(),
+            UNIX_EPOCH + Duration::from_secs(1_420_070_400)
+        );
+        // Extremes never panic; whether they fit a SystemTime is up to the
+        // platform.
+        for extreme in [i64::MIN, i64::MAX] {
+            if let Some(t) = Timestamp::from_unix_secs(extreme).to_system_time() {
+                assert_eq!(t < UNIX_EPOCH, extreme < 0);
+            }
+        }
+        assert!(!Timestamp::from_unix_secs(i64::MIN).to_string().is_empty());
         let old = Timestamp::parse("1969-12-31T23:59:59.5+00:00").unwrap();
         assert_eq!(old.as_unix_micros(), -500_000);
         assert_eq!(old.to_string(), "1969-12-31T23:59:59.5+00:00");
