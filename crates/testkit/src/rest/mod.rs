@@ -199,7 +199,7 @@ async fn handle(
         }
     };
     let status = outcome.status;
-    tracing::info!(%method, %path, status, "REST request");
+    tracing::info!(%method, path = %redact_tokens(&path), status, "REST request");
     shared.log.push_request(RecordedRequest {
         method,
         path,
@@ -224,6 +224,26 @@ async fn handle(
         }
     }
     Ok(response)
+}
+
+/// The path with webhook and interaction tokens replaced, for logs.
+fn redact_tokens(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| {
+            let token_slot = i >= 2
+                && matches!(segments[i - 2], "webhooks" | "interactions")
+                && !segment.is_empty();
+            if token_slot {
+                "<token>"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A request as the pipeline sees it.
@@ -801,6 +821,20 @@ mod tests {
                 &Bytes::from(bytes),
             );
         }
+    }
+
+    #[test]
+    fn tokens_are_redacted_in_logs() {
+        assert_eq!(
+            redact_tokens("/api/v10/webhooks/1/secret/messages/@original"),
+            "/api/v10/webhooks/1/<token>/messages/@original"
+        );
+        assert_eq!(
+            redact_tokens("/api/v10/interactions/5/tok/callback"),
+            "/api/v10/interactions/5/<token>/callback"
+        );
+        assert_eq!(redact_tokens("/api/v10/webhooks/1"), "/api/v10/webhooks/1");
+        assert_eq!(redact_tokens("/api/v10/users/@me"), "/api/v10/users/@me");
     }
 
     #[test]
