@@ -546,8 +546,8 @@ pub fn modal_submit_interaction(
 /// A whole guild: what GUILD_CREATE carries, split into parts.
 #[derive(Clone, Debug)]
 pub struct GuildFixture {
-    /// The guild object (§8.2) without `roles`' and `emojis`' siblings
-    /// `channels`/`members`; `roles` and `emojis` are inside it too.
+    /// The guild object (§8.2), with its `roles` and `emojis`; channels,
+    /// members and presences are the fields below.
     pub guild: Value,
     /// Channels, categories first.
     pub channels: Vec<Value>,
