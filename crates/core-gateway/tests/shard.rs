@@ -628,3 +628,52 @@ async fn rate_limited_member_requests_are_surfaced() {
     shard.close(true).await.unwrap();
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_rejected_resume_falls_back_to_identify_on_the_original_url() {
+    // sessions expire the moment they are dropped: every RESUME fails
+    let fake = FakeDiscord::builder()
+        .identify_window(WINDOW)
+        .privileged_intents(acord_core_signals::Intents::MESSAGE_CONTENT)
+        .resume_window(Duration::ZERO)
+        .start()
+        .await
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(config(&fake).build().unwrap());
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    fake.close_gateway(ShardTarget::All, 4000);
+    let r = until(&mut rx, &mut seen, |e| {
+        matches!(e, ShardEvent::Reconnecting { .. })
+    })
+    .await;
+    assert!(matches!(r, ShardEvent::Reconnecting { resume: true, .. }));
+    let r = until(&mut rx, &mut seen, |e| {
+        matches!(e, ShardEvent::Reconnecting { .. })
+    })
+    .await;
+    assert!(matches!(
+        r,
+        ShardEvent::Reconnecting {
+            reason: ReconnectReason::InvalidSession { resumable: false },
+            resume: false,
+            ..
+        }
+    ));
+    until(&mut rx, &mut seen, is_ready).await;
+    assert_eq!(fake.counters().identifies, 2);
+    assert_eq!(shard.info().resumes, 0, "no successful resume");
+    let ops: Vec<u8> = fake
+        .gateway_payloads()
+        .iter()
+        .map(|p| p.op)
+        .filter(|op| *op == 2 || *op == 6)
+        .collect();
+    assert_eq!(
+        ops,
+        [2, 6, 2],
+        "one RESUME attempt, then IDENTIFY; no resume loop"
+    );
+    shard.close(true).await.unwrap();
+    fake.shutdown().await;
+}
