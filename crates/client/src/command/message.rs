@@ -658,6 +658,48 @@ mod tests {
     }
 
     #[test]
+    fn components_v2_message() {
+        use crate::model::{Container, MediaGallery, Section, Separator, TextDisplay, Thumbnail};
+        let layout = Container::new(vec![
+            TextDisplay::new("# Release").into(),
+            Section::new(
+                vec![TextDisplay::new("acord 0.1")],
+                Thumbnail::new("https://example.com/logo.png"),
+            )
+            .into(),
+            Separator::default().into(),
+            MediaGallery::new(["attachment://a.png"]).into(),
+        ]);
+        let msg = CreateMessage::builder()
+            .component(layout)
+            .flags(MessageFlags::IS_COMPONENTS_V2)
+            .build()
+            .unwrap();
+        let json = serde_json::to_value(&msg).unwrap();
+        assert_eq!(json["components"][0]["type"], 17);
+        assert_eq!(
+            json["components"][0]["components"][1]["accessory"]["type"],
+            11
+        );
+        assert_eq!(json["flags"], 1 << 15);
+        let back: CreateMessage = serde_json::from_str(&json.to_string()).unwrap();
+        assert_eq!(back, msg);
+        let from_value: CreateMessage = serde_json::from_value(json).unwrap();
+        assert_eq!(from_value, msg);
+        let too_many: Vec<Component> = (0..41)
+            .map(|i| TextDisplay::new(i.to_string()).into())
+            .collect();
+        let mut builder = CreateMessage::builder().flags(MessageFlags::IS_COMPONENTS_V2);
+        for c in too_many {
+            builder = builder.component(c);
+        }
+        assert!(matches!(
+            builder.build(),
+            Err(ValidationError::TooMany { max: 40, .. })
+        ));
+    }
+
+    #[test]
     fn edit_message() {
         assert!(EditMessage::builder()
             .flags(MessageFlags::SUPPRESS_NOTIFICATIONS)

@@ -4,7 +4,8 @@
 //! superset of all component fields; a component of a type acord does not
 //! model yet (or missing a field its type requires) becomes
 //! [`Component::Unknown`] holding the raw JSON, so it never fails a message.
-//! Reading a component needs `serde_json` (the raw JSON is kept verbatim).
+//! Reading a component needs a `serde_json` deserializer (text, bytes or a
+//! `Value`): the raw JSON of unknown components is kept verbatim.
 
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -960,6 +961,181 @@ impl<'de> Deserialize<'de> for Component {
                 })),
                 Err(_) => Err(D::Error::custom(err)),
             },
+        }
+    }
+}
+
+macro_rules! into_component {
+    ($($ty:ident => $variant:ident,)*) => {
+        $(
+            impl From<$ty> for Component {
+                fn from(value: $ty) -> Self {
+                    Self::$variant(value)
+                }
+            }
+        )*
+    };
+}
+
+into_component! {
+    Section => Section,
+    TextDisplay => TextDisplay,
+    Thumbnail => Thumbnail,
+    MediaGallery => MediaGallery,
+    FileDisplay => File,
+    Separator => Separator,
+    Container => Container,
+    Label => Label,
+    FileUpload => FileUpload,
+    RadioGroup => RadioGroup,
+    CheckboxGroup => CheckboxGroup,
+    Checkbox => Checkbox,
+}
+
+impl UnfurledMediaItem {
+    /// A media reference by URL (`https://…` or `attachment://name`).
+    pub fn url(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl TextDisplay {
+    /// Markdown text.
+    pub fn new(content: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            content: content.into(),
+        }
+    }
+}
+
+impl Section {
+    /// One to three text displays with a thumbnail or button accessory.
+    pub fn new(texts: Vec<TextDisplay>, accessory: impl Into<Component>) -> Self {
+        Self {
+            id: None,
+            components: texts.into_iter().map(Component::TextDisplay).collect(),
+            accessory: Box::new(accessory.into()),
+        }
+    }
+}
+
+impl Thumbnail {
+    /// A thumbnail of an image URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            media: UnfurledMediaItem::url(url),
+            ..Self::default()
+        }
+    }
+}
+
+impl MediaGallery {
+    /// A gallery of media URLs.
+    pub fn new<I, S>(urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            id: None,
+            items: urls
+                .into_iter()
+                .map(|url| MediaGalleryItem {
+                    media: UnfurledMediaItem::url(url),
+                    ..MediaGalleryItem::default()
+                })
+                .collect(),
+        }
+    }
+}
+
+impl FileDisplay {
+    /// An uploaded file, by `attachment://name`.
+    pub fn new(attachment_url: impl Into<String>) -> Self {
+        Self {
+            file: UnfurledMediaItem::url(attachment_url),
+            ..Self::default()
+        }
+    }
+}
+
+impl Container {
+    /// A container around components.
+    pub fn new(components: Vec<Component>) -> Self {
+        Self {
+            components,
+            ..Self::default()
+        }
+    }
+}
+
+impl Label {
+    /// A label around one modal component.
+    pub fn new(label: impl Into<String>, component: impl Into<Component>) -> Self {
+        Self {
+            id: None,
+            label: label.into(),
+            description: None,
+            component: Box::new(component.into()),
+        }
+    }
+}
+
+impl FileUpload {
+    /// A file upload with a custom ID.
+    pub fn new(custom_id: impl Into<String>) -> Self {
+        Self {
+            custom_id: custom_id.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl RadioGroup {
+    /// A radio group with options.
+    pub fn new(custom_id: impl Into<String>, options: Vec<SelectOption>) -> Self {
+        Self {
+            custom_id: custom_id.into(),
+            options,
+            ..Self::default()
+        }
+    }
+}
+
+impl CheckboxGroup {
+    /// A checkbox group with options.
+    pub fn new(custom_id: impl Into<String>, options: Vec<SelectOption>) -> Self {
+        Self {
+            custom_id: custom_id.into(),
+            options,
+            ..Self::default()
+        }
+    }
+}
+
+impl Checkbox {
+    /// A checkbox with a custom ID.
+    pub fn new(custom_id: impl Into<String>) -> Self {
+        Self {
+            custom_id: custom_id.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl SelectOption {
+    /// An option with a label and value.
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            value: value.into(),
+            description: None,
+            emoji: None,
+            default: None,
         }
     }
 }
