@@ -16,6 +16,32 @@
 //! - [`KeepAlive`] decides when to heartbeat; [`StandardKeepAlive`] follows
 //!   Discord's rules. Both traits are swappable at build time.
 //!
+//! - [`Shard`] drives one `Connection` on tokio-tungstenite; [`ShardManager`]
+//!   runs many, identified through an [`IdentifyQueue`], with one merged
+//!   event stream and a [`Dispatcher`] (`listen`, `wait_for`).
+//!
+//! ## Example: one shard
+//!
+//! ```no_run
+//! use acord_core_gateway::{Shard, ShardConfig, ShardEvent};
+//! use acord_core_signals::Intents;
+//!
+//! # async fn run() -> Result<(), acord_core_gateway::GatewayError> {
+//! let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
+//! let config = ShardConfig::builder(token, Intents::GUILDS | Intents::GUILD_MESSAGES, "wss://gateway.discord.gg")
+//!     .build()?;
+//! let (shard, mut events) = Shard::spawn(config);
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         ShardEvent::Dispatch(d) => println!("{} #{}: {} bytes", d.name(), d.seq(), d.raw().len()),
+//!         ShardEvent::Fatal { error } => return Err(std::sync::Arc::try_unwrap(error).unwrap_or(acord_core_gateway::GatewayError::Closed)),
+//!         _ => {}
+//!     }
+//! }
+//! shard.close(true).await
+//! # }
+//! ```
+//!
 //! ## Which layer do I need?
 //!
 //! Most bots use the `acord` client. Use this crate directly to run shards

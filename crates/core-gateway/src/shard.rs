@@ -619,6 +619,10 @@ impl ShardMessenger {
 }
 
 /// A running shard: a spawned task driving one gateway session.
+///
+/// Dropping the `Shard` detaches the task (like a `JoinHandle`): it keeps
+/// running until closed through a [`ShardMessenger`] or stopped by a fatal
+/// close. Call [`close`](Self::close) for an orderly shutdown.
 pub struct Shard {
     id: u32,
     messenger: ShardMessenger,
