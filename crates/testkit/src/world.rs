@@ -132,6 +132,8 @@ pub(crate) struct World {
     pub interactions: HashMap<u64, InteractionState>,
     /// DM channels by channel id.
     pub dm_channels: BTreeMap<u64, Value>,
+    /// Invites per channel.
+    pub invites: HashMap<u64, Vec<Value>>,
     /// Channel webhooks by id (with their token).
     pub webhooks: BTreeMap<u64, Value>,
     /// Thread members: `(user id, joined at Unix ms)` per thread.
@@ -207,6 +209,7 @@ impl World {
             interactions: HashMap::new(),
             dm_channels: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            invites: HashMap::new(),
             thread_members: HashMap::new(),
             command_creates: HashMap::new(),
             pins: HashMap::new(),

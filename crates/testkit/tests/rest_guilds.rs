@@ -330,3 +330,60 @@ async fn search_and_bulk_ban() {
     assert_error(&body, 50035);
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn overwrites_invites_and_positions() {
+    let (api, guild) = api().await;
+    let channel = api.fake.channel_ids(guild)[0];
+    let (_, roles) = send(api.get(&format!("/guilds/{guild}/roles"))).await;
+    let role = id(&roles[1]["id"]);
+    let path = format!("/channels/{channel}/permissions/{role}");
+    let request = api
+        .put(&path)
+        .json(&json!({"type": 0, "allow": "1024", "deny": "2048"}));
+    assert_eq!(send(request).await.0, 204);
+    let (_, fetched) = send(api.get(&format!("/channels/{channel}"))).await;
+    let overwrites = fetched["permission_overwrites"].as_array().unwrap();
+    assert_eq!(overwrites.len(), 1);
+    assert_eq!(overwrites[0]["deny"], "2048");
+    let (status, body) = send(
+        api.put(&format!("/channels/{channel}/permissions/1"))
+            .json(&json!({"type": 0})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10011);
+    let (status, body) = send(api.put(&path).json(&json!({"type": 3}))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50035);
+    assert_eq!(send(api.delete(&path)).await.0, 204);
+    let (status, body) = send(api.delete(&path)).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10009);
+
+    let (status, invite) = send(api.post(
+        &format!("/channels/{channel}/invites"),
+        &json!({"max_age": 3600}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert!(invite["code"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(invite["max_age"], 3600);
+    assert!(invite["expires_at"].is_string());
+    let (_, list) = send(api.get(&format!("/channels/{channel}/invites"))).await;
+    assert_eq!(list[0]["code"], invite["code"]);
+    let (status, _) = send(api.post(
+        &format!("/channels/{channel}/invites"),
+        &json!({"max_age": 604_801}),
+    ))
+    .await;
+    assert_eq!(status, 400);
+
+    let request = api
+        .req(reqwest::Method::PATCH, &format!("/guilds/{guild}/channels"))
+        .json(&json!([{"id": channel.to_string(), "position": 7}]));
+    assert_eq!(send(request).await.0, 204);
+    let (_, fetched) = send(api.get(&format!("/channels/{channel}"))).await;
+    assert_eq!(fetched["position"], 7);
+    api.fake.shutdown().await;
+}

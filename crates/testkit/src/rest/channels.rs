@@ -506,6 +506,171 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(reply)
 }
 
+/// `PUT /channels/{channel.id}/permissions/{overwrite.id}` `{type (0 role,
+/// 1 member), allow?, deny?}`: 204; CHANNEL_UPDATE.
+pub(crate) fn edit_permissions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let overwrite_id = ctx.params.id("overwrite.id");
+    let body = ctx.json().clone();
+    let mut errors = FormErrors::default();
+    let kind = body["type"].as_u64();
+    if !matches!(kind, Some(0 | 1)) {
+        errors.add(
+            &["type"],
+            "BASE_TYPE_CHOICES",
+            "Value must be one of {0, 1}.",
+        );
+    }
+    for key in ["allow", "deny"] {
+        let value = &body[key];
+        let ok = value.is_null()
+            || value.as_str().is_some_and(|s| s.parse::<u64>().is_ok())
+            || value.as_u64().is_some();
+        if !ok {
+            errors.add(
+                &[key],
+                "NUMBER_TYPE_COERCE",
+                "Must be a permission bitfield string.",
+            );
+        }
+    }
+    errors.finish()?;
+    let mut world = ctx.world();
+    if world.dm_channels.contains_key(&channel_id) {
+        return Err(dm_refused());
+    }
+    let (guild_id, index) = world
+        .find_channel(channel_id)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
+    let bits = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<u64>().ok())
+            .or_else(|| v.as_u64())
+            .unwrap_or(0)
+            .to_string()
+    };
+    let overwrite = json!({
+        "id": overwrite_id.to_string(),
+        "type": kind,
+        "allow": bits(&body["allow"]),
+        "deny": bits(&body["deny"]),
+    });
+    let state = super::guilds::guild_mut(&mut world, guild_id)?;
+    let known = match kind {
+        Some(0) => state.roles.iter().any(|r| id_of(r) == overwrite_id),
+        _ => state.member_index(overwrite_id).is_some(),
+    };
+    if !known {
+        return Err(ApiError::unknown(if kind == Some(0) {
+            JsonErrorCode::UnknownRole
+        } else {
+            JsonErrorCode::UnknownMember
+        }));
+    }
+    let channel = &mut state.channels[index];
+    if !channel["permission_overwrites"].is_array() {
+        channel["permission_overwrites"] = json!([]);
+    }
+    if let Some(list) = channel["permission_overwrites"].as_array_mut() {
+        list.retain(|o| id_of(&o["id"]) != overwrite_id);
+        list.push(overwrite);
+    }
+    let channel = channel.clone();
+    Ok(Reply::no_content().emit(Some(guild_id), "CHANNEL_UPDATE", channel))
+}
+
+/// `DELETE /channels/{channel.id}/permissions/{overwrite.id}`: 204
+/// (10009 when there is no such overwrite).
+pub(crate) fn delete_permission(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let overwrite_id = ctx.params.id("overwrite.id");
+    let mut world = ctx.world();
+    if world.dm_channels.contains_key(&channel_id) {
+        return Err(dm_refused());
+    }
+    let (guild_id, index) = world
+        .find_channel(channel_id)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
+    let state = super::guilds::guild_mut(&mut world, guild_id)?;
+    let channel = &mut state.channels[index];
+    let Some(list) = channel["permission_overwrites"].as_array_mut() else {
+        return Err(ApiError::unknown(JsonErrorCode::UnknownPermissionOverwrite));
+    };
+    let before = list.len();
+    list.retain(|o| id_of(&o["id"]) != overwrite_id);
+    if list.len() == before {
+        return Err(ApiError::unknown(JsonErrorCode::UnknownPermissionOverwrite));
+    }
+    let channel = channel.clone();
+    Ok(Reply::no_content().emit(Some(guild_id), "CHANNEL_UPDATE", channel))
+}
+
+/// `GET /channels/{channel.id}/invites`.
+pub(crate) fn get_invites(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let world = ctx.world();
+    channel_of(&world, channel_id)?;
+    let list = world.invites.get(&channel_id).cloned().unwrap_or_default();
+    Ok(Reply::ok(Value::Array(list)))
+}
+
+/// `POST /channels/{channel.id}/invites` `{max_age (0-604800, default
+/// 86400), max_uses (0-100), temporary, unique}`: the invite; INVITE_CREATE.
+pub(crate) fn create_invite(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let body = ctx.json().clone();
+    let mut errors = FormErrors::default();
+    validate::range(&mut errors, &body, "max_age", 0, 604_800);
+    validate::range(&mut errors, &body, "max_uses", 0, 100);
+    errors.finish()?;
+    let mut world = ctx.world();
+    let (guild_id, channel) = channel_of(&world, channel_id)?;
+    let Some(guild_id) = guild_id else {
+        return Err(dm_refused());
+    };
+    let id = world.next_id();
+    let code: String = format!("{id:x}").chars().rev().take(8).collect();
+    let guild = world
+        .guilds
+        .get(&guild_id)
+        .map(|g| json!({"id": g.guild["id"], "name": g.guild["name"], "icon": g.guild["icon"], "features": g.guild["features"]}))
+        .unwrap_or(Value::Null);
+    let max_age = body["max_age"].as_u64().unwrap_or(86_400);
+    let now = unix_ms();
+    let expires = (max_age > 0).then(|| fixtures::iso8601(now + max_age * 1000));
+    let invite = json!({
+        "type": 0,
+        "code": code,
+        "guild": guild,
+        "channel": {"id": channel["id"], "name": channel["name"], "type": channel["type"]},
+        "inviter": world.bot_user,
+        "expires_at": expires,
+        "uses": 0,
+        "max_uses": body["max_uses"].as_u64().unwrap_or(0),
+        "max_age": max_age,
+        "temporary": body["temporary"].as_bool().unwrap_or(false),
+        "created_at": fixtures::iso8601(now),
+    });
+    world
+        .invites
+        .entry(channel_id)
+        .or_default()
+        .push(invite.clone());
+    let d = json!({
+        "channel_id": channel_id.to_string(),
+        "guild_id": guild_id.to_string(),
+        "code": invite["code"],
+        "created_at": invite["created_at"],
+        "inviter": invite["inviter"],
+        "max_age": max_age,
+        "max_uses": invite["max_uses"],
+        "temporary": invite["temporary"],
+        "uses": 0,
+        "expires_at": invite["expires_at"],
+    });
+    Ok(Reply::ok(invite).emit(Some(guild_id), "INVITE_CREATE", d))
+}
+
 /// `POST /channels/{channel.id}/typing`: 204; TYPING_START.
 pub(crate) fn trigger_typing(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");

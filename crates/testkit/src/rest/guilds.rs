@@ -167,6 +167,42 @@ pub(crate) fn create_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_CREATE", channel))
 }
 
+/// `PATCH /guilds/{guild.id}/channels` `[{id, position?, parent_id?,
+/// lock_permissions?}]`: 204; CHANNEL_UPDATE for each moved channel.
+pub(crate) fn modify_channel_positions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let guild_id = ctx.params.id("guild.id");
+    let Some(moves) = ctx.json().as_array().cloned() else {
+        return Err(ApiError::field(&[], "BASE_TYPE_ARRAY", "Must be an array."));
+    };
+    let mut world = ctx.world();
+    let state = guild_mut(&mut world, guild_id)?;
+    // All or nothing: check every id before moving anything.
+    for (i, entry) in moves.iter().enumerate() {
+        let channel_id = id_of(&entry["id"]);
+        if !state.channels.iter().any(|c| id_of(c) == channel_id) {
+            return Err(ApiError::field(
+                &[&i.to_string(), "id"],
+                "CHANNEL_PARENT_INVALID",
+                "Unknown channel in this guild.",
+            ));
+        }
+    }
+    let mut reply = Reply::no_content();
+    for entry in &moves {
+        let channel_id = id_of(&entry["id"]);
+        let Some(channel) = state.channels.iter_mut().find(|c| id_of(c) == channel_id) else {
+            continue;
+        };
+        for key in ["position", "parent_id"] {
+            if let Some(value) = entry.get(key) {
+                channel[key] = value.clone();
+            }
+        }
+        reply = reply.emit(Some(guild_id), "CHANNEL_UPDATE", channel.clone());
+    }
+    Ok(reply)
+}
+
 /// `GET /guilds/{guild.id}/members`: `limit` 1-1000 (default 1), `after`
 /// a user id; sorted by user id.
 pub(crate) fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {

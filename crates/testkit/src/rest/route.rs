@@ -43,6 +43,11 @@ pub(crate) enum Endpoint {
     ModifyChannel,
     DeleteChannel,
     TriggerTyping,
+    EditPermissions,
+    DeletePermission,
+    GetInvites,
+    CreateInvite,
+    ModifyChannelPositions,
     GetMessages,
     GetPins,
     PinMessage,
@@ -160,6 +165,11 @@ const ROUTES: &[RouteDef] = &[
     bot("GET", "/guilds/{guild.id}/emojis/{emoji.id}", E::GetEmoji),
     bot("GET", "/guilds/{guild.id}/channels", E::GetGuildChannels),
     bot("POST", "/guilds/{guild.id}/channels", E::CreateGuildChannel),
+    bot(
+        "PATCH",
+        "/guilds/{guild.id}/channels",
+        E::ModifyChannelPositions,
+    ),
     bot("GET", "/guilds/{guild.id}/members", E::ListMembers),
     bot("GET", "/guilds/{guild.id}/members/search", E::SearchMembers),
     bot(
@@ -206,6 +216,18 @@ const ROUTES: &[RouteDef] = &[
     bot("PATCH", "/channels/{channel.id}", E::ModifyChannel),
     bot("DELETE", "/channels/{channel.id}", E::DeleteChannel),
     bot("POST", "/channels/{channel.id}/typing", E::TriggerTyping),
+    bot(
+        "PUT",
+        "/channels/{channel.id}/permissions/{overwrite.id}",
+        E::EditPermissions,
+    ),
+    bot(
+        "DELETE",
+        "/channels/{channel.id}/permissions/{overwrite.id}",
+        E::DeletePermission,
+    ),
+    bot("GET", "/channels/{channel.id}/invites", E::GetInvites),
+    bot("POST", "/channels/{channel.id}/invites", E::CreateInvite),
     bot("POST", "/channels/{channel.id}/threads", E::StartThread),
     bot(
         "PUT",
