@@ -134,4 +134,9 @@ fn models_are_thread_safe_and_static() {
     check::<Channel>();
     check::<Presence>();
     check::<Component>();
+    fn error<E: std::error::Error + Send + Sync + 'static>() {}
+    error::<IdParseError>();
+    error::<TimestampParseError>();
+    error::<acord::event::EventError>();
+    error::<acord::command::ValidationError>();
 }
