@@ -428,6 +428,25 @@ pub(crate) struct ShardStats {
     voided: AtomicU64,
     commands_sent: AtomicU64,
     heartbeats_sent: AtomicU64,
+    /// Close/restart requests from messengers (a mutex and a notify instead
+    /// of a channel: no per-shard channel block for a rare message).
+    control: Mutex<ControlQueue>,
+    wake: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct ControlQueue {
+    items: VecDeque<Control>,
+    closed: bool,
+}
+
+impl fmt::Debug for ControlQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ControlQueue")
+            .field("pending", &self.items.len())
+            .field("closed", &self.closed)
+            .finish()
+    }
 }
 
 impl Default for ShardStats {
@@ -443,11 +462,42 @@ impl Default for ShardStats {
             voided: AtomicU64::new(0),
             commands_sent: AtomicU64::new(0),
             heartbeats_sent: AtomicU64::new(0),
+            control: Mutex::new(ControlQueue::default()),
+            wake: tokio::sync::Notify::new(),
         }
     }
 }
 
 impl ShardStats {
+    fn control(&self) -> std::sync::MutexGuard<'_, ControlQueue> {
+        // no code panics while holding this lock; recover the data anyway
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push_control(&self, control: Control) -> Result<(), GatewayError> {
+        {
+            let mut q = self.control();
+            if q.closed {
+                return Err(GatewayError::Closed);
+            }
+            q.items.push_back(control);
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn pop_control(&self) -> Option<Control> {
+        self.control().items.pop_front()
+    }
+
+    /// The driver ended: refuse further requests and drop pending ones
+    /// (their waiters see `Closed`).
+    fn shut_control(&self) {
+        let mut q = self.control();
+        q.closed = true;
+        q.items.clear();
+    }
+
     fn set_status(&self, status: ShardStatus) {
         self.status.store(status.as_u8(), Ordering::Relaxed);
     }
@@ -522,7 +572,7 @@ pub(crate) enum Control {
 pub struct ShardMessenger {
     shard: u32,
     commands: mpsc::Sender<Command>,
-    control: mpsc::Sender<Control>,
+    shared: Arc<ShardStats>,
 }
 
 impl fmt::Debug for ShardMessenger {
@@ -592,10 +642,7 @@ impl ShardMessenger {
     /// # Cancel safety
     /// Cancel safe.
     pub async fn restart(&self, resume: bool) -> Result<(), GatewayError> {
-        self.control
-            .send(Control::Restart { resume })
-            .await
-            .map_err(|_| GatewayError::Closed)
+        self.shared.push_control(Control::Restart { resume })
     }
 
     /// Closes the shard: with `end_session` using code 1000 (the session
@@ -610,10 +657,8 @@ impl ShardMessenger {
     /// future is dropped.
     pub async fn close(&self, end_session: bool) -> Result<(), GatewayError> {
         let (done, wait) = oneshot::channel();
-        self.control
-            .send(Control::Close { end_session, done })
-            .await
-            .map_err(|_| GatewayError::Closed)?;
+        self.shared
+            .push_control(Control::Close { end_session, done })?;
         wait.await.map_err(|_| GatewayError::Closed)
     }
 }
@@ -656,9 +701,8 @@ impl Shard {
     {
         let id = config.shard()[0];
         let (cmd_tx, cmd_rx) = mpsc::channel(config.command_capacity);
-        let (ctl_tx, ctl_rx) = mpsc::channel(4);
         let stats = Arc::new(ShardStats::default());
-        let driver = Driver::new(config, stats.clone(), sink, cmd_rx, ctl_rx);
+        let driver = Driver::new(config, stats.clone(), sink, cmd_rx);
         let span = tracing::info_span!("shard", id);
         let task = tokio::spawn(driver.run().instrument(span));
         Shard {
@@ -666,7 +710,7 @@ impl Shard {
             messenger: ShardMessenger {
                 shard: id,
                 commands: cmd_tx,
-                control: ctl_tx,
+                shared: stats.clone(),
             },
             stats,
             task,
@@ -737,10 +781,9 @@ pub async fn run_gateway_loop(
     outbound: mpsc::Receiver<Command>,
     inbound: mpsc::Sender<ShardEvent>,
 ) -> GatewayError {
-    let (_control_tx, control_rx) = mpsc::channel(1);
     let stats = Arc::new(ShardStats::default());
     let id = config.shard()[0];
-    let driver = Driver::new(config, stats, inbound, outbound, control_rx);
+    let driver = Driver::new(config, stats, inbound, outbound);
     let run = driver.run().instrument(tracing::info_span!("shard", id));
     match run.await {
         Err(e) => e,
@@ -769,8 +812,6 @@ struct Driver<T> {
     pending: VecDeque<ShardEvent>,
     commands: mpsc::Receiver<Command>,
     commands_open: bool,
-    control: mpsc::Receiver<Control>,
-    control_open: bool,
     lag_warned: Option<Instant>,
     /// IDENTIFY waiting for the identify queue (heartbeats go on meanwhile).
     held_identify: Option<crate::Outgoing>,
@@ -788,7 +829,6 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         stats: Arc<ShardStats>,
         events: mpsc::Sender<T>,
         commands: mpsc::Receiver<Command>,
-        control: mpsc::Receiver<Control>,
     ) -> Self {
         let conn = Connection::with_keep_alive(config.connection.clone(), (config.keep_alive)());
         Self {
@@ -804,8 +844,6 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             pending: VecDeque::new(),
             commands,
             commands_open: true,
-            control,
-            control_open: true,
             lag_warned: None,
             held_identify: None,
             identify_wait: None,
@@ -814,6 +852,13 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     }
 
     async fn run(mut self) -> Result<(), GatewayError> {
+        let stats = self.stats.clone();
+        let result = self.run_inner().await;
+        stats.shut_control();
+        result
+    }
+
+    async fn run_inner(&mut self) -> Result<(), GatewayError> {
         loop {
             if let Some(code) = self.conn.failed() {
                 let error = GatewayError::FatalClose {
@@ -897,19 +942,21 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     None => std::future::pending().await,
                 }
             };
+            match self.stats.pop_control() {
+                Some(Control::Close { end_session, done }) => {
+                    self.conn.close(end_session);
+                    self.stats.set_status(ShardStatus::Closed);
+                    self.flush_pending(Duration::from_secs(5)).await;
+                    let _ = done.send(());
+                    return true;
+                }
+                // already reconnecting
+                Some(Control::Restart { .. }) => continue,
+                None => {}
+            }
             tokio::select! {
                 _ = sleep => return false,
-                ctl = self.control.recv(), if self.control_open => match ctl {
-                    Some(Control::Close { end_session, done }) => {
-                        self.conn.close(end_session);
-                        self.stats.set_status(ShardStatus::Closed);
-                        self.flush_pending(Duration::from_secs(5)).await;
-                        let _ = done.send(());
-                        return true;
-                    }
-                    Some(Control::Restart { .. }) => {}
-                    None => self.control_open = false,
-                },
+                _ = self.stats.wake.notified() => {}
                 permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
                     self.deliver(permit);
                 }
@@ -988,21 +1035,25 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 None
             };
             let paused = self.pending.len() >= self.config.max_backlog;
+            match self.stats.pop_control() {
+                Some(Control::Close { end_session, done }) => {
+                    let code = self.conn.close(end_session);
+                    self.close_socket(&mut ws, code).await;
+                    self.stats.set_status(ShardStatus::Closed);
+                    self.push(ShardEvent::Disconnected { code: Some(code) });
+                    self.flush_pending(Duration::from_secs(5)).await;
+                    let _ = done.send(());
+                    return SessionEnd::Closed;
+                }
+                Some(Control::Restart { resume }) => {
+                    self.conn.request_reconnect(resume);
+                    continue;
+                }
+                None => {}
+            }
             tokio::select! {
                 biased;
-                ctl = self.control.recv(), if self.control_open => match ctl {
-                    Some(Control::Close { end_session, done }) => {
-                        let code = self.conn.close(end_session);
-                        self.close_socket(&mut ws, code).await;
-                        self.stats.set_status(ShardStatus::Closed);
-                        self.push(ShardEvent::Disconnected { code: Some(code) });
-                        self.flush_pending(Duration::from_secs(5)).await;
-                        let _ = done.send(());
-                        return SessionEnd::Closed;
-                    }
-                    Some(Control::Restart { resume }) => self.conn.request_reconnect(resume),
-                    None => self.control_open = false,
-                },
+                _ = self.stats.wake.notified() => {}
                 r = wait_opt(&mut self.identify_wait), if self.identify_wait.is_some() => {
                     self.on_identify_granted(&mut ws, r).await;
                 }

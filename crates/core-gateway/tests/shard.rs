@@ -497,6 +497,8 @@ async fn graceful_close_keeps_or_ends_the_session() {
         m.update_presence(&UpdatePresence::online()).await,
         Err(GatewayError::Closed)
     ));
+    assert!(matches!(m.restart(true).await, Err(GatewayError::Closed)));
+    assert!(matches!(m.close(true).await, Err(GatewayError::Closed)));
     fake.shutdown().await;
 }
 
