@@ -141,11 +141,17 @@ pub fn user(id: u64, username: &str) -> Value {
     })
 }
 
-/// A bot user object (§8.1).
+/// A bot user object (§8.1) as the bot sees itself (READY `user`,
+/// `GET /users/@me`): with the fields only the current user gets
+/// (`verified`, `mfa_enabled`, `locale`, `premium_type`).
 pub fn bot_user(id: u64, username: &str) -> Value {
     let mut user = user(id, username);
     user["bot"] = json!(true);
     user["global_name"] = Value::Null;
+    user["verified"] = json!(true);
+    user["mfa_enabled"] = json!(false);
+    user["locale"] = json!("en-US");
+    user["premium_type"] = json!(0);
     user
 }
 
@@ -704,6 +710,11 @@ impl Generator {
             if index == 0 {
                 guild_value["owner_id"] = json!(user_id.to_string());
             }
+        }
+        if members == 0 {
+            // Every guild has an owner (snowflakes are never 0); with no
+            // generated members it is a user outside the member list.
+            guild_value["owner_id"] = json!(self.next_id().to_string());
         }
         guild_value["system_channel_id"] = json!(general_id.to_string());
         guild_value["roles"] = Value::Array(roles.clone());

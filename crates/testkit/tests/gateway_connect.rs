@@ -217,3 +217,28 @@ async fn shutdown_does_not_hang_on_a_client_that_stopped_reading() {
         .expect("shutdown must finish");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// READY's `user` is the same current-user object `GET /users/@me` returns
+/// (with the current-user-only fields such as `mfa_enabled`), as on Discord.
+#[tokio::test]
+async fn ready_user_matches_get_current_user() {
+    let fake = builder().start().await.unwrap();
+    let mut client = Client::connect(&fake, false).await;
+    assert_eq!(client.payload().await["op"], 10);
+    client.identify(fake.token(), Intents::GUILDS, None).await;
+    let ready = client.expect_dispatch("READY").await;
+    let me: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v10/users/@me", fake.api_base()))
+        .header("authorization", format!("Bot {}", fake.token()))
+        .header("user-agent", "DiscordBot (https://example.com, 1.0)")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["d"]["user"], me);
+    assert_eq!(me["mfa_enabled"], false);
+    assert_eq!(me["bot"], true);
+    fake.shutdown().await;
+}

@@ -290,7 +290,6 @@ impl Hub {
     /// `(remaining, reset_after)` of `session_start_limit` right now, for
     /// `GET /gateway/bot`.
     /// Counts only IDENTIFYs that started a session (not refused ones).
-    #[allow(dead_code)] // for the REST half's /gateway/bot; tests use it now
     pub(crate) fn session_start_remaining(&self) -> (u32, Duration) {
         let now = Instant::now();
         let mut state = lock(&self.state);

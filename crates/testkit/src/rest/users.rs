@@ -13,13 +13,12 @@ pub(crate) fn get_gateway(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET /gateway/bot`: url, shards and `session_start_limit` from the
-/// config; `remaining` goes down with every IDENTIFY the gateway received.
+/// config; `remaining` and `reset_after` come from the gateway's own
+/// bookkeeping, which counts only IDENTIFYs that started a session.
 pub(crate) fn get_gateway_bot(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let config = &ctx.shared.config;
-    let identifies = ctx.shared.counters().identifies;
-    let remaining = u64::from(config.session_start_remaining).saturating_sub(identifies);
-    let reset_after =
-        u64::try_from(config.session_start_reset_after.as_millis()).unwrap_or(u64::MAX);
+    let (remaining, reset_after) = ctx.shared.gateway.session_start_remaining();
+    let reset_after = u64::try_from(reset_after.as_millis()).unwrap_or(u64::MAX);
     Ok(Reply::ok(json!({
         "url": ctx.shared.gateway_url,
         "shards": config.shards,
@@ -34,12 +33,9 @@ pub(crate) fn get_gateway_bot(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `GET /users/@me`.
 pub(crate) fn get_current_user(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let mut user = ctx.world().bot_user.clone();
-    user["verified"] = json!(true);
-    user["mfa_enabled"] = json!(false);
-    user["locale"] = json!("en-US");
-    user["premium_type"] = json!(0);
-    Ok(Reply::ok(user))
+    // The same object READY carries (fixtures::bot_user has the
+    // current-user-only fields).
+    Ok(Reply::ok(ctx.world().bot_user.clone()))
 }
 
 /// `PATCH /users/@me`: `username` (2-32) and `avatar`.
