@@ -257,7 +257,7 @@ async fn server_closing_with_a_fatal_code_after_ready_stops_the_shard() {
 
 #[tokio::test]
 async fn zombie_connection_reconnects_and_resumes_within_two_intervals() {
-    let interval = Duration::from_millis(400);
+    let interval = Duration::from_millis(500);
     let fake = fake_with(interval.as_millis() as u64).await;
     let (shard, mut rx) = Shard::spawn(config(&fake).build().unwrap());
     let mut seen = Vec::new();
@@ -433,7 +433,7 @@ async fn command_flood_stays_under_120_per_60s_and_heartbeats_continue() {
 
 #[tokio::test]
 async fn a_stuck_consumer_never_starves_heartbeats_and_loses_nothing() {
-    let interval = Duration::from_millis(300);
+    let interval = Duration::from_millis(500);
     let fake = fake_with(interval.as_millis() as u64).await;
     let cfg = config(&fake).event_capacity(2).build().unwrap();
     let (shard, mut rx) = Shard::spawn(cfg);
@@ -525,7 +525,7 @@ async fn restart_resumes_or_identifies() {
 
 #[tokio::test]
 async fn run_gateway_loop_with_channels_and_voidable_events() {
-    let interval = Duration::from_millis(200);
+    let interval = Duration::from_millis(400);
     let fake = fake_with(interval.as_millis() as u64).await;
     let cfg = config(&fake)
         .decoder(|| Box::new(JsonDecoder::new()))
