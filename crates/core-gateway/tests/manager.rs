@@ -192,3 +192,37 @@ async fn dispatcher_listens_and_waits_across_shards() {
     manager.close(true).await;
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_range_runs_its_shards_and_more_can_be_added() {
+    let fake = fake(2, 2, WINDOW).await;
+    let info = gateway_info(&fake).await;
+    let manager = ShardManager::builder(fake.token(), intents(), info)
+        .range(0..1, 2)
+        .identify_window(WINDOW)
+        .build()
+        .unwrap();
+    let mut rx = manager.take_events().unwrap();
+    manager.start().unwrap();
+    loop {
+        if let (id, ShardEvent::Ready { .. }) = next(&mut rx).await {
+            assert_eq!(id, 0);
+            break;
+        }
+    }
+    assert_eq!(manager.infos().len(), 1);
+    assert!(manager.messenger(1).is_none());
+    manager.add_shard(1).unwrap();
+    loop {
+        if let (1, ShardEvent::Ready { .. }) = next(&mut rx).await {
+            break;
+        }
+    }
+    assert_eq!(fake.counters().identifies, 2);
+    assert!(matches!(
+        manager.add_shard(2),
+        Err(acord_core_gateway::GatewayError::InvalidShard { shard: 2, count: 2 })
+    ));
+    manager.close(true).await;
+    fake.shutdown().await;
+}
