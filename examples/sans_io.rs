@@ -72,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let url = format!(
             "{}/?{}",
             conn.connect_url().trim_end_matches('/'),
-            Connection::<acord_core_gateway::StandardKeepAlive>::query(decoder.compression())
+            Connection::query(decoder.compression())
         );
         let (mut ws, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
             Ok(ok) => ok,

@@ -453,6 +453,18 @@ impl Connection<StandardKeepAlive> {
     pub fn new(config: ConnectionConfig) -> Self {
         Self::with_keep_alive(config, StandardKeepAlive::new())
     }
+
+    /// The gateway query string (`v=10&encoding=json`, plus `compress=`
+    /// for the decoder's transport compression), for any keep-alive:
+    /// `Connection::query(decoder.compression())`.
+    pub fn query(compression: Option<Compression>) -> String {
+        let mut q = format!("v={API_VERSION}&encoding={}", Encoding::Json.as_str());
+        if let Some(c) = compression {
+            q.push_str("&compress=");
+            q.push_str(c.as_str());
+        }
+        q
+    }
 }
 
 impl<K: KeepAlive> Connection<K> {
@@ -953,16 +965,6 @@ impl<K: KeepAlive> Connection<K> {
             }) if resume => url,
             _ => &self.config.gateway_url,
         }
-    }
-
-    /// The gateway query string (`v=10&encoding=json`, plus `compress=`).
-    pub fn query(compression: Option<Compression>) -> String {
-        let mut q = format!("v={API_VERSION}&encoding={}", Encoding::Json.as_str());
-        if let Some(c) = compression {
-            q.push_str("&compress=");
-            q.push_str(c.as_str());
-        }
-        q
     }
 
     /// The heartbeat interval from HELLO (while connected).

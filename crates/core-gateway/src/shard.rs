@@ -912,9 +912,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             url: base.to_owned(),
             source,
         })?;
-        url.set_query(Some(&Connection::<StandardKeepAlive>::query(
-            self.decoder.compression(),
-        )));
+        url.set_query(Some(&Connection::query(self.decoder.compression())));
         tracing::debug!(url = %url, "connecting");
         let ws_config = WebSocketConfig::default().read_buffer_size(self.config.read_buffer);
         let attempt =

@@ -675,12 +675,9 @@ fn unknown_opcodes_are_ignored() {
 
 #[test]
 fn query_string() {
+    assert_eq!(Connection::query(None), "v=10&encoding=json");
     assert_eq!(
-        Connection::<StandardKeepAlive>::query(None),
-        "v=10&encoding=json"
-    );
-    assert_eq!(
-        Connection::<StandardKeepAlive>::query(Some(Compression::ZlibStream)),
+        Connection::query(Some(Compression::ZlibStream)),
         "v=10&encoding=json&compress=zlib-stream"
     );
 }
