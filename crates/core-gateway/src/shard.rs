@@ -255,7 +255,8 @@ impl ShardConfigBuilder {
         self
     }
 
-    /// Timeout of one connection attempt (default 15 s).
+    /// Timeout of one connection attempt, and of the wait for HELLO after
+    /// it (default 15 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -1003,6 +1004,8 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         self.held_identify = None;
         self.identify_wait = None;
         self.identify_granted = false;
+        // a server that accepts the socket but never says HELLO
+        let hello_deadline = tokio::time::Instant::now() + self.config.connect_timeout;
         loop {
             self.flush_sends(&mut ws).await;
             self.drain_conn_events();
@@ -1071,6 +1074,10 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     None => self.commands_open = false,
                 },
                 _ = sleep_until_opt(command_wake), if command_wake.is_some() => {}
+                _ = tokio::time::sleep_until(hello_deadline), if self.conn.stage() == Stage::AwaitingHello => {
+                    tracing::warn!("no HELLO within the connect timeout; reconnecting");
+                    self.conn.request_reconnect(true);
+                }
             }
         }
     }

@@ -679,3 +679,47 @@ async fn a_rejected_resume_falls_back_to_identify_on_the_original_url() {
     shard.close(true).await.unwrap();
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_that_never_says_hello_is_left_and_retried() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // a silent WebSocket server on loopback (not the fake: it always says HELLO)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let server = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
+                sockets.push(ws); // keep it open, say nothing
+            }
+        }
+    });
+    let cfg = acord_core_gateway::ShardConfig::builder("t", intents(), format!("ws://{addr}"))
+        .connect_timeout(Duration::from_millis(200))
+        .backoff(Duration::from_millis(10), Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(cfg);
+    let mut seen = Vec::new();
+    let r = until(&mut rx, &mut seen, |e| {
+        matches!(e, ShardEvent::Reconnecting { .. })
+    })
+    .await;
+    assert!(matches!(
+        r,
+        ShardEvent::Reconnecting {
+            reason: ReconnectReason::Driver,
+            ..
+        }
+    ));
+    eventually("a second connection", || {
+        accepted.load(Ordering::SeqCst) >= 2
+    })
+    .await;
+    server.abort();
+    shard.close(false).await.unwrap();
+}
