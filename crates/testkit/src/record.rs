@@ -47,7 +47,7 @@ pub struct GatewayPayloadRecord {
     /// The connection it arrived on (counts up from 1 per fake).
     pub connection: u64,
     /// `[shard_id, shard_count]` of the connection once it identified or
-    /// resumed.
+    /// resumed; an IDENTIFY itself carries the shard it asked for.
     pub shard: Option<[u32; 2]>,
     /// The payload's opcode (255 when it had none or was not JSON).
     pub op: u8,
@@ -75,7 +75,7 @@ pub struct Counters {
     pub gateway_connections: u64,
     /// IDENTIFY payloads received.
     pub identifies: u64,
-    /// RESUME payloads received.
+    /// RESUME payloads received (attempts, successful or not).
     pub resumes: u64,
     /// IDENTIFYs that broke the `shard_id % max_concurrency` window.
     pub identify_concurrency_violations: u64,

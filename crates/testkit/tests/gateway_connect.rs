@@ -242,3 +242,21 @@ async fn ready_user_matches_get_current_user() {
     assert_eq!(me["bot"], true);
     fake.shutdown().await;
 }
+
+/// An IDENTIFY is logged with the shard it asked for.
+#[tokio::test]
+async fn identify_is_logged_with_its_shard() {
+    let fake = builder().shards(2).start().await.unwrap();
+    let mut client = Client::connect(&fake, false).await;
+    assert_eq!(client.payload().await["op"], 10);
+    client
+        .identify(fake.token(), Intents::GUILDS, Some([1, 2]))
+        .await;
+    client.expect_dispatch("READY").await;
+    let identify = fake
+        .wait_for_gateway_payload(|p| p.op == 2, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(identify.shard, Some([1, 2]));
+    fake.shutdown().await;
+}

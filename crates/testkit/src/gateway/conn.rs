@@ -370,9 +370,13 @@ impl Conn {
     }
 
     fn record(&self, op: u8, text: String) {
+        self.record_as(op, text, self.shard);
+    }
+
+    fn record_as(&self, op: u8, text: String, shard: Option<[u32; 2]>) {
         self.shared.log.push_payload(GatewayPayloadRecord {
             connection: self.id,
-            shard: self.shard,
+            shard,
             op,
             json: text,
             at: std::time::Instant::now(),
@@ -425,7 +429,23 @@ impl Conn {
             .and_then(|v| v.get("op"))
             .and_then(Value::as_u64)
             .and_then(|op| u8::try_from(op).ok());
-        self.record(op.unwrap_or(u8::MAX), text.to_owned());
+        // An IDENTIFY is logged with the shard it asks for, so tests can
+        // tell which shard identified when, even if it is refused.
+        let claimed = (op == Some(2))
+            .then(|| parsed.as_ref()?.get("d")?.get("shard")?.as_array().cloned())
+            .flatten()
+            .and_then(|pair| match pair.as_slice() {
+                [id, count] => Some([
+                    u32::try_from(id.as_u64()?).ok()?,
+                    u32::try_from(count.as_u64()?).ok()?,
+                ]),
+                _ => None,
+            });
+        self.record_as(
+            op.unwrap_or(u8::MAX),
+            text.to_owned(),
+            claimed.or(self.shard),
+        );
 
         self.sends.push_back(now);
         while self
