@@ -690,8 +690,15 @@ impl State {
         } else if b.remaining > 0 {
             b.remaining -= 1;
             None
-        } else {
+        } else if b.in_flight > 0 {
+            // Exhausted, and a response still to come will say when it resets.
             Some((None, WaitReason::BucketExhausted))
+        } else {
+            // Exhausted, and the responses carried no reset (an error without
+            // headers, or no response at all): assume the usual window.
+            let reset = now + FALLBACK_RESET;
+            b.reset_at = Some(reset);
+            Some((Some(reset), WaitReason::BucketExhausted))
         };
         match wait {
             None => {
@@ -1420,6 +1427,27 @@ mod tests {
         );
         let t = rl.acquire(&k).await.unwrap();
         assert_eq!(Instant::now() - start, Duration::from_millis(2000));
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn exhausted_without_a_reset_never_stalls() {
+        let rl = no_global();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&info(200, 1, 0, 100, "n"))).await;
+        tokio::time::advance(Duration::from_millis(100)).await;
+        // A new window: its only slot goes out, and the answer is an error
+        // without rate-limit headers, so nothing says when it resets.
+        let t = rl.acquire(&k).await.unwrap();
+        let errored = RateLimitInfo {
+            status: 502,
+            ..RateLimitInfo::default()
+        };
+        rl.complete(t, Some(&errored)).await;
+        let start = Instant::now();
+        let t = rl.acquire(&k).await.unwrap();
+        assert_eq!(start.elapsed(), FALLBACK_RESET);
         drop(t);
     }
 
