@@ -313,6 +313,7 @@ impl InteractionMessageBuilder {
             m.allowed_mentions.as_ref(),
             &m.components,
             &m.attachments,
+            m.poll.as_ref(),
             flags,
         )?;
         Ok(self.message)
@@ -381,6 +382,27 @@ mod tests {
             .is_err());
         assert!(InteractionMessage::builder()
             .content("x".repeat(2001))
+            .build()
+            .is_err());
+    }
+
+    #[test]
+    fn interaction_polls_are_validated() {
+        let ok = PollCreate::new("Best?", ["a", "b"]);
+        assert!(InteractionMessage::builder()
+            .poll(ok.clone())
+            .build()
+            .is_ok());
+        let long = PollCreate::new("q".repeat(301), ["a"]);
+        assert!(matches!(
+            InteractionMessage::builder().poll(long).build(),
+            Err(ValidationError::TooLong { .. })
+        ));
+        let many = PollCreate::new("Best?", (0..11).map(|i| i.to_string()));
+        assert!(InteractionMessage::builder().poll(many).build().is_err());
+        assert!(InteractionMessage::builder()
+            .flags(MessageFlags::IS_COMPONENTS_V2)
+            .poll(ok)
             .build()
             .is_err());
     }

@@ -389,18 +389,14 @@ impl CreateMessageBuilder {
             m.allowed_mentions.as_ref(),
             &m.components,
             &m.attachments,
+            m.poll.as_ref(),
             flags,
         )?;
         if let Some(Nonce::String(nonce)) = &m.nonce {
             check_len("nonce", nonce, 0, MESSAGE_NONCE)?;
         }
         check_count("sticker_ids", m.sticker_ids.len(), 0, STICKERS_PER_MESSAGE)?;
-        if let Some(poll) = &m.poll {
-            poll.validate()?;
-        }
-        if flags.contains(MessageFlags::IS_COMPONENTS_V2)
-            && (!m.sticker_ids.is_empty() || m.poll.is_some())
-        {
+        if flags.contains(MessageFlags::IS_COMPONENTS_V2) && !m.sticker_ids.is_empty() {
             return Err(ValidationError::Invalid {
                 field: "flags",
                 reason:
@@ -418,6 +414,7 @@ pub(crate) fn validate_body(
     allowed_mentions: Option<&AllowedMentions>,
     components: &[Component],
     attachments: &[AttachmentInfo],
+    poll: Option<&PollCreate>,
     flags: MessageFlags,
 ) -> Result<(), ValidationError> {
     if let Some(content) = content {
@@ -441,7 +438,10 @@ pub(crate) fn validate_body(
             )?;
         }
     }
-    if v2 && (content.is_some_and(|c| !c.is_empty()) || !embeds.is_empty()) {
+    if let Some(poll) = poll {
+        poll.validate()?;
+    }
+    if v2 && (content.is_some_and(|c| !c.is_empty()) || !embeds.is_empty() || poll.is_some()) {
         return Err(ValidationError::Invalid {
             field: "flags",
             reason: "IS_COMPONENTS_V2 messages cannot carry content, embeds, stickers or a poll",
@@ -554,6 +554,7 @@ impl EditMessageBuilder {
             e.allowed_mentions.as_ref(),
             components,
             e.attachments.as_deref().unwrap_or_default(),
+            None,
             flags,
         )?;
         Ok(self.edit)
