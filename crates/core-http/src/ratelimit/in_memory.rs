@@ -1255,6 +1255,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn absurd_server_waits_do_not_panic() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let rl = no_global();
+        let k = key(1);
+        let mut map = HeaderMap::new();
+        map.insert("x-ratelimit-limit", HeaderValue::from_static("1"));
+        map.insert("x-ratelimit-remaining", HeaderValue::from_static("1"));
+        map.insert("x-ratelimit-reset-after", HeaderValue::from_static("1e19"));
+        map.insert("x-ratelimit-global", HeaderValue::from_static("true"));
+        let huge = RateLimitInfo::from_headers(429, &map).with_body(br#"{"retry_after":1e19}"#);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&huge)).await;
+        let mut user = RateLimitInfo::from_headers(429, &map).with_body(br#"{"retry_after":1e19}"#);
+        user.scope = Some(RateLimitScope::User);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&user)).await;
+        // Both limits hold (for a capped week), and nothing overflowed.
+        let blocked = tokio::time::timeout(Duration::from_secs(3600), rl.acquire(&k)).await;
+        assert!(blocked.is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn learned_sub_limit_is_honoured_next_time() {
         let rl = no_global();
         let rename = Route::new(Method::Patch, "/channels/{channel_id}")

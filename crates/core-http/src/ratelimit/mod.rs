@@ -175,9 +175,19 @@ pub struct RateLimitInfo {
     pub retry_after: Option<Duration>,
 }
 
+/// The longest wait a response can ask for. Longer values (a broken proxy,
+/// a hostile server) are cut to this, so `Instant + wait` never overflows.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// Non-negative finite seconds as a duration, at most [`MAX_SERVER_WAIT`].
+fn server_wait(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .map(|d| d.min(MAX_SERVER_WAIT))
+}
+
 fn seconds(value: &str) -> Option<Duration> {
-    let secs: f64 = value.trim().parse().ok()?;
-    Duration::try_from_secs_f64(secs).ok()
+    server_wait(value.trim().parse().ok()?)
 }
 
 impl RateLimitInfo {
@@ -219,10 +229,7 @@ impl RateLimitInfo {
             global: Option<bool>,
         }
         if let Ok(b) = serde_json::from_slice::<Body>(body) {
-            if let Some(d) = b
-                .retry_after
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            {
+            if let Some(d) = b.retry_after.and_then(server_wait) {
                 self.retry_after = Some(d);
             }
             if b.global == Some(true) {
@@ -350,6 +357,24 @@ mod tests {
             RateLimitInfo::from_headers(429, &HeaderMap::new()).with_body(br#"{"retry_after":-1}"#);
         assert_eq!(user.scope, Some(RateLimitScope::User));
         assert_eq!(user.retry_after, None);
+    }
+
+    #[test]
+    fn absurd_waits_are_capped() {
+        let mut map = HeaderMap::new();
+        map.insert("x-ratelimit-reset-after", HeaderValue::from_static("1e19"));
+        map.insert(
+            "retry-after",
+            HeaderValue::from_static("10000000000000000000"),
+        );
+        let info = RateLimitInfo::from_headers(429, &map);
+        assert_eq!(info.reset_after, Some(MAX_SERVER_WAIT));
+        assert_eq!(info.retry_after, Some(MAX_SERVER_WAIT));
+        let body = info.with_body(br#"{"retry_after":1.5e19}"#);
+        assert_eq!(body.retry_after, Some(MAX_SERVER_WAIT));
+        // The limiter can add them to `now` without overflowing.
+        let now = tokio::time::Instant::now();
+        assert!(now.checked_add(MAX_SERVER_WAIT * 2).is_some());
     }
 
     #[test]
