@@ -3,61 +3,16 @@
 //! each checked against the 4096-byte payload limit before it is queued.
 
 use std::fmt;
-use std::sync::Arc;
 
 use acord_core_signals::{limits, GatewayOpcode, LIBRARY_NAME};
 use serde::{Serialize, Serializer};
 
 use crate::error::GatewayError;
 
-/// A bot token. `Debug` and `Display` print `Token(<redacted>)`, so it never
-/// ends up in logs or error messages.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(Arc<str>);
-
-impl Token {
-    /// Wraps a token; a leading `Bot ` prefix is removed (IDENTIFY takes the
-    /// bare token).
-    pub fn new(token: impl AsRef<str>) -> Self {
-        let t = token.as_ref().trim();
-        Self(Arc::from(t.strip_prefix("Bot ").unwrap_or(t)))
-    }
-
-    /// The token text, for building IDENTIFY/RESUME or REST headers.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-impl From<&acord_core_http::Token> for Token {
-    fn from(t: &acord_core_http::Token) -> Self {
-        Self::new(t.expose_secret())
-    }
-}
-
-impl From<&str> for Token {
-    fn from(s: &str) -> Self {
-        Self::new(s)
-    }
-}
-
-impl From<String> for Token {
-    fn from(s: String) -> Self {
-        Self::new(s)
-    }
-}
+/// The bot token: core-http's redacting [`acord_core_http::Token`], so one
+/// type (and one redaction rule) serves REST and the gateway. IDENTIFY and
+/// RESUME carry its bare secret (a leading `Bot ` is stripped).
+pub use acord_core_http::Token;
 
 /// IDENTIFY `properties`: `os`, `browser`, `device`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -252,8 +207,8 @@ mod tests {
 
     #[test]
     fn token_is_redacted_and_prefix_stripped() {
-        let t = Token::new("Bot abc.def");
-        assert_eq!(t.expose(), "abc.def");
+        let t = Token::from("Bot abc.def");
+        assert_eq!(t.expose_secret(), "abc.def");
         assert_eq!(format!("{t:?}"), "Token(<redacted>)");
         assert_eq!(t.to_string(), "Token(<redacted>)");
         assert!(!format!("{:?}", Some(t)).contains("abc"));

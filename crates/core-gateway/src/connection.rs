@@ -170,11 +170,17 @@ impl ConnectionConfigBuilder {
     ///
     /// # Errors
     /// [`GatewayError::InvalidShard`] when the shard id is not below the
-    /// count, [`GatewayError::Payload`] for a `large_threshold` outside
-    /// 50..=250, [`GatewayError::PayloadTooLarge`] when the IDENTIFY would
+    /// count, [`GatewayError::Payload`] for a Bearer token or a
+    /// `large_threshold` outside 50..=250, [`GatewayError::PayloadTooLarge`] when the IDENTIFY would
     /// exceed 4096 bytes, [`GatewayError::InvalidUrl`] for a bad URL.
     pub fn build(self) -> Result<ConnectionConfig, GatewayError> {
         let c = self.config;
+        if !c.token.is_bot() {
+            return Err(GatewayError::Payload {
+                context: "the gateway takes a bot token, not an OAuth2 Bearer token",
+                source: None,
+            });
+        }
         if c.shard[1] == 0 || c.shard[0] >= c.shard[1] {
             return Err(GatewayError::InvalidShard {
                 shard: c.shard[0],
@@ -219,7 +225,7 @@ fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
     let json = serde_json::to_string(&Op {
         op: GatewayOpcode::Identify.code(),
         d: Identify {
-            token: c.token.expose(),
+            token: c.token.expose_secret(),
             properties: &c.properties,
             intents: c.intents.bits(),
             shard: c.shard,
@@ -1023,7 +1029,7 @@ fn resume_json(token: &Token, session_id: &str, seq: u64) -> Result<String, Gate
     let json = serde_json::to_string(&Op {
         op: GatewayOpcode::Resume.code(),
         d: Resume {
-            token: token.expose(),
+            token: token.expose_secret(),
             session_id,
             seq,
         },

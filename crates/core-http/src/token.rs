@@ -111,6 +111,13 @@ impl From<&str> for Token {
     }
 }
 
+impl From<&Token> for Token {
+    /// A copy (lets APIs taking `impl Into<Token>` accept a borrowed token).
+    fn from(token: &Token) -> Self {
+        token.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -609,6 +609,25 @@ fn identify_over_4096_bytes_is_refused_at_build() {
     assert!(ConnectionConfig::builder("t", Intents::GUILDS, "not a url")
         .build()
         .is_err());
+    let bearer = ConnectionConfig::builder(Token::bearer("t"), Intents::GUILDS, URL)
+        .build()
+        .unwrap_err();
+    assert!(matches!(bearer, GatewayError::Payload { .. }));
+}
+
+#[test]
+fn core_http_token_serves_the_gateway() {
+    let http = acord_core_http::Token::bot("Bot shared.secret");
+    let config = ConnectionConfig::builder(&http, Intents::GUILDS, URL)
+        .build()
+        .unwrap();
+    assert_eq!(config.token(), &http);
+    assert!(!format!("{config:?}").contains("shared.secret"));
+    let mut conn = Connection::new(config);
+    conn.on_connected();
+    conn.recv(&hello(1000), Instant::now()).unwrap();
+    let identify = json(&sent(&mut conn)[0]);
+    assert_eq!(identify["d"]["token"], "shared.secret");
 }
 
 #[test]
