@@ -619,4 +619,14 @@ fn small_events() {
     };
     assert_eq!(ready.shard, Some([0, 1]));
     assert!(ready.user.bot);
+    let Event::ThreadMemberUpdate(t) = parse("THREAD_MEMBER_UPDATE") else {
+        panic!()
+    };
+    assert_eq!(t.guild_id.get(), 197038439483310086);
+    assert_eq!(t.member.id.map(|id| id.get()), Some(41771983423143937));
+    assert_eq!(
+        t.member.user_id.map(|id| id.get()),
+        Some(1006947279442059305)
+    );
+    assert_eq!(t.member.flags.bits(), 2);
 }

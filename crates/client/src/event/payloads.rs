@@ -11,8 +11,8 @@ use crate::model::{
     Component, Embed, Emoji, Guild, GuildId, IntegrationId, Member, MemberFlags, Mention, Message,
     MessageFlags, MessageId, MessageInteractionMetadata, MessageReference, MessageType,
     PartialApplication, PartialEmoji, Poll, Presence, Reaction, ReactionType, Role, RoleId,
-    ScheduledEventId, SoundId, SoundboardSound, Sticker, StickerItem, ThreadMember,
-    ThreadMemberFlags, Timestamp, UnavailableGuild, User, UserId, WebhookId,
+    ScheduledEventId, SoundId, SoundboardSound, Sticker, StickerItem, ThreadMember, Timestamp,
+    UnavailableGuild, User, UserId, WebhookId,
 };
 
 /// READY: the session is established.
@@ -185,22 +185,16 @@ pub struct ThreadListSync {
 }
 
 /// THREAD_MEMBER_UPDATE: the current user's thread member plus `guild_id`.
+///
+/// The member's fields sit beside `guild_id` on the wire; they are read into
+/// [`ThreadMember`] through `#[serde(flatten)]`, which is fine here: the event
+/// is only sent when the bot's own membership of a thread changes, so it is
+/// never on a hot path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadMemberUpdate {
-    /// Thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<ChannelId>,
-    /// User.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    /// Joined at.
-    pub join_timestamp: Timestamp,
-    /// Flags.
-    #[serde(default)]
-    pub flags: ThreadMemberFlags,
-    /// Member.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<Box<Member>>,
+    /// The bot's thread member (its `id` and `user_id` are set here).
+    #[serde(flatten)]
+    pub member: ThreadMember,
     /// Guild.
     pub guild_id: GuildId,
 }
