@@ -73,7 +73,24 @@ pub(crate) struct Draft<'a> {
     pub parse_all_by_default: bool,
 }
 
-impl Draft<'_> {
+impl<'a> Draft<'a> {
+    /// The request's own body and files as a message draft, validated first
+    /// (§9): fields, file count and the `allowed_flags` of this `usage`.
+    pub(crate) fn checked(
+        ctx: &'a Ctx<'_>,
+        usage: MessageUse,
+        allowed_flags: u64,
+        parse_all_by_default: bool,
+    ) -> Result<Draft<'a>, ApiError> {
+        validate::message(&ctx.body.json, ctx.body.files.len(), usage, allowed_flags)?;
+        Ok(Draft {
+            body: &ctx.body.json,
+            files: &ctx.body.files,
+            origin: ctx.origin(),
+            parse_all_by_default,
+        })
+    }
+
     fn field(&self, key: &str) -> Option<&Value> {
         self.body.get(key).filter(|v| !v.is_null())
     }
@@ -775,7 +792,6 @@ pub(crate) fn get_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// (§9); stored; 200 with the message and a MESSAGE_CREATE dispatch.
 pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let (guild_id, channel) = channel_of(&world, channel_id)?;
     match channel["type"].as_u64() {
@@ -799,19 +815,12 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
         _ => {}
     }
-    let body = &ctx.body.json;
-    validate::message(
-        body,
-        ctx.body.files.len(),
+    let draft = Draft::checked(
+        ctx,
         MessageUse::Create,
         validate::CREATE_MESSAGE_FLAGS,
+        true,
     )?;
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: true,
-    };
     let mut stored = build_message(&mut world, &draft, channel_id, guild_id)?;
     if let Some(reference) = draft.field("message_reference") {
         let target = id_of(&reference["message_id"]);
@@ -865,7 +874,7 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             channel["last_message_id"] = json!(message_id.to_string());
             if super::threads::is_thread(channel) {
                 for key in ["message_count", "total_message_sent"] {
-                    channel[key] = json!(channel[key].as_u64().unwrap_or(0) + 1);
+                    channel[key] = json!(channel[key].as_u64().unwrap_or(0).saturating_add(1));
                 }
             }
         }
@@ -881,7 +890,6 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let message_id = ctx.params.id("message.id");
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let (guild_id, _) = channel_of(&world, channel_id)?;
     let bot_id = world.bot_user_id();
@@ -892,19 +900,7 @@ pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             "Cannot edit a message authored by another user",
         ));
     }
-    let body = &ctx.body.json;
-    validate::message(
-        body,
-        ctx.body.files.len(),
-        MessageUse::Edit,
-        validate::EDIT_MESSAGE_FLAGS,
-    )?;
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: true,
-    };
+    let draft = Draft::checked(ctx, MessageUse::Edit, validate::EDIT_MESSAGE_FLAGS, true)?;
     edit_stored(&mut world, &mut current.message, &draft, guild_id)?;
     let rendered = current.render(bot_id);
     let event = message_event(&world, &rendered, guild_id);

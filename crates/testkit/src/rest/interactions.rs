@@ -346,22 +346,14 @@ fn target_message(ctx: &Ctx<'_>, state: &InteractionState) -> Result<u64, ApiErr
 /// (always `wait=true`: 200 with the message). Right after a type-5 defer
 /// it edits the loading message instead (§10.4).
 pub(crate) fn execute_followup(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let (id, state) = webhook_interaction(ctx, &world)?;
-    let body = &ctx.body.json;
-    validate::message(
-        body,
-        ctx.body.files.len(),
+    let draft = Draft::checked(
+        ctx,
         MessageUse::Create,
         validate::INTERACTION_MESSAGE_FLAGS,
+        false,
     )?;
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: false,
-    };
     let loading_original = state.original.filter(|original| {
         world
             .interaction_message_mut(state.channel_id, *original)
@@ -433,27 +425,19 @@ pub(crate) fn get_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `PATCH /webhooks/{application.id}/{interaction.token}/messages/{message}`.
 pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let (_, state) = webhook_interaction(ctx, &world)?;
     let message_id = target_message(ctx, &state)?;
-    let body = &ctx.body.json;
-    validate::message(
-        body,
-        ctx.body.files.len(),
+    let draft = Draft::checked(
+        ctx,
         MessageUse::Edit,
         validate::INTERACTION_MESSAGE_FLAGS,
+        false,
     )?;
     let mut current = world
         .interaction_message_mut(state.channel_id, message_id)
         .map(|m| m.message.clone())
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: false,
-    };
     let flags_before = current["flags"].as_u64().unwrap_or(0);
     edit_stored(&mut world, &mut current, &draft, state.guild_id)?;
     // Editing the deferred response ends its loading state.

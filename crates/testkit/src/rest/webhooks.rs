@@ -182,27 +182,15 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// the message, else 204): the author is the webhook's pseudo-user.
 pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let wait = ctx.query_bool("wait");
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let webhook = webhook(ctx, &world)?;
-    let body = &ctx.body.json;
-    validate::message(
-        body,
-        ctx.body.files.len(),
-        MessageUse::Create,
-        EXECUTE_FLAGS,
-    )?;
+    let draft = Draft::checked(ctx, MessageUse::Create, EXECUTE_FLAGS, false)?;
+    let body = draft.body;
     let mut errors = FormErrors::default();
     validate::length(&mut errors, body, "username", 1, 80);
     errors.finish()?;
     let channel_id = id_of(&webhook["channel_id"]);
     let guild_id = Some(id_of(&webhook["guild_id"]));
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: false,
-    };
     let mut stored = build_message(&mut world, &draft, channel_id, guild_id)?;
     stored.message["author"] = json!({
         "id": webhook["id"],
@@ -265,12 +253,10 @@ pub(crate) fn get_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `PATCH /webhooks/{webhook.id}/{webhook.token}/messages/{message.id}`.
 pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let origin = ctx.origin().to_owned();
     let mut world = ctx.world();
     let webhook = webhook(ctx, &world)?;
     let (channel_id, message_id) = webhook_message(ctx, &world, &webhook)?;
-    let body = &ctx.body.json;
-    validate::message(body, ctx.body.files.len(), MessageUse::Edit, EXECUTE_FLAGS)?;
+    let draft = Draft::checked(ctx, MessageUse::Edit, EXECUTE_FLAGS, false)?;
     let guild_id = Some(id_of(&webhook["guild_id"]));
     let mut current = world
         .messages
@@ -278,12 +264,6 @@ pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .and_then(|m| m.get(&message_id))
         .map(|m| m.message.clone())
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
-    let draft = Draft {
-        body,
-        files: &ctx.body.files,
-        origin: &origin,
-        parse_all_by_default: false,
-    };
     edit_stored(&mut world, &mut current, &draft, guild_id)?;
     let event = message_event(&world, &current, guild_id);
     if let Some(stored) = world
