@@ -104,7 +104,15 @@ pub fn parse_iso8601(text: &str) -> Option<u64> {
     let hour: u64 = time_parts.next()?.parse().ok()?;
     let minute: u64 = time_parts.next()?.parse().ok()?;
     let second: u64 = time_parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+    // Four-digit years and a second of at most 60 (leap second) keep the
+    // arithmetic below far from overflowing on any input.
+    if year > 9999
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let millis: u64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
@@ -753,6 +761,16 @@ mod tests {
             Some(1_489_432_754_000)
         );
         assert_eq!(parse_iso8601("yesterday"), None);
+        // Out-of-range fields are rejected, never overflowed.
+        assert_eq!(parse_iso8601("99999999999999999-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_iso8601("2020-01-01T00:00:18446744073709551615Z"),
+            None
+        );
+        assert_eq!(
+            parse_iso8601("9999-12-31T23:59:60.999+00:00"),
+            Some(253_402_300_800_999)
+        );
     }
 
     #[test]

@@ -92,6 +92,7 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
         cursor: 0,
         last_heartbeat: Instant::now(),
         sends: VecDeque::new(),
+        ending: None,
     };
     match parse_query(query.as_deref()) {
         Ok(compression) => {
@@ -103,7 +104,20 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
         Err((code, reason)) => conn.close(code.code(), &reason).await,
     }
     shared.gateway.unregister(id);
-    tracing::info!(connection = id, "gateway connection ended");
+    // One line per connection with its id, query and how it closed
+    // (issue 3 point 5: `serve` logs every connection).
+    // `close_code` is left out when the transport failed without a close.
+    let (closed_by, close_code) = match conn.ending {
+        Some((by, code)) => (by, Some(code)),
+        None => ("transport", None),
+    };
+    tracing::info!(
+        connection = id,
+        query = query.as_deref().unwrap_or(""),
+        closed_by,
+        close_code,
+        "gateway connection ended"
+    );
 }
 
 /// Validates `v`, `encoding` and `compress` (§3.2). Returns the transport
@@ -176,6 +190,9 @@ struct Conn {
     last_heartbeat: Instant,
     /// When each payload of the current send window arrived.
     sends: VecDeque<Instant>,
+    /// Who ended the connection (`server`, `client`, or `dropped` for a
+    /// TCP drop on demand) and the close code, for the log.
+    ending: Option<(&'static str, u16)>,
 }
 
 impl Conn {
@@ -192,7 +209,7 @@ impl Conn {
         self.last_heartbeat = Instant::now();
         let cancel = self.shared.cancel.clone();
         loop {
-            let deadline = self.last_heartbeat + self.interval.mul_f64(1.5);
+            let deadline = heartbeat_deadline(self.last_heartbeat, self.interval);
             // Biased: a heartbeat already waiting in the socket is read
             // before the deadline is judged (a long replay must not cause
             // a spurious 4009).
@@ -298,6 +315,7 @@ impl Conn {
                     self.shared.gateway.detach(&session, self.id);
                 }
                 tracing::info!(connection = self.id, code, "dropping the connection");
+                self.ending = Some(("dropped", code));
                 return Flow::Stop;
             }
             Control::Close(code) => {
@@ -352,6 +370,7 @@ impl Conn {
             reason,
             "closing gateway connection"
         );
+        self.ending = Some(("server", code));
         let frame = CloseFrame {
             code: WsCloseCode::from(code),
             reason: reason.into(),
@@ -407,6 +426,7 @@ impl Conn {
                     }
                 }
                 tracing::info!(connection = self.id, code, "client closed the connection");
+                self.ending = Some(("client", code));
                 self.drain().await;
                 Flow::Stop
             }
@@ -625,6 +645,18 @@ impl Conn {
 /// A non-dispatch payload as Discord sends it (`s` and `t` null).
 fn non_dispatch(op: GatewayOpcode, d: Value) -> Value {
     json!({"op": op.code(), "d": d, "s": null, "t": null})
+}
+
+/// When a connection without a heartbeat since `last` is closed with 4009:
+/// 1.5 × `interval` later (a year later for an interval too large to add,
+/// e.g. `serve --heartbeat-ms 18446744073709551615`, instead of a panic).
+fn heartbeat_deadline(last: Instant, interval: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    interval
+        .checked_mul(3)
+        .map(|triple| triple / 2)
+        .and_then(|grace| last.checked_add(grace))
+        .unwrap_or(last + FAR)
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -849,6 +881,20 @@ fn shape_members(mut guild: Value, identify: &Identify, bot_id: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heartbeat_deadline_is_one_and_a_half_intervals_and_never_overflows() {
+        let now = Instant::now();
+        assert_eq!(
+            heartbeat_deadline(now, Duration::from_millis(100)),
+            now + Duration::from_millis(150)
+        );
+        assert!(heartbeat_deadline(now, Duration::MAX) > now + Duration::from_secs(3600));
+        assert!(
+            heartbeat_deadline(now, Duration::from_millis(u64::MAX))
+                > now + Duration::from_secs(3600)
+        );
+    }
 
     #[test]
     fn query_parameters() {
