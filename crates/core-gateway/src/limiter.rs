@@ -46,9 +46,10 @@ impl SendLimiter {
         let per_window = if interval.is_zero() {
             self.limit
         } else {
-            (self.window.as_nanos().div_ceil(interval.as_nanos())) as usize
+            usize::try_from(self.window.as_nanos().div_ceil(interval.as_nanos()))
+                .unwrap_or(usize::MAX)
         };
-        self.reserve = (per_window + 2).min(self.limit / 2);
+        self.reserve = per_window.saturating_add(2).min(self.limit / 2);
     }
 
     /// A new connection: the count starts over.
@@ -147,6 +148,17 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_limits_do_not_overflow() {
+        let t0 = Instant::now();
+        let mut l = SendLimiter::new(usize::MAX, Duration::from_secs(86_400));
+        l.set_heartbeat_interval(Duration::ZERO);
+        assert_eq!(l.reserve(), usize::MAX / 2);
+        l.set_heartbeat_interval(Duration::from_nanos(1));
+        assert_eq!(l.reserve(), 86_400_000_000_002);
+        assert!(l.user_ready(t0));
+    }
 
     #[test]
     fn user_commands_stop_before_the_limit_and_heartbeats_keep_room() {

@@ -47,6 +47,16 @@ pub struct ShardConfig {
     decoder: DecoderFactory,
     keep_alive: KeepAliveFactory,
     identify_queue: Arc<dyn IdentifyQueue>,
+    tuning: Tuning,
+}
+
+/// The longest send window or connect timeout a builder accepts, so
+/// `Instant + duration` cannot overflow.
+const MAX_TUNING_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The driver's knobs, shared by [`ShardConfig`] and its builder.
+#[derive(Clone, Copy, Debug)]
+struct Tuning {
     event_capacity: usize,
     command_capacity: usize,
     max_backlog: usize,
@@ -58,14 +68,28 @@ pub struct ShardConfig {
     read_buffer: usize,
 }
 
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            event_capacity: 256,
+            command_capacity: 16,
+            max_backlog: 4096,
+            send_limit: acord_core_signals::limits::GATEWAY_SENDS_PER_WINDOW as usize,
+            send_window: acord_core_signals::limits::GATEWAY_SEND_WINDOW,
+            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(15),
+            close_timeout: Duration::from_secs(2),
+            read_buffer: 1024,
+        }
+    }
+}
+
 impl fmt::Debug for ShardConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ShardConfig")
             .field("connection", &self.connection)
             .field("identify_queue", &self.identify_queue)
-            .field("event_capacity", &self.event_capacity)
-            .field("send_limit", &self.send_limit)
-            .field("send_window", &self.send_window)
+            .field("tuning", &self.tuning)
             .finish_non_exhaustive()
     }
 }
@@ -84,15 +108,7 @@ impl ShardConfig {
             keep_alive: Arc::new(|| Box::new(StandardKeepAlive::new())),
             identify_queue: None,
             identify_window: acord_core_signals::limits::IDENTIFY_WINDOW,
-            event_capacity: 256,
-            command_capacity: 16,
-            max_backlog: 4096,
-            send_limit: acord_core_signals::limits::GATEWAY_SENDS_PER_WINDOW as usize,
-            send_window: acord_core_signals::limits::GATEWAY_SEND_WINDOW,
-            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(15),
-            close_timeout: Duration::from_secs(2),
-            read_buffer: 1024,
+            tuning: Tuning::default(),
         }
     }
 
@@ -132,15 +148,7 @@ pub struct ShardConfigBuilder {
     keep_alive: KeepAliveFactory,
     identify_queue: Option<Arc<dyn IdentifyQueue>>,
     identify_window: Duration,
-    event_capacity: usize,
-    command_capacity: usize,
-    max_backlog: usize,
-    send_limit: usize,
-    send_window: Duration,
-    backoff: (Duration, Duration),
-    connect_timeout: Duration,
-    close_timeout: Duration,
-    read_buffer: usize,
+    tuning: Tuning,
 }
 
 impl fmt::Debug for ShardConfigBuilder {
@@ -224,41 +232,42 @@ impl ShardConfigBuilder {
 
     /// Capacity of the event channel (default 256).
     pub fn event_capacity(mut self, capacity: usize) -> Self {
-        self.event_capacity = capacity.max(1);
+        self.tuning.event_capacity = capacity.max(1);
         self
     }
 
     /// Capacity of the command channel behind [`ShardMessenger`] (default 16).
     pub fn command_capacity(mut self, capacity: usize) -> Self {
-        self.command_capacity = capacity.max(1);
+        self.tuning.command_capacity = capacity.max(1);
         self
     }
 
     /// Events held for a slow consumer before the shard stops reading the
     /// socket (default 4096). Heartbeats continue either way.
     pub fn max_backlog(mut self, events: usize) -> Self {
-        self.max_backlog = events.max(1);
+        self.tuning.max_backlog = events.max(1);
         self
     }
 
-    /// The send limit (default 120 per 60 s, Discord's).
+    /// The send limit (default 120 per 60 s, Discord's). The window is
+    /// capped at a day.
     pub fn send_limit(mut self, limit: usize, window: Duration) -> Self {
-        self.send_limit = limit.max(2);
-        self.send_window = window;
+        self.tuning.send_limit = limit.max(2);
+        self.tuning.send_window = window.min(MAX_TUNING_DURATION);
         self
     }
 
     /// Reconnect backoff: the first retry after about `base`, doubling up
     /// to `max`, each jittered (default 1 s .. 60 s).
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.backoff = (base, max);
+        self.tuning.backoff = (base, max);
         self
     }
 
     /// Timeout of one connection attempt, and of the wait for HELLO after
-    /// it (default 15 s).
+    /// it (default 15 s, capped at a day).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.tuning.connect_timeout = timeout.min(MAX_TUNING_DURATION);
         self
     }
 
@@ -283,15 +292,7 @@ impl ShardConfigBuilder {
                     self.identify_window,
                 ))
             }),
-            event_capacity: self.event_capacity,
-            command_capacity: self.command_capacity,
-            max_backlog: self.max_backlog,
-            send_limit: self.send_limit,
-            send_window: self.send_window,
-            backoff: self.backoff,
-            connect_timeout: self.connect_timeout,
-            close_timeout: self.close_timeout,
-            read_buffer: self.read_buffer,
+            tuning: self.tuning,
         })
     }
 }
@@ -692,7 +693,7 @@ impl Shard {
     /// # Panics
     /// Outside a tokio runtime (like `tokio::spawn`).
     pub fn spawn(config: ShardConfig) -> (Shard, mpsc::Receiver<ShardEvent>) {
-        let (tx, rx) = mpsc::channel(config.event_capacity);
+        let (tx, rx) = mpsc::channel(config.tuning.event_capacity);
         (Self::spawn_with_sink(config, tx), rx)
     }
 
@@ -701,7 +702,7 @@ impl Shard {
         T: From<(u32, ShardEvent)> + Send + 'static,
     {
         let id = config.shard()[0];
-        let (cmd_tx, cmd_rx) = mpsc::channel(config.command_capacity);
+        let (cmd_tx, cmd_rx) = mpsc::channel(config.tuning.command_capacity);
         let stats = Arc::new(ShardStats::default());
         let driver = Driver::new(config, stats.clone(), sink, cmd_rx);
         let span = tracing::info_span!("shard", id);
@@ -836,8 +837,8 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             id: config.shard()[0],
             conn,
             decoder: (config.decoder)(),
-            limiter: SendLimiter::new(config.send_limit, config.send_window),
-            backoff: Backoff::new(config.backoff.0, config.backoff.1),
+            limiter: SendLimiter::new(config.tuning.send_limit, config.tuning.send_window),
+            backoff: Backoff::new(config.tuning.backoff.0, config.tuning.backoff.1),
             config,
             stats,
             events,
@@ -915,10 +916,10 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         })?;
         url.set_query(Some(&Connection::query(self.decoder.compression())));
         tracing::debug!(url = %url, "connecting");
-        let ws_config = WebSocketConfig::default().read_buffer_size(self.config.read_buffer);
+        let ws_config = WebSocketConfig::default().read_buffer_size(self.config.tuning.read_buffer);
         let attempt =
             tokio_tungstenite::connect_async_with_config(url.as_str(), Some(ws_config), true);
-        match tokio::time::timeout(self.config.connect_timeout, attempt).await {
+        match tokio::time::timeout(self.config.tuning.connect_timeout, attempt).await {
             Ok(Ok((ws, _response))) => Ok(ws),
             Ok(Err(e)) => Err(GatewayError::transport(e)),
             Err(_) => Err(GatewayError::transport(
@@ -1005,7 +1006,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         self.identify_wait = None;
         self.identify_granted = false;
         // a server that accepts the socket but never says HELLO
-        let hello_deadline = tokio::time::Instant::now() + self.config.connect_timeout;
+        let hello_deadline = tokio::time::Instant::now() + self.config.tuning.connect_timeout;
         loop {
             self.flush_sends(&mut ws).await;
             self.drain_conn_events();
@@ -1035,7 +1036,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             } else {
                 None
             };
-            let paused = self.pending.len() >= self.config.max_backlog;
+            let paused = self.pending.len() >= self.config.tuning.max_backlog;
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     let code = self.conn.close(end_session);
@@ -1209,7 +1210,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 while let Some(Ok(_)) = ws.next().await {}
             }
         };
-        let _ = tokio::time::timeout(self.config.close_timeout, close).await;
+        let _ = tokio::time::timeout(self.config.tuning.close_timeout, close).await;
     }
 
     fn drain_conn_events(&mut self) {
@@ -1328,4 +1329,32 @@ async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
 
 fn now_after(before: Instant) -> Instant {
     now().max(before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_shares_the_tuning_and_caps_absurd_durations() {
+        let config = ShardConfig::builder("t", Intents::GUILDS, "wss://gateway.example")
+            .send_limit(10, Duration::MAX)
+            .connect_timeout(Duration::MAX)
+            .event_capacity(0)
+            .build()
+            .unwrap();
+        assert_eq!(config.tuning.send_limit, 10);
+        assert_eq!(config.tuning.send_window, MAX_TUNING_DURATION);
+        assert_eq!(config.tuning.connect_timeout, MAX_TUNING_DURATION);
+        assert_eq!(config.tuning.event_capacity, 1);
+        assert!(Instant::now()
+            .checked_add(config.tuning.connect_timeout)
+            .is_some());
+        let defaults = Tuning::default();
+        let plain = ShardConfig::builder("t", Intents::GUILDS, "wss://gateway.example")
+            .build()
+            .unwrap();
+        assert_eq!(plain.tuning.send_limit, defaults.send_limit);
+        assert_eq!(plain.tuning.read_buffer, defaults.read_buffer);
+    }
 }
