@@ -135,13 +135,16 @@ fn media(url: String) -> EmbedMedia {
     }
 }
 
-/// Checks one embed's per-field limits (counted after trimming).
-pub(crate) fn validate_embed(embed: &Embed) -> Result<(), ValidationError> {
+/// Checks one embed's per-field limits and its 6000-character total
+/// (counted after trimming, as [`Embed::text_length`] does); returns that
+/// total so [`validate_embeds`] need not count again.
+pub(crate) fn validate_embed(embed: &Embed) -> Result<usize, ValidationError> {
+    let mut total = 0;
     if let Some(title) = &embed.title {
-        check_len("embeds[].title", title.trim(), 0, EMBED_TITLE)?;
+        total += check_len("embeds[].title", title.trim(), 0, EMBED_TITLE)?;
     }
     if let Some(description) = &embed.description {
-        check_len(
+        total += check_len(
             "embeds[].description",
             description.trim(),
             0,
@@ -150,13 +153,13 @@ pub(crate) fn validate_embed(embed: &Embed) -> Result<(), ValidationError> {
     }
     check_count("embeds[].fields", embed.fields.len(), 0, EMBED_FIELDS)?;
     for field in &embed.fields {
-        check_len(
+        total += check_len(
             "embeds[].fields[].name",
             field.name.trim(),
             1,
             EMBED_FIELD_NAME,
         )?;
-        check_len(
+        total += check_len(
             "embeds[].fields[].value",
             field.value.trim(),
             1,
@@ -164,7 +167,7 @@ pub(crate) fn validate_embed(embed: &Embed) -> Result<(), ValidationError> {
         )?;
     }
     if let Some(footer) = &embed.footer {
-        check_len(
+        total += check_len(
             "embeds[].footer.text",
             footer.text.trim(),
             0,
@@ -172,22 +175,27 @@ pub(crate) fn validate_embed(embed: &Embed) -> Result<(), ValidationError> {
         )?;
     }
     if let Some(author) = &embed.author {
-        check_len(
+        total += check_len(
             "embeds[].author.name",
             author.name.trim(),
             0,
             EMBED_AUTHOR_NAME,
         )?;
     }
-    Ok(())
+    check_total(total)?;
+    Ok(total)
 }
 
 /// Checks every embed and the 6000-character total across all of them.
 pub(crate) fn validate_embeds(embeds: &[Embed]) -> Result<(), ValidationError> {
+    let mut total = 0;
     for embed in embeds {
-        validate_embed(embed)?;
+        total += validate_embed(embed)?;
     }
-    let total: usize = embeds.iter().map(Embed::text_length).sum();
+    check_total(total)
+}
+
+fn check_total(total: usize) -> Result<(), ValidationError> {
     if total > EMBED_TOTAL_TEXT {
         return Err(ValidationError::TooLong {
             field: "embeds (total text)",
@@ -255,5 +263,23 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn one_embed_over_the_total_fails_its_own_build() {
+        let mut builder = EmbedBuilder::new().description("d".repeat(4000));
+        for i in 0..3 {
+            builder = builder.field(format!("f{i}"), "v".repeat(1000), false);
+        }
+        // 4000 + 3 * (2 + 1000) = 7006 characters, every field within its own limit.
+        let err = builder.build().unwrap_err();
+        assert_eq!(
+            err,
+            ValidationError::TooLong {
+                field: "embeds (total text)",
+                actual: 7006,
+                max: 6000,
+            }
+        );
     }
 }

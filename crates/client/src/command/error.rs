@@ -93,20 +93,20 @@ pub(crate) fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Checks `min <= chars(s) <= max`.
+/// Checks `min <= chars(s) <= max`; returns the character count.
 pub(crate) fn check_len(
     field: &'static str,
     s: &str,
     min: usize,
     max: usize,
-) -> Result<(), ValidationError> {
+) -> Result<usize, ValidationError> {
     let actual = chars(s);
     if actual > max {
         Err(ValidationError::TooLong { field, actual, max })
     } else if actual < min {
         Err(ValidationError::TooShort { field, actual, min })
     } else {
-        Ok(())
+        Ok(actual)
     }
 }
 
