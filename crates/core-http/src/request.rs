@@ -231,13 +231,14 @@ impl RequestBuilder {
         use reqwest::multipart::{Form, Part};
         let mut form = Form::new();
         if let Some(json) = payload_json {
-            let part = Part::bytes(json.to_vec())
+            // `Bytes` bodies are shared, not copied, and keep their length
+            let part = Part::stream(json.clone())
                 .mime_str("application/json")
                 .map_err(|e| e.without_url().to_string())?;
             form = form.part("payload_json", part);
         }
         for file in files {
-            let part = Part::bytes(file.data.to_vec()).file_name(file.filename.clone());
+            let part = Part::stream(file.data.clone()).file_name(file.filename.clone());
             form = form.part(format!("files[{}]", file.index), part);
         }
         Ok(form)

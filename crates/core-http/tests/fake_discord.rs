@@ -483,6 +483,11 @@ async fn multipart_upload_arrives_intact() {
         "{content_type}"
     );
     let body = &recorded[0].body;
+    // Sent with a length, not chunked.
+    assert_eq!(
+        header(&recorded[0], "content-length"),
+        Some(body.len().to_string().as_str())
+    );
     assert!(body.windows(data.len()).any(|w| w == data.as_slice()));
     assert!(body
         .windows(b"name=\"files[0]\"".len())
