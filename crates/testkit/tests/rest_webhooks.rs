@@ -58,6 +58,9 @@ async fn create_execute_and_manage_a_webhook() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(message["author"]["username"], "Logger Bot");
+    // A webhook's message is the channel's last message like any other.
+    let (_, channel_now) = send(api.get(&format!("/channels/{channel}"))).await;
+    assert_eq!(channel_now["last_message_id"], message["id"]);
     assert_eq!(message["author"]["id"], hook["id"]);
     assert_eq!(message["webhook_id"], hook["id"]);
     let (_, list) = send(api.get(&format!("/channels/{channel}/messages"))).await;

@@ -859,7 +859,16 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
     }
     let message = stored.message.clone();
-    let message_id = id_of(&message["id"]);
+    post_message(&mut world, channel_id, stored);
+    let event = message_event(&world, &message, guild_id);
+    Ok(Reply::ok(message).emit(guild_id, "MESSAGE_CREATE", event))
+}
+
+/// Stores a new message in its channel, whoever sent it (the bot, a
+/// webhook, an interaction response): the channel's `last_message_id`
+/// moves to it, and a thread counts it (§8.5).
+pub(crate) fn post_message(world: &mut World, channel_id: u64, stored: StoredMessage) {
+    let message_id = id_of(&stored.message["id"]);
     world
         .messages
         .entry(channel_id)
@@ -881,8 +890,6 @@ pub(crate) fn create_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     } else if let Some(dm) = world.dm_channels.get_mut(&channel_id) {
         dm["last_message_id"] = json!(message_id.to_string());
     }
-    let event = message_event(&world, &message, guild_id);
-    Ok(Reply::ok(message).emit(guild_id, "MESSAGE_CREATE", event))
 }
 
 /// `PATCH /channels/{channel.id}/messages/{message.id}`: only the bot's

@@ -11,7 +11,7 @@ use std::time::Duration;
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
-use super::channels::{build_message, edit_stored, message_event, Draft};
+use super::channels::{build_message, edit_stored, message_event, post_message, Draft};
 use super::error::{ApiError, FormErrors};
 use super::validate::{self, MessageUse};
 use super::{Ctx, Reply};
@@ -45,11 +45,7 @@ fn store(
     match state.channel_id {
         Some(channel) if !ephemeral && world.channel(channel).is_some() => {
             let event = message_event(world, &stored.message, state.guild_id);
-            world
-                .messages
-                .entry(channel)
-                .or_default()
-                .insert(id, stored);
+            post_message(world, channel, stored);
             Some((state.guild_id, event))
         }
         _ => {

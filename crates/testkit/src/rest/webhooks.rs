@@ -6,7 +6,7 @@
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
-use super::channels::{build_message, edit_stored, message_event, Draft};
+use super::channels::{build_message, edit_stored, message_event, post_message, Draft};
 use super::error::{ApiError, FormErrors};
 use super::validate::{self, MessageUse};
 use super::{Ctx, Reply};
@@ -202,12 +202,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     });
     stored.message["webhook_id"] = webhook["id"].clone();
     let message = stored.message.clone();
-    let message_id = id_of(&message["id"]);
-    world
-        .messages
-        .entry(channel_id)
-        .or_default()
-        .insert(message_id, stored);
+    post_message(&mut world, channel_id, stored);
     let event = message_event(&world, &message, guild_id);
     let reply = if wait {
         Reply::ok(message)
