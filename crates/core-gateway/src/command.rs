@@ -80,9 +80,7 @@ impl Command {
                 source: None,
             });
         }
-        let json = serde_json::to_string(&Envelope { op: op.code(), d })
-            .map_err(GatewayError::Serialize)?;
-        check_size(&json)?;
+        let json = payload_json(op, d)?;
         Ok(Self { op, json })
     }
 
@@ -117,7 +115,16 @@ impl Command {
     }
 }
 
-pub(crate) fn check_size(json: &str) -> Result<(), GatewayError> {
+/// `{"op":…,"d":…}` for any payload the client sends (user commands,
+/// IDENTIFY, RESUME), checked against the 4096-byte limit.
+pub(crate) fn payload_json<T: Serialize>(op: GatewayOpcode, d: &T) -> Result<String, GatewayError> {
+    let json =
+        serde_json::to_string(&Envelope { op: op.code(), d }).map_err(GatewayError::Serialize)?;
+    check_size(&json)?;
+    Ok(json)
+}
+
+fn check_size(json: &str) -> Result<(), GatewayError> {
     if json.len() > limits::GATEWAY_MAX_PAYLOAD {
         return Err(GatewayError::PayloadTooLarge {
             size: json.len(),

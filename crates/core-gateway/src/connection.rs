@@ -30,7 +30,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::command::{check_size, Command, IdentifyProperties, Token, UpdatePresence};
+use crate::command::{payload_json, Command, IdentifyProperties, Token, UpdatePresence};
 use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::payload::{Dispatch, Envelope, RateLimited};
@@ -217,14 +217,9 @@ fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
         #[serde(skip_serializing_if = "Option::is_none")]
         presence: Option<&'a UpdatePresence>,
     }
-    #[derive(Serialize)]
-    struct Op<'a> {
-        op: u8,
-        d: Identify<'a>,
-    }
-    let json = serde_json::to_string(&Op {
-        op: GatewayOpcode::Identify.code(),
-        d: Identify {
+    payload_json(
+        GatewayOpcode::Identify,
+        &Identify {
             token: c.token.expose_secret(),
             properties: &c.properties,
             intents: c.intents.bits(),
@@ -232,10 +227,7 @@ fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
             large_threshold: c.large_threshold,
             presence: c.presence.as_ref(),
         },
-    })
-    .map_err(GatewayError::Serialize)?;
-    check_size(&json)?;
-    Ok(json)
+    )
 }
 
 /// The protocol stage of a [`Connection`].
@@ -1021,22 +1013,14 @@ fn resume_json(token: &Token, session_id: &str, seq: u64) -> Result<String, Gate
         session_id: &'a str,
         seq: u64,
     }
-    #[derive(Serialize)]
-    struct Op<'a> {
-        op: u8,
-        d: Resume<'a>,
-    }
-    let json = serde_json::to_string(&Op {
-        op: GatewayOpcode::Resume.code(),
-        d: Resume {
+    payload_json(
+        GatewayOpcode::Resume,
+        &Resume {
             token: token.expose_secret(),
             session_id,
             seq,
         },
-    })
-    .map_err(GatewayError::Serialize)?;
-    check_size(&json)?;
-    Ok(json)
+    )
 }
 
 #[cfg(test)]
