@@ -10,8 +10,9 @@ use crate::server::FakeDiscord;
 /// The default bot token a fake accepts when none is configured.
 pub const DEFAULT_TOKEN: &str = "acord-testkit.fake.token";
 
-/// Everything a fake Discord can be configured with.
-#[derive(Clone, Debug)]
+/// Everything a fake Discord can be configured with. Its `Debug` output
+/// leaves the token out (house rule: tokens never appear in `Debug`).
+#[derive(Clone)]
 pub(crate) struct Config {
     pub token: String,
     pub rest_addr: SocketAddr,
@@ -33,6 +34,33 @@ pub(crate) struct Config {
     pub guilds: usize,
     pub members_per_guild: usize,
     pub seed: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("token", &"<redacted>")
+            .field("rest_addr", &self.rest_addr)
+            .field("gateway_addr", &self.gateway_addr)
+            .field("shards", &self.shards)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("session_start_total", &self.session_start_total)
+            .field("session_start_remaining", &self.session_start_remaining)
+            .field("session_start_reset_after", &self.session_start_reset_after)
+            .field("identify_window", &self.identify_window)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("resume_window", &self.resume_window)
+            .field("rate_limits", &self.rate_limits)
+            .field("bucket_limit", &self.bucket_limit)
+            .field("bucket_window", &self.bucket_window)
+            .field("global_limit", &self.global_limit)
+            .field("global_window", &self.global_window)
+            .field("privileged_intents", &self.privileged_intents)
+            .field("guilds", &self.guilds)
+            .field("members_per_guild", &self.members_per_guild)
+            .field("seed", &self.seed)
+            .finish()
+    }
 }
 
 impl Default for Config {

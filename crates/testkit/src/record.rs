@@ -8,7 +8,10 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 
 /// One REST request the fake received, with the status it answered.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output shows the `Authorization` header as `<redacted>`;
+/// the field itself holds the header as received.
+#[derive(Clone)]
 pub struct RecordedRequest {
     /// HTTP method, upper case.
     pub method: String,
@@ -24,6 +27,32 @@ pub struct RecordedRequest {
     pub status: u16,
     /// When the request arrived.
     pub at: Instant,
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if name.eq_ignore_ascii_case("authorization") {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("status", &self.status)
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 impl RecordedRequest {

@@ -110,7 +110,20 @@ async fn every_request_and_connection_is_logged_at_info() {
         .await;
     assert!(ended.contains("closed_by=\"server\""), "{ended}");
 
-    // The bot token never shows up in the logs.
+    // The bot token never shows up in the logs, nor in Debug output.
     fake.shutdown().await;
     assert!(!capture.text().contains(fake.token()));
+    let first = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.header("authorization").is_some())
+        .unwrap();
+    assert_eq!(
+        first.header("authorization"),
+        Some(format!("Bot {}", fake.token()).as_str()),
+        "the record keeps the header as received"
+    );
+    assert!(!format!("{first:?}").contains(fake.token()));
+    assert!(!format!("{fake:?}").contains(fake.token()));
+    assert!(!format!("{:?}", builder().token("s3cret-token")).contains("s3cret-token"));
 }

@@ -554,8 +554,10 @@ fn process_api(shared: &Shared, request: &ApiRequest<'_>, now: Instant) -> (Outc
     let routed = route::route(request.method, path);
     if let Ok(matched) = &routed {
         if matched.auth == Auth::Bot {
-            let expected = format!("Bot {}", config.token);
-            if request.header("authorization") != Some(expected.as_str()) {
+            let presented = request
+                .header("authorization")
+                .and_then(|value| value.strip_prefix("Bot "));
+            if presented != Some(config.token.as_str()) {
                 return (Outcome::error(ApiError::unauthorized()), false);
             }
         }
