@@ -68,31 +68,10 @@ impl GatewayInfo {
     /// # Errors
     /// [`GatewayError::Payload`] when fields are missing or mistyped.
     pub fn from_json(body: &[u8]) -> Result<Self, GatewayError> {
-        #[derive(serde::Deserialize)]
-        struct Limit {
-            total: u32,
-            remaining: u32,
-            reset_after: u64,
-            max_concurrency: u32,
-        }
-        #[derive(serde::Deserialize)]
-        struct Body {
-            url: String,
-            shards: u32,
-            session_start_limit: Limit,
-        }
-        let b: Body = serde_json::from_slice(body)
-            .map_err(|e| GatewayError::payload("GET /gateway/bot body", e))?;
-        Ok(Self {
-            url: b.url,
-            shards: b.shards.max(1),
-            session_start_limit: SessionStartLimit {
-                total: b.session_start_limit.total,
-                remaining: b.session_start_limit.remaining,
-                reset_after: Duration::from_millis(b.session_start_limit.reset_after),
-                max_concurrency: b.session_start_limit.max_concurrency.max(1),
-            },
-        })
+        // core-http's type holds the one parse of this body
+        serde_json::from_slice::<acord_core_http::GatewayBotInfo>(body)
+            .map(Self::from)
+            .map_err(|e| GatewayError::payload("GET /gateway/bot body", e))
     }
 }
 
@@ -587,6 +566,12 @@ mod tests {
             Duration::from_secs(14400)
         );
         assert!(GatewayInfo::from_json(b"{}").is_err());
+        let zero = GatewayInfo::from_json(
+            br#"{"url":"wss://g","shards":0,"session_start_limit":{"total":1,"remaining":1,"reset_after":0,"max_concurrency":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(zero.shards, 1);
+        assert_eq!(zero.session_start_limit.max_concurrency, 1);
     }
 
     #[test]
