@@ -525,23 +525,28 @@ pub(crate) fn route(method: &str, path: &str) -> Result<Matched, ApiError> {
     }
 }
 
+/// Matches the path segments against one template, walking both at once
+/// (no allocation for the many templates that do not match).
 fn match_template(template: &'static str, segments: &[String]) -> Option<Params> {
-    let parts: Vec<&'static str> = template.split('/').filter(|s| !s.is_empty()).collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
+    let mut parts = template.split('/').filter(|s| !s.is_empty());
+    let mut segments = segments.iter();
     let mut params = Vec::new();
-    for (part, segment) in parts.iter().zip(segments) {
-        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            if segment.is_empty() {
-                return None;
+    loop {
+        match (parts.next(), segments.next()) {
+            (None, None) => return Some(Params(params)),
+            (Some(part), Some(segment)) => {
+                if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                    params.push((name, segment.clone()));
+                } else if part != segment {
+                    return None;
+                }
             }
-            params.push((name, segment.clone()));
-        } else if part != segment {
-            return None;
+            _ => return None,
         }
     }
-    Some(Params(params))
 }
 
 /// The top-level resource id that splits buckets (§2.1): `channel_id`,
