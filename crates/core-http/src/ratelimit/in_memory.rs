@@ -1385,6 +1385,32 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn learned_sub_limits_expire_too() {
+        let rl = InMemoryRatelimiter::builder()
+            .no_global_limit()
+            .idle_timeout(Duration::from_secs(60))
+            .learned_limit_timeout(Duration::from_secs(60))
+            .build();
+        for channel in 0..100 {
+            let k = key(channel);
+            let t = rl.acquire(&k).await.unwrap();
+            // Headers promised room, yet a 429: a learned sub-limit.
+            let mut sub = limited(RateLimitScope::User, 10);
+            sub.remaining = Some(3);
+            rl.complete(t, Some(&sub)).await;
+        }
+        assert_eq!(rl.state.learned.len(), 100);
+        tokio::time::advance(Duration::from_secs(120)).await;
+        for _ in 0..SWEEP_EVERY {
+            let t = rl.acquire(&key(1_000)).await.unwrap();
+            rl.complete(t, Some(&info(200, 5_000, 4_000, 1000, "b")))
+                .await;
+        }
+        assert_eq!(rl.state.learned.len(), 0);
+        assert!(rl.bucket_count() < 10, "{}", rl.bucket_count());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn waits_are_observable() {
         let events = Arc::new(StdMutex::new(Vec::new()));
         let ev = Arc::clone(&events);
