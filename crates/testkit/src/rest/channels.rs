@@ -426,7 +426,7 @@ pub(crate) fn get_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `PATCH /channels/{channel.id}`: CHANNEL_UPDATE.
 pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut world = ctx.world();
     if world.dm_channels.contains_key(&channel_id) {
         return Err(dm_refused());
@@ -438,11 +438,11 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .channel(channel_id)
         .map_or(0, |c| c["type"].as_u64().unwrap_or(0));
     let mut errors = FormErrors::default();
-    validate::length(&mut errors, &body, "name", 1, 100);
+    validate::length(&mut errors, body, "name", 1, 100);
     let topic_max = if matches!(kind, 15 | 16) { 4096 } else { 1024 };
-    validate::length(&mut errors, &body, "topic", 0, topic_max);
-    validate::range(&mut errors, &body, "rate_limit_per_user", 0, 21_600);
-    validate::range(&mut errors, &body, "position", 0, i64::from(u32::MAX));
+    validate::length(&mut errors, body, "topic", 0, topic_max);
+    validate::range(&mut errors, body, "rate_limit_per_user", 0, 21_600);
+    validate::range(&mut errors, body, "position", 0, i64::from(u32::MAX));
     errors.finish()?;
     let channels = &mut super::guilds::guild_mut(&mut world, guild_id)?.channels;
     let channel = &mut channels[index];
@@ -528,7 +528,7 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn edit_permissions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let overwrite_id = ctx.params.id("overwrite.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
     let kind = body["type"].as_u64();
     if !matches!(kind, Some(0 | 1)) {
@@ -635,10 +635,10 @@ pub(crate) fn get_invites(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// 86400), max_uses (0-100), temporary, unique}`: the invite; INVITE_CREATE.
 pub(crate) fn create_invite(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
-    validate::range(&mut errors, &body, "max_age", 0, 604_800);
-    validate::range(&mut errors, &body, "max_uses", 0, 100);
+    validate::range(&mut errors, body, "max_age", 0, 604_800);
+    validate::range(&mut errors, body, "max_uses", 0, 100);
     errors.finish()?;
     let mut world = ctx.world();
     let (guild_id, channel) = channel_of(&world, channel_id)?;

@@ -378,13 +378,13 @@ pub(crate) fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `POST .../commands`: 201 new, 200 overwrite of the same name and type.
 pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
-    validate_command(&body, &[], &mut errors);
+    validate_command(body, &[], &mut errors);
     errors.finish()?;
     let mut world = ctx.world();
     let guild_id = scope(ctx, &world)?;
-    let command_type = kind(&body);
+    let command_type = kind(body);
     let name = body["name"].as_str().unwrap_or("");
     let existing = find(&world, guild_id, command_type, name);
     let now = ctx.now;
@@ -410,7 +410,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             ));
         }
     }
-    let command = build(&mut world, &body, guild_id, existing);
+    let command = build(&mut world, body, guild_id, existing);
     world
         .commands
         .insert(id_of(&command["id"]), command.clone());
@@ -423,7 +423,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `PUT .../commands`: replaces every command of the scope; commands whose
 /// name and type survive keep their id.
 pub(crate) fn bulk_overwrite(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let Some(list) = body.as_array() else {
         return Err(ApiError::field(&[], "BASE_TYPE_ARRAY", "Must be an array."));
     };
@@ -502,7 +502,7 @@ pub(crate) fn get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `PATCH .../commands/{command.id}`: fields present replace the old ones;
 /// a name taken by another command of the same type is 40041.
 pub(crate) fn edit(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let patch = ctx.json().clone();
+    let patch = ctx.json();
     let mut world = ctx.world();
     let guild_id = scope(ctx, &world)?;
     let id = command_id(ctx, &world, guild_id)?;

@@ -50,13 +50,13 @@ pub(crate) fn get_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// scalar fields; GUILD_UPDATE.
 pub(crate) fn modify_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
-    validate::length(&mut errors, &body, "name", 2, 100);
-    validate::range(&mut errors, &body, "verification_level", 0, 4);
-    validate::range(&mut errors, &body, "default_message_notifications", 0, 1);
-    validate::range(&mut errors, &body, "explicit_content_filter", 0, 2);
-    validate::length(&mut errors, &body, "description", 0, 120);
+    validate::length(&mut errors, body, "name", 2, 100);
+    validate::range(&mut errors, body, "verification_level", 0, 4);
+    validate::range(&mut errors, body, "default_message_notifications", 0, 1);
+    validate::range(&mut errors, body, "explicit_content_filter", 0, 2);
+    validate::length(&mut errors, body, "description", 0, 120);
     errors.finish()?;
     let mut world = ctx.world();
     let state = guild_mut(&mut world, guild_id)?;
@@ -123,14 +123,14 @@ pub(crate) fn get_channels(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `topic`, `position`, `parent_id`, `nsfw`, `rate_limit_per_user`.
 pub(crate) fn create_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
     if !body["name"].is_string() {
         errors.add(&["name"], "BASE_TYPE_REQUIRED", "This field is required");
     }
-    validate::length(&mut errors, &body, "name", 1, 100);
-    validate::length(&mut errors, &body, "topic", 0, 1024);
-    validate::range(&mut errors, &body, "rate_limit_per_user", 0, 21_600);
+    validate::length(&mut errors, body, "name", 1, 100);
+    validate::length(&mut errors, body, "topic", 0, 1024);
+    validate::range(&mut errors, body, "rate_limit_per_user", 0, 21_600);
     let kind = body["type"].as_u64().unwrap_or(0);
     if ![0, 2, 4, 5, 13, 14, 15, 16].contains(&kind) {
         errors.add(
@@ -250,11 +250,11 @@ pub(crate) fn search_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// delete_message_seconds?}`: 200 `{banned_users, failed_users}`.
 pub(crate) fn bulk_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
     validate::range(
         &mut errors,
-        &body,
+        body,
         "delete_message_seconds",
         0,
         MAX_BAN_DELETE_SECONDS,
@@ -345,10 +345,10 @@ fn unix_now() -> Duration {
 /// `communication_disabled_until`, `flags`.
 pub(crate) fn modify_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let current = !ctx.params.has("user.id");
     let mut errors = FormErrors::default();
-    validate::length(&mut errors, &body, "nick", 1, 32);
+    validate::length(&mut errors, body, "nick", 1, 32);
     if !body.is_object() && !body.is_null() {
         errors.add(
             &[],
@@ -504,11 +504,11 @@ pub(crate) fn get_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn create_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
     let user_id = ctx.params.id("user.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
     validate::range(
         &mut errors,
-        &body,
+        body,
         "delete_message_seconds",
         0,
         MAX_BAN_DELETE_SECONDS,
@@ -615,8 +615,8 @@ fn validate_role(body: &Value) -> Result<(), ApiError> {
 /// `POST /guilds/{guild.id}/roles`: 200 with the role; GUILD_ROLE_CREATE.
 pub(crate) fn create_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
-    let body = ctx.json().clone();
-    validate_role(&body)?;
+    let body = ctx.json();
+    validate_role(body)?;
     let mut world = ctx.world();
     let id = world.next_id();
     let state = guild_mut(&mut world, guild_id)?;
@@ -628,7 +628,7 @@ pub(crate) fn create_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     }
     let position = u32::try_from(state.roles.len()).unwrap_or(u32::MAX);
     let mut role = fixtures::role(id, "new role", position, 0);
-    apply_role_fields(&mut role, &body);
+    apply_role_fields(&mut role, body);
     state.roles.push(role.clone());
     Ok(Reply::ok(role.clone()).emit(
         Some(guild_id),
@@ -641,8 +641,8 @@ pub(crate) fn create_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn modify_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
     let role_id = ctx.params.id("role.id");
-    let body = ctx.json().clone();
-    validate_role(&body)?;
+    let body = ctx.json();
+    validate_role(body)?;
     let mut world = ctx.world();
     let state = guild_mut(&mut world, guild_id)?;
     let role = state
@@ -650,7 +650,7 @@ pub(crate) fn modify_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .iter_mut()
         .find(|r| id_of(r) == role_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownRole))?;
-    apply_role_fields(role, &body);
+    apply_role_fields(role, body);
     let role = role.clone();
     Ok(Reply::ok(role.clone()).emit(
         Some(guild_id),

@@ -150,8 +150,8 @@ fn invalid_type() -> ApiError {
 pub(crate) fn start_from_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let message_id = ctx.params.id("message.id");
-    let body = ctx.json().clone();
-    validate_thread(&body)?;
+    let body = ctx.json();
+    validate_thread(body)?;
     let mut world = ctx.world();
     let (guild_id, parent) = text_parent(&world, channel_id)?;
     let kind = match parent["type"].as_u64() {
@@ -177,7 +177,7 @@ pub(crate) fn start_from_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         guild_id,
         parent: &parent,
         kind,
-        body: &body,
+        body,
     };
     let thread = thread_object(&world, &spec);
     insert_thread(&mut world, guild_id, &thread)?;
@@ -199,8 +199,8 @@ pub(crate) fn start_from_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 pub(crate) fn start_without_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
     let origin = ctx.origin().to_owned();
-    let body = ctx.json().clone();
-    validate_thread(&body)?;
+    let body = ctx.json();
+    validate_thread(body)?;
     let mut world = ctx.world();
     let (guild_id, parent) = text_parent(&world, channel_id)?;
     let parent_type = parent["type"].as_u64().unwrap_or(0);
@@ -242,7 +242,7 @@ pub(crate) fn start_without_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError
         guild_id,
         parent: &parent,
         kind,
-        body: &body,
+        body,
     };
     let mut thread = thread_object(&world, &spec);
     insert_thread(&mut world, guild_id, &thread)?;

@@ -40,9 +40,9 @@ pub(crate) fn get_current_user(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 
 /// `PATCH /users/@me`: `username` (2-32) and `avatar`.
 pub(crate) fn modify_current_user(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
-    validate::length(&mut errors, &body, "username", 2, 32);
+    validate::length(&mut errors, body, "username", 2, 32);
     errors.finish()?;
     let mut world = ctx.world();
     if let Some(name) = body["username"].as_str() {

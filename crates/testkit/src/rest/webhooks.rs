@@ -61,12 +61,12 @@ fn updated(webhook: &Value) -> (Option<u64>, Value) {
 /// `POST /channels/{channel.id}/webhooks` `{name (1-80), avatar?}`.
 pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
     if !body["name"].is_string() {
         errors.add(&["name"], "BASE_TYPE_REQUIRED", "This field is required");
     }
-    validate::length(&mut errors, &body, "name", 1, 80);
+    validate::length(&mut errors, body, "name", 1, 80);
     errors.finish()?;
     let mut world = ctx.world();
     let (guild_id, _) = world
@@ -140,9 +140,9 @@ pub(crate) fn get(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// `PATCH /webhooks/{webhook.id}[/{webhook.token}]`: `name`, `avatar`, and
 /// (bot only) `channel_id`; WEBHOOKS_UPDATE.
 pub(crate) fn modify(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let body = ctx.json().clone();
+    let body = ctx.json();
     let mut errors = FormErrors::default();
-    validate::length(&mut errors, &body, "name", 1, 80);
+    validate::length(&mut errors, body, "name", 1, 80);
     errors.finish()?;
     let mut world = ctx.world();
     let mut webhook = webhook(ctx, &world)?;
