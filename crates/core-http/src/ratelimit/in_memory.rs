@@ -19,7 +19,7 @@
 //! It only starts a new window when every request of the previous one has
 //! come back, so a late response can never make it over-count.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -975,12 +975,21 @@ impl State {
 
     fn sweep(&self, now: Instant) {
         let idle = self.config.idle_timeout;
-        self.buckets.retain(|_, b| {
-            b.in_flight > 0
+        let mut live: HashSet<Arc<str>> = HashSet::new();
+        self.buckets.retain(|id, b| {
+            let keep = b.in_flight > 0
                 || b.reset_at.is_some_and(|r| r > now)
                 || b.blocked_until.is_some_and(|u| u > now)
-                || now.saturating_duration_since(b.last_used) < idle
+                || now.saturating_duration_since(b.last_used) < idle;
+            if keep {
+                live.insert(Arc::clone(&id.name));
+            }
+            keep
         });
+        // A route -> bucket mapping whose bucket expired everywhere is
+        // relearned on the next response (templates with literal values,
+        // e.g. an emoji, would otherwise pile up).
+        self.routes.retain(|_, bucket| live.contains(bucket));
         let learned_idle = self.config.learned_timeout;
         self.learned
             .retain(|_, l| now.saturating_duration_since(l.last_used) < learned_idle);
@@ -1373,7 +1382,17 @@ mod tests {
             let t = rl.acquire(&key(channel)).await.unwrap();
             rl.complete(t, Some(&info(200, 5, 4, 1000, "b"))).await;
         }
+        // Templates with literal values (invite codes): one mapping each.
+        for code in 0..50 {
+            let k = Route::new(Method::Get, format!("/invites/code{code}"))
+                .ratelimit_key()
+                .unwrap();
+            let t = rl.acquire(&k).await.unwrap();
+            rl.complete(t, Some(&info(200, 1, 1, 250, &format!("r{code}"))))
+                .await;
+        }
         assert!(rl.bucket_count() >= 2000);
+        assert_eq!(rl.state.routes.len(), 51);
         tokio::time::advance(Duration::from_secs(120)).await;
         // Sweeps run as a side effect of later traffic.
         for _ in 0..SWEEP_EVERY {
@@ -1382,6 +1401,8 @@ mod tests {
                 .await;
         }
         assert!(rl.bucket_count() < 10, "{}", rl.bucket_count());
+        // Only the route still in use keeps its learned bucket id.
+        assert_eq!(rl.state.routes.len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
