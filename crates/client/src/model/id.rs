@@ -319,6 +319,38 @@ mod tests {
     }
 
     #[test]
+    fn hostile_snowflakes_are_errors() {
+        for bad in [
+            "\"0\"",
+            "\"00\"",
+            "0",
+            "-0",
+            "\"\"",
+            "\" 1\"",
+            "\"1é\"",
+            "\"18446744073709551616\"",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "null",
+            "true",
+            "[1]",
+        ] {
+            assert!(serde_json::from_str::<UserId>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::from_str::<UserId>("\"18446744073709551615\"")
+                .unwrap()
+                .get(),
+            u64::MAX
+        );
+        // A zero ID inside an event is an error naming the event.
+        let err =
+            crate::event::Event::from_dispatch("MESSAGE_DELETE", br#"{"id":"0","channel_id":"2"}"#)
+                .unwrap_err();
+        assert_eq!(err.name(), "MESSAGE_DELETE");
+    }
+
+    #[test]
     fn timestamp_and_parts() {
         // Example from Discord's reference: 175928847299117063.
         let id = UserId::new(175928847299117063).unwrap();

@@ -352,6 +352,29 @@ mod tests {
         assert!(serde_json::from_str::<Timestamp>("12").is_err());
     }
 
+    #[test]
+    fn multibyte_text_is_an_error_not_a_panic() {
+        // Multi-byte characters where the parser expects ASCII separators,
+        // digits, fraction or offset: it works on bytes, so no slice can
+        // fall inside a character.
+        for bad in [
+            "2017é03-13T19:19:14+00:00",
+            "2017-03-13T19:19:1é+00:00",
+            "2017-03-13T19:19:14.04é+00:00",
+            "2017-03-13T19:19:14.040000+00:0é",
+            "2017-03-13T19:19:14.040000€",
+            "éééééééééééééééééééééé",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        // The error keeps at most 64 characters of a long, multi-byte input.
+        let long = "日".repeat(100);
+        let err = Timestamp::parse(&long).unwrap_err().to_string();
+        assert_eq!(err.matches('日').count(), 64);
+        let json = format!("\"{long}\"");
+        assert!(serde_json::from_str::<Timestamp>(&json).is_err());
+    }
+
     proptest! {
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
