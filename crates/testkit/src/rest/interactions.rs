@@ -173,7 +173,7 @@ pub(crate) fn callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let id = ctx.params.id("interaction.id");
     let token = ctx.params.raw("interaction.token").to_owned();
     let with_response = ctx.query_bool("with_response");
-    let origin = ctx.origin().to_owned();
+    let origin = ctx.origin();
     let now = ctx.now;
     let mut world = ctx.world();
     let state = interaction_for(&world, id, &token)?.clone();
@@ -205,7 +205,7 @@ pub(crate) fn callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             let draft = Draft {
                 body: &data,
                 files: &ctx.body.files,
-                origin: &origin,
+                origin,
                 parse_all_by_default: false,
             };
             let mut stored = if response == 4 {
@@ -249,7 +249,7 @@ pub(crate) fn callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                     let draft = Draft {
                         body: &data,
                         files: &ctx.body.files,
-                        origin: &origin,
+                        origin,
                         parse_all_by_default: false,
                     };
                     edit_stored(&mut world, &mut current, &draft, state.guild_id)?;

@@ -198,7 +198,7 @@ pub(crate) fn start_from_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
 /// its starter `message`.
 pub(crate) fn start_without_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let channel_id = ctx.params.id("channel.id");
-    let origin = ctx.origin().to_owned();
+    let origin = ctx.origin();
     let body = ctx.json();
     validate_thread(body)?;
     let mut world = ctx.world();
@@ -252,7 +252,7 @@ pub(crate) fn start_without_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError
         let draft = Draft {
             body: &message,
             files: &ctx.body.files,
-            origin: &origin,
+            origin,
             parse_all_by_default: true,
         };
         let mut stored = build_message(&mut world, &draft, id, Some(guild_id))?;
