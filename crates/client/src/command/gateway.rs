@@ -434,13 +434,28 @@ fn frame<T: Serialize>(op: GatewayOpcode, d: &T) -> Result<String, serde_json::E
     serde_json::to_string(&Frame { op, d })
 }
 
+/// Counts the bytes written to it, so a frame's size is known without
+/// building the string.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn check_frame<T: Serialize>(d: &T, op: GatewayOpcode) -> Result<(), ValidationError> {
-    let len = frame(op, d)
-        .map(|s| s.len())
-        .map_err(|_| ValidationError::Invalid {
-            field: "d",
-            reason: "the payload could not be serialised",
-        })?;
+    let mut count = ByteCount(0);
+    serde_json::to_writer(&mut count, &Frame { op, d }).map_err(|_| ValidationError::Invalid {
+        field: "d",
+        reason: "the payload could not be serialised",
+    })?;
+    let len = count.0;
     if len > GATEWAY_MAX_PAYLOAD {
         return Err(ValidationError::TooLong {
             field: "gateway payload (bytes)",
@@ -480,6 +495,45 @@ mod tests {
             big,
             Err(ValidationError::TooLong { max: 4096, .. })
         ));
+    }
+
+    #[test]
+    fn frame_size_is_the_serialised_length() {
+        let guild = GuildId::new(1).unwrap();
+        let request = RequestSoundboardSounds {
+            guild_ids: (1..=300)
+                .map(|i| GuildId::new(i * 1_000_000_000_000).unwrap())
+                .collect(),
+        };
+        let expected = request.to_gateway_json().unwrap().len();
+        assert_eq!(
+            check_frame(&request, GatewayOpcode::RequestSoundboardSounds),
+            Err(ValidationError::TooLong {
+                field: "gateway payload (bytes)",
+                actual: expected,
+                max: GATEWAY_MAX_PAYLOAD,
+            })
+        );
+        // Exactly at the limit passes; one byte more does not.
+        let base = RequestChannelInfo {
+            guild_id: guild,
+            fields: vec![String::new()],
+        };
+        let overhead = base.to_gateway_json().unwrap().len();
+        let at_limit = RequestChannelInfo {
+            guild_id: guild,
+            fields: vec!["f".repeat(GATEWAY_MAX_PAYLOAD - overhead)],
+        };
+        assert_eq!(
+            at_limit.to_gateway_json().unwrap().len(),
+            GATEWAY_MAX_PAYLOAD
+        );
+        assert!(check_frame(&at_limit, GatewayOpcode::RequestChannelInfo).is_ok());
+        let over = RequestChannelInfo {
+            guild_id: guild,
+            fields: vec!["f".repeat(GATEWAY_MAX_PAYLOAD - overhead + 1)],
+        };
+        assert!(check_frame(&over, GatewayOpcode::RequestChannelInfo).is_err());
     }
 
     #[test]
