@@ -71,7 +71,10 @@ impl RecordedRequest {
 }
 
 /// One gateway payload the fake received from a client.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output shows the `d.token` of an IDENTIFY or RESUME as
+/// `<redacted>`; the `json` field itself is the payload as received.
+#[derive(Clone)]
 pub struct GatewayPayloadRecord {
     /// The connection it arrived on (counts up from 1 per fake).
     pub connection: u64,
@@ -84,6 +87,25 @@ pub struct GatewayPayloadRecord {
     pub json: String,
     /// When it arrived.
     pub at: Instant,
+}
+
+impl std::fmt::Debug for GatewayPayloadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = serde_json::from_str::<serde_json::Value>(&self.json)
+            .ok()
+            .and_then(|mut payload| {
+                let token = payload.get_mut("d")?.get_mut("token")?;
+                *token = serde_json::Value::from("<redacted>");
+                Some(payload.to_string())
+            });
+        f.debug_struct("GatewayPayloadRecord")
+            .field("connection", &self.connection)
+            .field("shard", &self.shard)
+            .field("op", &self.op)
+            .field("json", redacted.as_ref().unwrap_or(&self.json))
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 /// A snapshot of the fake's counters.

@@ -102,6 +102,23 @@ async fn every_request_and_connection_is_logged_at_info() {
     assert!(ended.contains("closed_by=\"client\""), "{ended}");
     assert!(ended.contains("connection="), "{ended}");
 
+    // An IDENTIFY's record keeps the token; its Debug output does not.
+    let mut client = Client::connect(&fake, false).await;
+    client.expect_op(10).await;
+    client
+        .identify(fake.token(), acord_core_signals::Intents::GUILDS, None)
+        .await;
+    client.expect_dispatch("READY").await;
+    let identify = fake
+        .wait_for_gateway_payload(|p| p.op == 2, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(identify.json.contains(fake.token()));
+    let shown = format!("{identify:?}");
+    assert!(!shown.contains(fake.token()), "{shown}");
+    assert!(shown.contains("<redacted>"), "{shown}");
+    client.close(4000).await;
+
     // A close by the server is logged with its code too.
     let mut client = Client::connect_query(&fake, "v=8").await;
     assert_eq!(client.closed().await, Some(4012));
