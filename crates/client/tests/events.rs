@@ -630,3 +630,20 @@ fn small_events() {
     );
     assert_eq!(t.member.flags.bits(), 2);
 }
+
+/// Enum values past 255 (a message type or component type Discord adds
+/// later) still parse as `Unknown`, never failing the whole event.
+#[test]
+fn enum_values_beyond_one_byte_are_unknown_not_errors() {
+    let mut message: serde_json::Value =
+        serde_json::from_slice(&fixture("MESSAGE_CREATE.dm_minimal")).unwrap();
+    message["type"] = serde_json::json!(300);
+    message["components"] = serde_json::json!([{"type": 1000, "id": 1}]);
+    let raw = serde_json::to_vec(&message).unwrap();
+    let Event::MessageCreate(msg) = Event::from_dispatch("MESSAGE_CREATE", &raw).unwrap() else {
+        panic!("MESSAGE_CREATE parses as MessageCreate")
+    };
+    assert_eq!(msg.kind, MessageType::Unknown(300));
+    assert!(matches!(msg.components[0], Component::Unknown(_)));
+    assert_eq!(ComponentType::from(1000u16), ComponentType::Unknown(1000));
+}

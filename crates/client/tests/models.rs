@@ -121,7 +121,7 @@ fn enums_keep_unknown_values() {
     assert_eq!(s, Status::Unknown("streaming".into()));
     assert_eq!(serde_json::to_string(&s).unwrap(), "\"streaming\"");
     assert_eq!(ChannelType::from(15), ChannelType::GuildForum);
-    assert_eq!(u8::from(ChannelType::GuildForum), 15);
+    assert_eq!(u16::from(ChannelType::GuildForum), 15);
     assert!(ChannelType::PrivateThread.is_thread());
 }
 

@@ -10,7 +10,7 @@ use crate::model::{int_enum, ChoiceValue, CommandOptionChoice, Component, Embed,
 
 int_enum! {
     /// Interaction callback type.
-    pub enum InteractionCallbackType: u8 {
+    pub enum InteractionCallbackType: u16 {
         /// Answer a PING.
         Pong = 1,
         /// Reply with a message.

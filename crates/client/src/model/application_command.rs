@@ -11,7 +11,7 @@ use super::{
 
 int_enum! {
     /// Command type.
-    pub enum CommandType: u8 {
+    pub enum CommandType: u16 {
         /// Slash command.
         ChatInput = 1,
         /// User context menu.
@@ -25,7 +25,7 @@ int_enum! {
 
 int_enum! {
     /// Command option type.
-    pub enum CommandOptionType: u8 {
+    pub enum CommandOptionType: u16 {
         /// Subcommand.
         SubCommand = 1,
         /// Subcommand group.
@@ -53,7 +53,7 @@ int_enum! {
 
 int_enum! {
     /// Entry point command handler.
-    pub enum EntryPointCommandHandlerType: u8 {
+    pub enum EntryPointCommandHandlerType: u16 {
         /// The app handles the interaction.
         AppHandler = 1,
         /// Discord launches the activity.
@@ -63,7 +63,7 @@ int_enum! {
 
 int_enum! {
     /// What a command permission targets.
-    pub enum CommandPermissionType: u8 {
+    pub enum CommandPermissionType: u16 {
         /// A role.
         Role = 1,
         /// A user.

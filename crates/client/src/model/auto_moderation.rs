@@ -6,7 +6,7 @@ use super::{int_enum, AutoModerationRuleId, ChannelId, GuildId, RoleId, UserId};
 
 int_enum! {
     /// When a rule is checked.
-    pub enum AutoModerationEventType: u8 {
+    pub enum AutoModerationEventType: u16 {
         /// A message is sent or edited.
         MessageSend = 1,
         /// A member joins or edits their profile.
@@ -16,7 +16,7 @@ int_enum! {
 
 int_enum! {
     /// What a rule matches.
-    pub enum AutoModerationTriggerType: u8 {
+    pub enum AutoModerationTriggerType: u16 {
         /// Keywords.
         Keyword = 1,
         /// Generic spam.
@@ -32,7 +32,7 @@ int_enum! {
 
 int_enum! {
     /// Preset word lists.
-    pub enum KeywordPresetType: u8 {
+    pub enum KeywordPresetType: u16 {
         /// Profanity.
         Profanity = 1,
         /// Sexual content.
@@ -44,7 +44,7 @@ int_enum! {
 
 int_enum! {
     /// What a rule does.
-    pub enum AutoModerationActionType: u8 {
+    pub enum AutoModerationActionType: u16 {
         /// Block the message.
         BlockMessage = 1,
         /// Alert a channel.

@@ -9,7 +9,7 @@ use super::{
 
 int_enum! {
     /// A channel's type.
-    pub enum ChannelType: u8 {
+    pub enum ChannelType: u16 {
         /// Guild text channel.
         GuildText = 0,
         /// Direct message.
@@ -51,7 +51,7 @@ impl ChannelType {
 
 int_enum! {
     /// Whom a permission overwrite applies to.
-    pub enum OverwriteType: u8 {
+    pub enum OverwriteType: u16 {
         /// A role.
         Role = 0,
         /// A member.
@@ -61,7 +61,7 @@ int_enum! {
 
 int_enum! {
     /// Voice video quality.
-    pub enum VideoQualityMode: u8 {
+    pub enum VideoQualityMode: u16 {
         /// Chosen by Discord.
         Auto = 1,
         /// 720p.
@@ -71,7 +71,7 @@ int_enum! {
 
 int_enum! {
     /// Default sort order of forum posts.
-    pub enum SortOrderType: u8 {
+    pub enum SortOrderType: u16 {
         /// By latest activity.
         LatestActivity = 0,
         /// By creation date.
@@ -81,7 +81,7 @@ int_enum! {
 
 int_enum! {
     /// Default forum layout.
-    pub enum ForumLayoutType: u8 {
+    pub enum ForumLayoutType: u16 {
         /// Not set.
         NotSet = 0,
         /// List.

@@ -15,7 +15,7 @@ use super::{int_enum, str_enum, AttachmentId, ChannelType, GenericId, PartialEmo
 
 int_enum! {
     /// Component type.
-    pub enum ComponentType: u8 {
+    pub enum ComponentType: u16 {
         /// Action row.
         ActionRow = 1,
         /// Button.
@@ -61,7 +61,7 @@ int_enum! {
 
 int_enum! {
     /// Button style.
-    pub enum ButtonStyle: u8 {
+    pub enum ButtonStyle: u16 {
         /// Blurple; needs `custom_id`.
         Primary = 1,
         /// Grey; needs `custom_id`.
@@ -79,7 +79,7 @@ int_enum! {
 
 int_enum! {
     /// Text input style.
-    pub enum TextInputStyle: u8 {
+    pub enum TextInputStyle: u16 {
         /// Single line.
         Short = 1,
         /// Multiple lines.
@@ -89,7 +89,7 @@ int_enum! {
 
 int_enum! {
     /// Separator padding.
-    pub enum SeparatorSpacing: u8 {
+    pub enum SeparatorSpacing: u16 {
         /// Small padding.
         Small = 1,
         /// Large padding.
@@ -551,7 +551,7 @@ enum ValueField {
 #[derive(Default, Serialize, Deserialize)]
 struct RawComponent {
     #[serde(rename = "type")]
-    kind: u8,
+    kind: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -563,7 +563,7 @@ struct RawComponent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     custom_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    style: Option<u8>,
+    style: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -617,7 +617,7 @@ struct RawComponent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     divider: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    spacing: Option<u8>,
+    spacing: Option<u16>,
     #[serde(
         default,
         deserialize_with = "nullable",
@@ -942,7 +942,7 @@ impl<'de> Deserialize<'de> for Component {
         #[derive(Deserialize)]
         struct TypeOnly {
             #[serde(rename = "type")]
-            kind: u8,
+            kind: u16,
         }
         let raw = RawJson::deserialize(deserializer)?;
         match serde_json::from_str::<RawComponent>(raw.get()) {

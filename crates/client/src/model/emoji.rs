@@ -70,7 +70,7 @@ impl PartialEmoji {
 
 int_enum! {
     /// Sticker type.
-    pub enum StickerType: u8 {
+    pub enum StickerType: u16 {
         /// Official sticker in a pack.
         Standard = 1,
         /// Uploaded to a guild.
@@ -80,7 +80,7 @@ int_enum! {
 
 int_enum! {
     /// Sticker file format.
-    pub enum StickerFormatType: u8 {
+    pub enum StickerFormatType: u16 {
         /// PNG.
         Png = 1,
         /// Animated PNG.

@@ -10,7 +10,7 @@ use super::{
 
 int_enum! {
     /// Verification level required to chat.
-    pub enum VerificationLevel: u8 {
+    pub enum VerificationLevel: u16 {
         /// Unrestricted.
         None = 0,
         /// Verified email.
@@ -26,7 +26,7 @@ int_enum! {
 
 int_enum! {
     /// Default notification level.
-    pub enum DefaultMessageNotificationLevel: u8 {
+    pub enum DefaultMessageNotificationLevel: u16 {
         /// All messages notify.
         AllMessages = 0,
         /// Only mentions notify.
@@ -36,7 +36,7 @@ int_enum! {
 
 int_enum! {
     /// Explicit content filter level.
-    pub enum ExplicitContentFilterLevel: u8 {
+    pub enum ExplicitContentFilterLevel: u16 {
         /// Not scanned.
         Disabled = 0,
         /// Members without roles are scanned.
@@ -48,7 +48,7 @@ int_enum! {
 
 int_enum! {
     /// MFA requirement for moderation.
-    pub enum MfaLevel: u8 {
+    pub enum MfaLevel: u16 {
         /// No requirement.
         None = 0,
         /// 2FA required for moderators.
@@ -58,7 +58,7 @@ int_enum! {
 
 int_enum! {
     /// Boost tier.
-    pub enum PremiumTier: u8 {
+    pub enum PremiumTier: u16 {
         /// No perks.
         None = 0,
         /// Tier 1.
@@ -72,7 +72,7 @@ int_enum! {
 
 int_enum! {
     /// Guild NSFW level.
-    pub enum NsfwLevel: u8 {
+    pub enum NsfwLevel: u16 {
         /// Not set.
         Default = 0,
         /// Explicit.

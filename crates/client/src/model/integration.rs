@@ -6,7 +6,7 @@ use super::{int_enum, ApplicationId, GuildId, IntegrationId, RoleId, Timestamp, 
 
 int_enum! {
     /// What happens when a subscription expires.
-    pub enum IntegrationExpireBehavior: u8 {
+    pub enum IntegrationExpireBehavior: u16 {
         /// Remove the role.
         RemoveRole = 0,
         /// Kick.

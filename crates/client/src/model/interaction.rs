@@ -16,7 +16,7 @@ use super::{
 
 int_enum! {
     /// Interaction type.
-    pub enum InteractionType: u8 {
+    pub enum InteractionType: u16 {
         /// Endpoint check.
         Ping = 1,
         /// Slash, user or message command.
@@ -32,7 +32,7 @@ int_enum! {
 
 int_enum! {
     /// Where an interaction can be used / was triggered.
-    pub enum InteractionContextType: u8 {
+    pub enum InteractionContextType: u16 {
         /// In a guild.
         Guild = 0,
         /// In the bot's DM.
@@ -44,7 +44,7 @@ int_enum! {
 
 int_enum! {
     /// How an app is installed.
-    pub enum ApplicationIntegrationType: u8 {
+    pub enum ApplicationIntegrationType: u16 {
         /// Installed to a guild.
         GuildInstall = 0,
         /// Installed to a user.

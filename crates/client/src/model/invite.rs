@@ -6,7 +6,7 @@ use super::{int_enum, Channel, ChannelId, GuildId, PartialApplication, RoleId, T
 
 int_enum! {
     /// Invite type.
-    pub enum InviteType: u8 {
+    pub enum InviteType: u16 {
         /// Guild invite.
         Guild = 0,
         /// Group DM invite.
@@ -18,7 +18,7 @@ int_enum! {
 
 int_enum! {
     /// Voice channel invite target.
-    pub enum InviteTargetType: u8 {
+    pub enum InviteTargetType: u16 {
         /// A user's stream.
         Stream = 1,
         /// An embedded application.

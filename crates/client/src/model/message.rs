@@ -13,7 +13,7 @@ use super::{
 
 int_enum! {
     /// Message type.
-    pub enum MessageType: u8 {
+    pub enum MessageType: u16 {
         /// Normal message.
         Default = 0,
         /// Recipient added to a group DM.
@@ -141,7 +141,7 @@ int_flags! {
 
 int_enum! {
     /// Message reference type.
-    pub enum MessageReferenceType: u8 {
+    pub enum MessageReferenceType: u16 {
         /// A reply.
         Default = 0,
         /// A forward.
@@ -151,7 +151,7 @@ int_enum! {
 
 int_enum! {
     /// Rich presence activity type of a message.
-    pub enum MessageActivityType: u8 {
+    pub enum MessageActivityType: u16 {
         /// Join.
         Join = 1,
         /// Spectate.
@@ -165,7 +165,7 @@ int_enum! {
 
 int_enum! {
     /// Reaction type.
-    pub enum ReactionType: u8 {
+    pub enum ReactionType: u16 {
         /// Normal reaction.
         Normal = 0,
         /// Super reaction.

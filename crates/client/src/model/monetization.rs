@@ -8,7 +8,7 @@ use super::{
 
 int_enum! {
     /// Entitlement type.
-    pub enum EntitlementType: u8 {
+    pub enum EntitlementType: u16 {
         /// Bought by a user.
         Purchase = 1,
         /// Discord Nitro.
@@ -30,7 +30,7 @@ int_enum! {
 
 int_enum! {
     /// Subscription status.
-    pub enum SubscriptionStatus: u8 {
+    pub enum SubscriptionStatus: u16 {
         /// Active, will renew.
         Active = 0,
         /// Active, will not renew.

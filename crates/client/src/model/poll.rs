@@ -6,7 +6,7 @@ use super::{int_enum, PartialEmoji, Timestamp};
 
 int_enum! {
     /// Poll layout.
-    pub enum PollLayoutType: u8 {
+    pub enum PollLayoutType: u16 {
         /// The default layout.
         Default = 1,
     }

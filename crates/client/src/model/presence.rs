@@ -22,7 +22,7 @@ str_enum! {
 
 int_enum! {
     /// Activity type.
-    pub enum ActivityType: u8 {
+    pub enum ActivityType: u16 {
         /// "Playing {name}".
         Playing = 0,
         /// "Streaming {details}".
@@ -40,7 +40,7 @@ int_enum! {
 
 int_enum! {
     /// Which field the status shows.
-    pub enum StatusDisplayType: u8 {
+    pub enum StatusDisplayType: u16 {
         /// The name.
         Name = 0,
         /// The state.

@@ -6,7 +6,7 @@ use super::{int_enum, ChannelId, GuildId, ScheduledEventId, Timestamp, User, Use
 
 int_enum! {
     /// Scheduled event privacy.
-    pub enum ScheduledEventPrivacyLevel: u8 {
+    pub enum ScheduledEventPrivacyLevel: u16 {
         /// Guild members only.
         GuildOnly = 2,
     }
@@ -14,7 +14,7 @@ int_enum! {
 
 int_enum! {
     /// Scheduled event status.
-    pub enum ScheduledEventStatus: u8 {
+    pub enum ScheduledEventStatus: u16 {
         /// Scheduled.
         Scheduled = 1,
         /// Active.
@@ -28,7 +28,7 @@ int_enum! {
 
 int_enum! {
     /// Where a scheduled event happens.
-    pub enum ScheduledEventEntityType: u8 {
+    pub enum ScheduledEventEntityType: u16 {
         /// Stage channel.
         StageInstance = 1,
         /// Voice channel.

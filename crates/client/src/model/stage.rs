@@ -6,7 +6,7 @@ use super::{int_enum, ChannelId, GuildId, ScheduledEventId, StageId};
 
 int_enum! {
     /// Stage privacy level.
-    pub enum StagePrivacyLevel: u8 {
+    pub enum StagePrivacyLevel: u16 {
         /// Deprecated public level.
         Public = 1,
         /// Guild members only.

@@ -42,7 +42,7 @@ int_flags! {
 
 int_enum! {
     /// A user's Nitro level.
-    pub enum PremiumType: u8 {
+    pub enum PremiumType: u16 {
         /// No Nitro.
         None = 0,
         /// Nitro Classic.

@@ -6,7 +6,7 @@ use super::{int_enum, ApplicationId, ChannelId, GuildId, User, WebhookId};
 
 int_enum! {
     /// Webhook type.
-    pub enum WebhookType: u8 {
+    pub enum WebhookType: u16 {
         /// Posts messages with a token.
         Incoming = 1,
         /// Channel following.
