@@ -304,13 +304,16 @@ enum Selection {
     Users(Vec<u64>),
 }
 
-/// `user_ids` as one snowflake or an array of at most 100.
+/// `user_ids` as one snowflake or an array. §5.2 says at most 100 members
+/// are returned for `user_ids`, not that more ids are an error, so only the
+/// first 100 are answered.
 fn parse_user_ids(ids: &Value) -> Option<Vec<u64>> {
-    let ids: Vec<u64> = match ids {
+    let mut ids: Vec<u64> = match ids {
         Value::Array(items) => items.iter().map(snowflake).collect::<Option<_>>()?,
         single => vec![snowflake(single)?],
     };
-    (ids.len() <= REQUEST_GUILD_MEMBERS_MAX).then_some(ids)
+    ids.truncate(REQUEST_GUILD_MEMBERS_MAX);
+    Some(ids)
 }
 
 /// The selected members and, for `user_ids`, the ids not found.
@@ -370,7 +373,9 @@ mod tests {
         assert_eq!(parse_user_ids(&json!("5")), Some(vec![5]));
         assert_eq!(parse_user_ids(&json!(["5", 6])), Some(vec![5, 6]));
         let many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
-        assert_eq!(parse_user_ids(&json!(many)), None);
+        let answered = parse_user_ids(&json!(many)).unwrap();
+        assert_eq!(answered.len(), 100);
+        assert_eq!(answered[99], 99);
         assert_eq!(parse_user_ids(&json!({})), None);
     }
 
