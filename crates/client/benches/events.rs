@@ -2,15 +2,22 @@
 //!
 //! Run: `cargo bench -p acord --bench events`. Criterion reports time per
 //! event and MB/s (`from_dispatch_bytes`) and events/s
-//! (`from_dispatch_events`). Before measuring it prints each payload's size.
-//! (No counting allocator: the workspace forbids `unsafe`, which
-//! `GlobalAlloc` needs.)
+//! (`from_dispatch_events`). Before measuring it prints each payload's size
+//! and what ONE `Event::from_dispatch` allocates (STYLE.md §7: a rise is a
+//! regression to explain). The counting allocator is `stats_alloc`'s
+//! `INSTRUMENTED_SYSTEM` (the `unsafe` lives in that crate, not here); its
+//! atomic counters add a little to every timing in this binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 #![recursion_limit = "256"]
 
 use acord::event::Event;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const GUILD: u64 = 197038439483310086;
 
@@ -125,7 +132,18 @@ fn bench(c: &mut Criterion) {
     for (name, raw) in payloads() {
         let event = Event::from_dispatch(name, &raw).unwrap();
         assert_eq!(event.name(), name);
-        println!("{name}: {} bytes", raw.len());
+        // warm-up call above; now count exactly one decode
+        let region = Region::new(GLOBAL);
+        let event = black_box(Event::from_dispatch(black_box(name), black_box(&raw)).unwrap());
+        let stats = region.change();
+        drop(event);
+        println!(
+            "{name}: {} bytes; one from_dispatch: {} allocations (+{} reallocations), {} bytes allocated",
+            raw.len(),
+            stats.allocations,
+            stats.reallocations,
+            stats.bytes_allocated
+        );
 
         let mut bytes = c.benchmark_group("from_dispatch_bytes");
         bytes.throughput(Throughput::Bytes(raw.len() as u64));

@@ -1,6 +1,11 @@
 //! Decode + envelope throughput on a zlib-stream mix of realistic events:
 //! MESSAGE_CREATE, GUILD_CREATE with 200 members, PRESENCE_UPDATE and
 //! TYPING_START. Reported twice: in bytes (decompressed JSON) and in events.
+//! Before measuring it prints allocations per event for one pass over the
+//! stream through each path (STYLE.md §7: a rise is a regression to
+//! explain). The counting allocator is `stats_alloc`'s `INSTRUMENTED_SYSTEM`
+//! (the `unsafe` lives in that crate, not here); its atomic counters add a
+//! little to every timing in this binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::time::Instant;
@@ -12,6 +17,11 @@ use acord_core_signals::Intents;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::{Compress, Compression, FlushCompress};
 use serde_json::json;
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 fn user(id: u64) -> serde_json::Value {
     json!({"id": id.to_string(), "username": format!("user{id}"), "discriminator": "0",
@@ -135,6 +145,26 @@ fn through_connection(frames: &[Vec<u8>], decoder: &mut ZlibStreamDecoder) -> us
     events
 }
 
+/// Runs `pass` once to warm up, then once inside a `Region`, and prints the
+/// allocations and bytes allocated per event.
+fn print_allocs(label: &str, events: usize, mut pass: impl FnMut() -> usize) {
+    criterion::black_box(pass());
+    let region = Region::new(GLOBAL);
+    criterion::black_box(pass());
+    let s = region.change();
+    let n = events as f64;
+    eprintln!(
+        "{label}: {:.2} allocations (+{:.2} reallocations), {:.0} bytes allocated per event \
+         ({} allocations, {} reallocations, {} bytes over {events} events)",
+        s.allocations as f64 / n,
+        s.reallocations as f64 / n,
+        s.bytes_allocated as f64 / n,
+        s.allocations,
+        s.reallocations,
+        s.bytes_allocated
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let (frames, raw) = stream();
     let compressed: usize = frames.iter().map(Vec::len).sum();
@@ -143,6 +173,12 @@ fn bench(c: &mut Criterion) {
         frames.len()
     );
     let mut decoder = ZlibStreamDecoder::new();
+    print_allocs("decode_envelope", frames.len(), || {
+        decode_envelope(&frames, &mut decoder)
+    });
+    print_allocs("connection_recv", frames.len(), || {
+        through_connection(&frames, &mut decoder)
+    });
 
     let mut g = c.benchmark_group("decode_envelope");
     g.throughput(Throughput::Bytes(raw as u64));
