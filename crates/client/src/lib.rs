@@ -29,8 +29,13 @@
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
 pub mod command;
+mod error;
 pub mod event;
+pub mod http;
 pub mod model;
+
+pub use error::{ClientError, Result};
+pub use http::Http;
 
 /// The protocol layers acord is built on.
 pub mod core {
