@@ -43,5 +43,5 @@ mod world;
 pub use config::{FakeDiscordBuilder, DEFAULT_TOKEN};
 pub use gateway::ShardTarget;
 pub use inject::{InjectedResponse, Injection};
-pub use record::{Counters, GatewayPayloadRecord, RecordedRequest};
+pub use record::{ClientCloseRecord, Counters, GatewayPayloadRecord, RecordedRequest};
 pub use server::FakeDiscord;

@@ -175,11 +175,26 @@ impl CounterSet {
     }
 }
 
+/// A close frame a client sent (or `1005` when its close frame had no
+/// code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientCloseRecord {
+    /// The connection it closed (counts up from 1 per fake).
+    pub connection: u64,
+    /// `[shard_id, shard_count]` of the connection, once it identified or
+    /// resumed.
+    pub shard: Option<[u32; 2]>,
+    /// The close code the client sent.
+    pub code: u16,
+}
+
 /// Append-only logs with a [`Notify`] so tests can wait for an entry.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
     requests: Mutex<Vec<RecordedRequest>>,
     payloads: Mutex<Vec<GatewayPayloadRecord>>,
+    closes: Mutex<Vec<ClientCloseRecord>>,
     invalid: Mutex<Vec<Instant>>,
     pub changed: Notify,
 }
@@ -193,6 +208,15 @@ impl Log {
     pub fn push_payload(&self, payload: GatewayPayloadRecord) {
         lock(&self.payloads).push(payload);
         self.changed.notify_waiters();
+    }
+
+    pub fn push_close(&self, close: ClientCloseRecord) {
+        lock(&self.closes).push(close);
+        self.changed.notify_waiters();
+    }
+
+    pub fn closes(&self) -> Vec<ClientCloseRecord> {
+        lock(&self.closes).clone()
     }
 
     /// Records an invalid request (401/403/non-shared 429) at `at`.

@@ -126,6 +126,13 @@ impl FakeDiscord {
         self.shared.log.payloads()
     }
 
+    /// Every close frame clients sent so far (code and shard), oldest
+    /// first: how a test sees that a bot shut down with 1000 (session
+    /// ended) or 4000 (resumable).
+    pub fn client_closes(&self) -> Vec<crate::record::ClientCloseRecord> {
+        self.shared.log.closes()
+    }
+
     /// A snapshot of the counters.
     pub fn counters(&self) -> Counters {
         self.shared.counters()
