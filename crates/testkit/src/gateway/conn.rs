@@ -418,11 +418,13 @@ impl Conn {
             }
             Some(Ok(Message::Close(frame))) => {
                 let code = frame.map_or(1005, |f| u16::from(f.code));
-                self.shared.log.push_close(crate::record::ClientCloseRecord {
-                    connection: self.id,
-                    shard: self.shard,
-                    code,
-                });
+                self.shared
+                    .log
+                    .push_close(crate::record::ClientCloseRecord {
+                        connection: self.id,
+                        shard: self.shard,
+                        code,
+                    });
                 if let Some(session) = self.session.take() {
                     if client_close_ends_session(code) {
                         self.shared.gateway.discard(&session);
