@@ -5,6 +5,36 @@
 //! rate limiter — as a raw [`Route`] request made with
 //! [`Http::request`], so mixing the two never earns a 429.
 
+mod audit_log;
+mod bans;
+mod channels;
+mod commands;
+mod emojis;
+mod guilds;
+mod interactions;
+mod invites;
+mod members;
+mod messages;
+mod reactions;
+mod roles;
+mod threads;
+mod users;
+mod validate;
+mod webhooks;
+
+pub use audit_log::GetAuditLog;
+pub use bans::GetBans;
+pub use channels::{CreateChannel, EditChannel};
+pub use emojis::{CreateEmoji, EditEmoji};
+pub use guilds::EditGuild;
+pub use invites::CreateInvite;
+pub use members::{EditMember, GetMembers};
+pub use messages::{AttachmentFile, GetMessages, GetPins};
+pub use reactions::{GetReactions, ReactionEmoji};
+pub use roles::{CreateRole, EditRole};
+pub use threads::{CreateThread, GetArchivedThreads};
+pub use webhooks::{CreateWebhook, EditWebhook, ExecuteWebhook};
+
 use std::sync::{Arc, OnceLock};
 
 use acord_core_http::{HttpClient, RequestBuilder, Route};

@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::serde_util::{string_or_int, RawJson};
 use super::{
-    int_enum, ApplicationId, AuditLogEntryId, ChannelId, GenericId, GuildId, MessageId, UserId,
+    int_enum, ApplicationCommand, ApplicationId, AuditLogEntryId, AutoModerationRule, Channel,
+    ChannelId, GenericId, GuildId, GuildScheduledEvent, Integration, MessageId, User, UserId,
+    Webhook,
 };
 
 int_enum! {
@@ -244,4 +246,34 @@ pub struct AuditLogEntryInfo {
     /// Integration type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration_type: Option<String>,
+}
+
+/// A guild's audit log (`GET /guilds/{id}/audit-logs`): entries, newest
+/// first, and the objects they refer to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditLog {
+    /// The entries.
+    #[serde(default)]
+    pub audit_log_entries: Vec<AuditLogEntry>,
+    /// Users referenced by the entries.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// Webhooks referenced by the entries.
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+    /// Threads referenced by the entries.
+    #[serde(default)]
+    pub threads: Vec<Channel>,
+    /// Integrations referenced by the entries (partial).
+    #[serde(default)]
+    pub integrations: Vec<Integration>,
+    /// Application commands referenced by the entries.
+    #[serde(default)]
+    pub application_commands: Vec<ApplicationCommand>,
+    /// AutoMod rules referenced by the entries.
+    #[serde(default)]
+    pub auto_moderation_rules: Vec<AutoModerationRule>,
+    /// Scheduled events referenced by the entries.
+    #[serde(default)]
+    pub guild_scheduled_events: Vec<GuildScheduledEvent>,
 }

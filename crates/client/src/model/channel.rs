@@ -333,3 +333,18 @@ pub struct ChannelMention {
     /// Name.
     pub name: String,
 }
+
+/// Threads with the current user's memberships: List Active Guild Threads
+/// and the archived-thread lists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadsList {
+    /// The threads.
+    #[serde(default)]
+    pub threads: Vec<Channel>,
+    /// The current user's membership of each thread it has joined.
+    #[serde(default)]
+    pub members: Vec<ThreadMember>,
+    /// Archived lists: more threads exist past this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+}

@@ -575,3 +575,25 @@ pub struct MessageCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_timestamp: Option<Timestamp>,
 }
+
+/// One pinned message of Get Channel Pins (`GET
+/// /channels/{id}/messages/pins`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessagePin {
+    /// When it was pinned.
+    pub pinned_at: Timestamp,
+    /// The message.
+    pub message: Message,
+}
+
+/// A page of Get Channel Pins: `{items, has_more}`, newest pin first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelPins {
+    /// The pins of this page.
+    #[serde(default)]
+    pub items: Vec<MessagePin>,
+    /// More pins exist before the last one (page with `before` set to its
+    /// `pinned_at`).
+    #[serde(default)]
+    pub has_more: bool,
+}

@@ -47,7 +47,7 @@ pub use application_command::{
     CommandOptionType, CommandPermission, CommandPermissionType, CommandType,
     EntryPointCommandHandlerType, GuildCommandPermissions, Localizations,
 };
-pub use audit_log::{AuditLogChange, AuditLogEntry, AuditLogEntryInfo, AuditLogEvent};
+pub use audit_log::{AuditLog, AuditLogChange, AuditLogEntry, AuditLogEntryInfo, AuditLogEvent};
 pub use auto_moderation::{
     AutoModerationAction, AutoModerationActionMetadata, AutoModerationActionType,
     AutoModerationEventType, AutoModerationRule, AutoModerationTriggerType, KeywordPresetType,
@@ -56,7 +56,7 @@ pub use auto_moderation::{
 pub use channel::{
     Channel, ChannelFlags, ChannelMention, ChannelType, DefaultReaction, ForumLayoutType, ForumTag,
     OverwriteType, PermissionOverwrite, SortOrderType, ThreadMember, ThreadMemberFlags,
-    ThreadMetadata, VideoQualityMode,
+    ThreadMetadata, ThreadsList, VideoQualityMode,
 };
 pub use component::{
     ActionRow, Button, ButtonStyle, Checkbox, CheckboxGroup, Component, ComponentType, Container,
@@ -88,10 +88,10 @@ pub use interaction::{
 pub use invite::{Invite, InviteCreate, InviteGuild, InviteTargetType, InviteType};
 pub use member::{Member, MemberFlags};
 pub use message::{
-    Attachment, AttachmentFlags, Mention, Message, MessageActivity, MessageActivityType,
-    MessageCall, MessageFlags, MessageInteraction, MessageInteractionMetadata, MessageReference,
-    MessageReferenceType, MessageSnapshot, MessageType, Nonce, Reaction, ReactionCountDetails,
-    ReactionType, RoleSubscriptionData, SnapshotMessage,
+    Attachment, AttachmentFlags, ChannelPins, Mention, Message, MessageActivity,
+    MessageActivityType, MessageCall, MessageFlags, MessageInteraction, MessageInteractionMetadata,
+    MessagePin, MessageReference, MessageReferenceType, MessageSnapshot, MessageType, Nonce,
+    Reaction, ReactionCountDetails, ReactionType, RoleSubscriptionData, SnapshotMessage,
 };
 pub use monetization::{Entitlement, EntitlementType, Subscription, SubscriptionStatus};
 pub use permissions::Permissions;

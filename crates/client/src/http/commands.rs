@@ -1,0 +1,419 @@
+//! Application commands, global and per guild (discord-protocol.md §10.6).
+//!
+//! Every method takes the application ID explicitly: interactions carry it
+//! ([`Interaction::application_id`](crate::model::Interaction)), READY
+//! sets it on the client's [`Http`] ([`Http::application_id`]), and
+//! [`Http::current_application_id`] fetches it when neither is at hand.
+//! Build the bodies with [`CommandBuilder`](crate::command::CommandBuilder),
+//! which checks the documented limits.
+
+use acord_core_http::route;
+
+use super::validate::check_count;
+use super::Http;
+use crate::command::{CommandDefinition, ValidationError};
+use crate::model::{
+    ApplicationCommand, ApplicationId, CommandId, CommandType, GuildId, PartialApplication,
+};
+use crate::Result;
+
+/// Per application and scope: 100 CHAT_INPUT, 15 USER, 15 MESSAGE and one
+/// PRIMARY_ENTRY_POINT command (discord-protocol.md §9).
+fn check_command_counts(commands: &[CommandDefinition]) -> Result<(), ValidationError> {
+    let count = |kind: CommandType| commands.iter().filter(|c| c.kind == kind).count();
+    check_count(
+        "commands (CHAT_INPUT)",
+        count(CommandType::ChatInput),
+        0,
+        100,
+    )?;
+    check_count("commands (USER)", count(CommandType::User), 0, 15)?;
+    check_count("commands (MESSAGE)", count(CommandType::Message), 0, 15)?;
+    check_count(
+        "commands (PRIMARY_ENTRY_POINT)",
+        count(CommandType::PrimaryEntryPoint),
+        0,
+        1,
+    )
+}
+
+impl Http {
+    /// The bot's application ID: the one READY set (see
+    /// [`application_id`](Self::application_id)), or else fetched once with
+    /// `GET /applications/@me` and remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when the fetch
+    /// fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop: it only reads.
+    pub async fn current_application_id(&self) -> Result<ApplicationId> {
+        if let Some(id) = self.application_id() {
+            return Ok(id);
+        }
+        let app: PartialApplication = self
+            .client
+            .request(route!(GET "/applications/@me"))
+            .send()
+            .await?
+            .json()?;
+        self.set_application_id(app.id);
+        Ok(app.id)
+    }
+
+    /// Lists the global commands: `GET /applications/{application.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop: it only reads.
+    pub async fn global_commands(
+        &self,
+        application_id: ApplicationId,
+    ) -> Result<Vec<ApplicationCommand>> {
+        Ok(self
+            .client
+            .request(route!(GET "/applications/{application_id}/commands",
+                application_id = application_id))
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Fetches one global command:
+    /// `GET /applications/{application.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http): 10063 unknown
+    /// command…
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop: it only reads.
+    pub async fn global_command(
+        &self,
+        application_id: ApplicationId,
+        command_id: CommandId,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(
+                route!(GET "/applications/{application_id}/commands/{command_id}",
+                application_id = application_id, command_id = command_id),
+            )
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Creates a global command, or overwrites the one with the same name
+    /// and type: `POST /applications/{application.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses
+    /// (30032 max commands, 30034 daily creates…).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command created.
+    pub async fn create_global_command(
+        &self,
+        application_id: ApplicationId,
+        command: &CommandDefinition,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(route!(POST "/applications/{application_id}/commands",
+                application_id = application_id))
+            .json(command)
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Edits a global command:
+    /// `PATCH /applications/{application.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command edited.
+    pub async fn edit_global_command(
+        &self,
+        application_id: ApplicationId,
+        command_id: CommandId,
+        command: &CommandDefinition,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(
+                route!(PATCH "/applications/{application_id}/commands/{command_id}",
+                application_id = application_id, command_id = command_id),
+            )
+            .json(command)
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Deletes a global command:
+    /// `DELETE /applications/{application.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command deleted.
+    pub async fn delete_global_command(
+        &self,
+        application_id: ApplicationId,
+        command_id: CommandId,
+    ) -> Result<()> {
+        self.client
+            .request(
+                route!(DELETE "/applications/{application_id}/commands/{command_id}",
+                application_id = application_id, command_id = command_id),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces all global commands with `commands` (an empty list removes
+    /// them all): `PUT /applications/{application.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Validation`](crate::ClientError::Validation) for more
+    /// commands of a type than Discord allows;
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop; sending the same list twice is harmless.
+    pub async fn set_global_commands(
+        &self,
+        application_id: ApplicationId,
+        commands: &[CommandDefinition],
+    ) -> Result<Vec<ApplicationCommand>> {
+        check_command_counts(commands)?;
+        Ok(self
+            .client
+            .request(route!(PUT "/applications/{application_id}/commands",
+                application_id = application_id))
+            .json(commands)
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Lists a guild's commands:
+    /// `GET /applications/{application.id}/guilds/{guild.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop: it only reads.
+    pub async fn guild_commands(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+    ) -> Result<Vec<ApplicationCommand>> {
+        Ok(self
+            .client
+            .request(
+                route!(GET "/applications/{application_id}/guilds/{guild_id}/commands",
+                application_id = application_id, guild_id = guild_id),
+            )
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Fetches one guild command:
+    /// `GET /applications/{application.id}/guilds/{guild.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http): 10063 unknown
+    /// command…
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop: it only reads.
+    pub async fn guild_command(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+        command_id: CommandId,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(route!(
+                GET "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                application_id = application_id,
+                guild_id = guild_id,
+                command_id = command_id
+            ))
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Creates a guild command, or overwrites the one with the same name
+    /// and type: `POST /applications/{application.id}/guilds/{guild.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses
+    /// (30034: 200 creates a day per guild…).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command created.
+    pub async fn create_guild_command(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+        command: &CommandDefinition,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(
+                route!(POST "/applications/{application_id}/guilds/{guild_id}/commands",
+                application_id = application_id, guild_id = guild_id),
+            )
+            .json(command)
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Edits a guild command:
+    /// `PATCH /applications/{application.id}/guilds/{guild.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command edited.
+    pub async fn edit_guild_command(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+        command_id: CommandId,
+        command: &CommandDefinition,
+    ) -> Result<ApplicationCommand> {
+        Ok(self
+            .client
+            .request(route!(
+                PATCH "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                application_id = application_id,
+                guild_id = guild_id,
+                command_id = command_id
+            ))
+            .json(command)
+            .send()
+            .await?
+            .json()?)
+    }
+
+    /// Deletes a guild command:
+    /// `DELETE /applications/{application.id}/guilds/{guild.id}/commands/{command.id}`.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future after the request is sent may or may not leave
+    /// the command deleted.
+    pub async fn delete_guild_command(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+        command_id: CommandId,
+    ) -> Result<()> {
+        self.client
+            .request(route!(
+                DELETE "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                application_id = application_id,
+                guild_id = guild_id,
+                command_id = command_id
+            ))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces all of a guild's commands with `commands`:
+    /// `PUT /applications/{application.id}/guilds/{guild.id}/commands`.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_global_commands`](Self::set_global_commands).
+    ///
+    /// # Cancel safety
+    ///
+    /// Safe to drop; sending the same list twice is harmless.
+    pub async fn set_guild_commands(
+        &self,
+        application_id: ApplicationId,
+        guild_id: GuildId,
+        commands: &[CommandDefinition],
+    ) -> Result<Vec<ApplicationCommand>> {
+        check_command_counts(commands)?;
+        Ok(self
+            .client
+            .request(
+                route!(PUT "/applications/{application_id}/guilds/{guild_id}/commands",
+                application_id = application_id, guild_id = guild_id),
+            )
+            .json(commands)
+            .send()
+            .await?
+            .json()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::CommandBuilder;
+
+    #[test]
+    fn command_counts() {
+        let users: Vec<_> = (0..16)
+            .map(|i| CommandBuilder::user(format!("User {i}")).build().unwrap())
+            .collect();
+        assert!(check_command_counts(&users[..15]).is_ok());
+        assert!(matches!(
+            check_command_counts(&users),
+            Err(ValidationError::TooMany { max: 15, .. })
+        ));
+    }
+}
