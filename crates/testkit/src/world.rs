@@ -146,6 +146,18 @@ pub(crate) struct World {
     pub pins: HashMap<u64, Vec<(u64, u64)>>,
     /// The DM channel with each user.
     pub dm_by_user: HashMap<u64, u64>,
+    /// Audit-log entries per guild, oldest first.
+    pub audit_log: HashMap<u64, Vec<AuditRecord>>,
+}
+
+/// One stored audit-log entry and the objects its answer references.
+#[derive(Clone, Debug)]
+pub(crate) struct AuditRecord {
+    /// The entry as `GET /guilds/{id}/audit-logs` returns it.
+    pub entry: Value,
+    /// The target user, kept because a kicked or banned user is no longer
+    /// among the guild's members.
+    pub target_user: Option<Value>,
 }
 
 /// Reads a snowflake given as a string (or a number).
@@ -214,6 +226,7 @@ impl World {
             command_creates: HashMap::new(),
             pins: HashMap::new(),
             dm_by_user: HashMap::new(),
+            audit_log: HashMap::new(),
         }
     }
 

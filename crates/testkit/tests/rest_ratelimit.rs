@@ -337,14 +337,15 @@ async fn injected_429s_follow_their_scope() {
     // A route the fake does not implement can be scripted too.
     api.fake.inject(Injection {
         method: None,
-        path_contains: "/threads/archived".into(),
+        path_contains: "/scheduled-events".into(),
         times: 1,
         response: InjectedResponse::Status {
             status: 500,
             body: json!({"message": "500: Internal Server Error", "code": 0}),
         },
     });
-    let path = format!("/channels/{channel}/threads/archived/public");
+    let (guild, _) = api.guild_and_channel();
+    let path = format!("/guilds/{guild}/scheduled-events");
     assert_eq!(api.get(&path).send().await.unwrap().status(), 500);
     assert_eq!(api.get(&path).send().await.unwrap().status(), 404);
     api.fake.shutdown().await;

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, AuditAction, AuditEntry};
 use super::body::{Upload, MAX_FILE_BYTES};
 use super::error::{ApiError, FormErrors};
 use super::users::{query_id, query_limit};
@@ -25,14 +26,14 @@ const SUPPRESS_EMBEDS: u64 = 4;
 /// IS_SPOILER attachment flag (§8.8).
 const ATTACHMENT_SPOILER: u64 = 1 << 3;
 
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A channel and its guild (`None` for a DM channel).
-fn channel_of(world: &World, channel_id: u64) -> Result<(Option<u64>, Value), ApiError> {
+pub(crate) fn channel_of(world: &World, channel_id: u64) -> Result<(Option<u64>, Value), ApiError> {
     if let Some(dm) = world.dm_channels.get(&channel_id) {
         return Ok((None, dm.clone()));
     }
@@ -54,7 +55,7 @@ fn with_guild(mut d: Value, guild_id: Option<u64>) -> Value {
     d
 }
 
-fn dm_refused() -> ApiError {
+pub(crate) fn dm_refused() -> ApiError {
     ApiError::code(
         JsonErrorCode::CannotExecuteOnDm,
         "Cannot execute action on a DM channel",
@@ -446,6 +447,7 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     errors.finish()?;
     let channels = &mut super::guilds::guild_mut(&mut world, guild_id)?.channels;
     let channel = &mut channels[index];
+    let before = channel.clone();
     for key in [
         "name",
         "topic",
@@ -477,12 +479,27 @@ pub(crate) fn modify_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
     }
     let channel = channel.clone();
-    let name = if thread {
-        "THREAD_UPDATE"
+    let (name, entry) = if thread {
+        let entry = AuditEntry::new(AuditAction::ThreadUpdate, channel_id)
+            .diff(&before, &channel, &["name", "rate_limit_per_user", "flags"])
+            .diff(
+                &before["thread_metadata"],
+                &channel["thread_metadata"],
+                &["archived", "locked", "auto_archive_duration", "invitable"],
+            );
+        ("THREAD_UPDATE", entry)
     } else {
-        "CHANNEL_UPDATE"
+        let entry = AuditEntry::new(AuditAction::ChannelUpdate, channel_id).diff(
+            &before,
+            &channel,
+            &super::guilds::CHANNEL_AUDIT_KEYS,
+        );
+        ("CHANNEL_UPDATE", entry)
     };
-    Ok(Reply::ok(channel.clone()).emit(Some(guild_id), name, channel))
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(channel.clone())
+        .emit(Some(guild_id), name, channel)
+        .push(logged))
 }
 
 /// `DELETE /channels/{channel.id}`: returns the channel; CHANNEL_DELETE;
@@ -501,6 +518,7 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
     world.messages.remove(&channel_id);
     world.thread_members.remove(&channel_id);
+    let reason = ctx.audit_reason.as_deref();
     let state = super::guilds::guild_mut(&mut world, guild_id)?;
     let channel = state.channels.remove(index);
     if super::threads::is_thread(&channel) {
@@ -510,9 +528,18 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             "parent_id": channel["parent_id"],
             "type": channel["type"],
         });
-        return Ok(Reply::ok(channel).emit(Some(guild_id), "THREAD_DELETE", d));
+        let entry = AuditEntry::new(AuditAction::ThreadDelete, channel_id).diff(
+            &channel,
+            &Value::Null,
+            &["name", "type", "rate_limit_per_user"],
+        );
+        let logged = audit_log::record(&mut world, guild_id, entry, reason);
+        return Ok(Reply::ok(channel)
+            .emit(Some(guild_id), "THREAD_DELETE", d)
+            .push(logged));
     }
-    let mut reply = Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_DELETE", channel);
+    let mut reply =
+        Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_DELETE", channel.clone());
     let id = channel_id.to_string();
     for child in &mut state.channels {
         if child["parent_id"].as_str() == Some(id.as_str()) {
@@ -520,7 +547,12 @@ pub(crate) fn delete_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             reply = reply.emit(Some(guild_id), "CHANNEL_UPDATE", child.clone());
         }
     }
-    Ok(reply)
+    let entry = AuditEntry::new(AuditAction::ChannelDelete, channel_id).diff(
+        &channel,
+        &Value::Null,
+        &super::guilds::CHANNEL_AUDIT_KEYS,
+    );
+    Ok(reply.push(audit_log::record(&mut world, guild_id, entry, reason)))
 }
 
 /// `PUT /channels/{channel.id}/permissions/{overwrite.id}` `{type (0 role,
@@ -584,16 +616,50 @@ pub(crate) fn edit_permissions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             JsonErrorCode::UnknownMember
         }));
     }
+    let role_name = state
+        .roles
+        .iter()
+        .find(|r| id_of(r) == overwrite_id)
+        .map(|r| r["name"].clone());
     let channel = &mut state.channels[index];
     if !channel["permission_overwrites"].is_array() {
         channel["permission_overwrites"] = json!([]);
     }
+    let mut previous = None;
     if let Some(list) = channel["permission_overwrites"].as_array_mut() {
-        list.retain(|o| id_of(&o["id"]) != overwrite_id);
-        list.push(overwrite);
+        if let Some(at) = list.iter().position(|o| id_of(&o["id"]) == overwrite_id) {
+            previous = Some(list.remove(at));
+        }
+        list.push(overwrite.clone());
     }
     let channel = channel.clone();
-    Ok(Reply::no_content().emit(Some(guild_id), "CHANNEL_UPDATE", channel))
+    let action = if previous.is_some() {
+        AuditAction::ChannelOverwriteUpdate
+    } else {
+        AuditAction::ChannelOverwriteCreate
+    };
+    let entry = AuditEntry::new(action, channel_id)
+        .diff(
+            previous.as_ref().unwrap_or(&Value::Null),
+            &overwrite,
+            &["id", "type", "allow", "deny"],
+        )
+        .options(overwrite_options(&overwrite, role_name));
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(Some(guild_id), "CHANNEL_UPDATE", channel)
+        .push(logged))
+}
+
+/// The `options` of an overwrite entry: `id`, `type` as a string and, for a
+/// role, `role_name`.
+fn overwrite_options(overwrite: &Value, role_name: Option<Value>) -> Value {
+    let kind = overwrite["type"].as_u64().unwrap_or(0);
+    let mut options = json!({"id": overwrite["id"], "type": kind.to_string()});
+    if let (0, Some(name)) = (kind, role_name) {
+        options["role_name"] = name;
+    }
+    options
 }
 
 /// `DELETE /channels/{channel.id}/permissions/{overwrite.id}`: 204
@@ -609,83 +675,27 @@ pub(crate) fn delete_permission(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .find_channel(channel_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))?;
     let state = super::guilds::guild_mut(&mut world, guild_id)?;
+    let role_name = state
+        .roles
+        .iter()
+        .find(|r| id_of(r) == overwrite_id)
+        .map(|r| r["name"].clone());
     let channel = &mut state.channels[index];
     let Some(list) = channel["permission_overwrites"].as_array_mut() else {
         return Err(ApiError::unknown(JsonErrorCode::UnknownPermissionOverwrite));
     };
-    let before = list.len();
-    list.retain(|o| id_of(&o["id"]) != overwrite_id);
-    if list.len() == before {
+    let Some(at) = list.iter().position(|o| id_of(&o["id"]) == overwrite_id) else {
         return Err(ApiError::unknown(JsonErrorCode::UnknownPermissionOverwrite));
-    }
-    let channel = channel.clone();
-    Ok(Reply::no_content().emit(Some(guild_id), "CHANNEL_UPDATE", channel))
-}
-
-/// `GET /channels/{channel.id}/invites`.
-pub(crate) fn get_invites(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let channel_id = ctx.params.id("channel.id");
-    let world = ctx.world();
-    channel_of(&world, channel_id)?;
-    let list = world.invites.get(&channel_id).cloned().unwrap_or_default();
-    Ok(Reply::ok(Value::Array(list)))
-}
-
-/// `POST /channels/{channel.id}/invites` `{max_age (0-604800, default
-/// 86400), max_uses (0-100), temporary, unique}`: the invite; INVITE_CREATE.
-pub(crate) fn create_invite(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let channel_id = ctx.params.id("channel.id");
-    let body = ctx.json();
-    let mut errors = FormErrors::default();
-    validate::range(&mut errors, body, "max_age", 0, 604_800);
-    validate::range(&mut errors, body, "max_uses", 0, 100);
-    errors.finish()?;
-    let mut world = ctx.world();
-    let (guild_id, channel) = channel_of(&world, channel_id)?;
-    let Some(guild_id) = guild_id else {
-        return Err(dm_refused());
     };
-    let id = world.next_id();
-    let code: String = format!("{id:x}").chars().rev().take(8).collect();
-    let guild = world
-        .guilds
-        .get(&guild_id)
-        .map(|g| json!({"id": g.guild["id"], "name": g.guild["name"], "icon": g.guild["icon"], "features": g.guild["features"]}))
-        .unwrap_or(Value::Null);
-    let max_age = body["max_age"].as_u64().unwrap_or(86_400);
-    let now = unix_ms();
-    let expires = (max_age > 0).then(|| fixtures::iso8601(now + max_age * 1000));
-    let invite = json!({
-        "type": 0,
-        "code": code,
-        "guild": guild,
-        "channel": {"id": channel["id"], "name": channel["name"], "type": channel["type"]},
-        "inviter": world.bot_user,
-        "expires_at": expires,
-        "uses": 0,
-        "max_uses": body["max_uses"].as_u64().unwrap_or(0),
-        "max_age": max_age,
-        "temporary": body["temporary"].as_bool().unwrap_or(false),
-        "created_at": fixtures::iso8601(now),
-    });
-    world
-        .invites
-        .entry(channel_id)
-        .or_default()
-        .push(invite.clone());
-    let d = json!({
-        "channel_id": channel_id.to_string(),
-        "guild_id": guild_id.to_string(),
-        "code": invite["code"],
-        "created_at": invite["created_at"],
-        "inviter": invite["inviter"],
-        "max_age": max_age,
-        "max_uses": invite["max_uses"],
-        "temporary": invite["temporary"],
-        "uses": 0,
-        "expires_at": invite["expires_at"],
-    });
-    Ok(Reply::ok(invite).emit(Some(guild_id), "INVITE_CREATE", d))
+    let removed = list.remove(at);
+    let channel = channel.clone();
+    let entry = AuditEntry::new(AuditAction::ChannelOverwriteDelete, channel_id)
+        .diff(&removed, &Value::Null, &["id", "type", "allow", "deny"])
+        .options(overwrite_options(&removed, role_name));
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(Some(guild_id), "CHANNEL_UPDATE", channel)
+        .push(logged))
 }
 
 /// `POST /channels/{channel.id}/typing`: 204; TYPING_START.
@@ -917,6 +927,41 @@ pub(crate) fn edit_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(rendered).emit(guild_id, "MESSAGE_UPDATE", event))
 }
 
+/// CROSSPOSTED message flag (§8.6).
+const CROSSPOSTED: u64 = 1;
+
+/// `POST /channels/{channel.id}/messages/{message.id}/crosspost`: only in
+/// an announcement channel (type 5, else 400 / 50024), once (else 400 /
+/// 40033); 200 with the message, now flagged CROSSPOSTED; MESSAGE_UPDATE.
+pub(crate) fn crosspost(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let message_id = ctx.params.id("message.id");
+    let mut world = ctx.world();
+    let (guild_id, channel) = channel_of(&world, channel_id)?;
+    if channel["type"].as_u64() != Some(5) {
+        return Err(ApiError::code(
+            JsonErrorCode::InvalidChannelType,
+            "Cannot execute action on this channel type",
+        ));
+    }
+    let bot_id = world.bot_user_id();
+    let mut current = stored(&world, channel_id, message_id)?.clone();
+    let flags = current.message["flags"].as_u64().unwrap_or(0);
+    if flags & CROSSPOSTED != 0 {
+        return Err(ApiError::code(
+            JsonErrorCode::AlreadyCrossposted,
+            "This message has already been crossposted.",
+        ));
+    }
+    current.message["flags"] = json!(flags | CROSSPOSTED);
+    let rendered = current.render(bot_id);
+    let event = message_event(&world, &rendered, guild_id);
+    if let Some(messages) = world.messages.get_mut(&channel_id) {
+        messages.insert(message_id, current);
+    }
+    Ok(Reply::ok(rendered).emit(guild_id, "MESSAGE_UPDATE", event))
+}
+
 /// `DELETE /channels/{channel.id}/messages/{message.id}`: 204;
 /// MESSAGE_DELETE.
 pub(crate) fn delete_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -924,12 +969,12 @@ pub(crate) fn delete_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let message_id = ctx.params.id("message.id");
     let mut world = ctx.world();
     let (guild_id, _) = channel_of(&world, channel_id)?;
-    world
+    let removed = world
         .messages
         .get_mut(&channel_id)
         .and_then(|m| m.remove(&message_id))
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
-    Ok(Reply::no_content().emit(
+    let mut reply = Reply::no_content().emit(
         guild_id,
         "MESSAGE_DELETE",
         with_guild(
@@ -939,7 +984,20 @@ pub(crate) fn delete_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             }),
             guild_id,
         ),
-    ))
+    );
+    // Deleting someone else's message is a moderator action: it goes to
+    // the audit log (its author as target); deleting one's own is not.
+    let author = &removed.message["author"];
+    let by_other =
+        id_of(author) != world.bot_user_id() && removed.message.get("webhook_id").is_none();
+    if let (Some(guild_id), true) = (guild_id, by_other) {
+        let entry = AuditEntry::new(AuditAction::MessageDelete, id_of(author))
+            .target_user(author)
+            .options(json!({"channel_id": channel_id.to_string(), "count": "1"}));
+        let reason = ctx.audit_reason.as_deref();
+        reply = reply.push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    Ok(reply)
 }
 
 /// `POST /channels/{channel.id}/messages/bulk-delete`: `{messages}` with
@@ -987,15 +1045,20 @@ pub(crate) fn bulk_delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             }
         }
     }
-    Ok(Reply::no_content().emit(
-        Some(guild_id),
-        "MESSAGE_DELETE_BULK",
-        json!({
-            "ids": deleted,
-            "channel_id": channel_id.to_string(),
-            "guild_id": guild_id.to_string(),
-        }),
-    ))
+    let entry = AuditEntry::new(AuditAction::MessageBulkDelete, channel_id)
+        .options(json!({"count": deleted.len().to_string()}));
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(
+            Some(guild_id),
+            "MESSAGE_DELETE_BULK",
+            json!({
+                "ids": deleted,
+                "channel_id": channel_id.to_string(),
+                "guild_id": guild_id.to_string(),
+            }),
+        )
+        .push(logged))
 }
 
 /// Pins per channel (§9, 30003).
@@ -1078,18 +1141,36 @@ pub(crate) fn pin(ctx: &mut Ctx<'_>, pinned: bool) -> Result<Reply, ApiError> {
         pins.retain(|(id, _)| *id != message_id);
     }
     let last_pin = pins.last().map(|(_, at)| fixtures::iso8601(*at));
+    let mut author = Value::Null;
     if let Some(stored) = world
         .messages
         .get_mut(&channel_id)
         .and_then(|m| m.get_mut(&message_id))
     {
         stored.message["pinned"] = json!(pinned);
+        author = stored.message["author"].clone();
     }
     let d = with_guild(
         json!({"channel_id": channel_id.to_string(), "last_pin_timestamp": last_pin}),
         guild_id,
     );
-    Ok(Reply::no_content().emit(guild_id, "CHANNEL_PINS_UPDATE", d))
+    let mut reply = Reply::no_content().emit(guild_id, "CHANNEL_PINS_UPDATE", d);
+    if let Some(guild_id) = guild_id {
+        let action = if pinned {
+            AuditAction::MessagePin
+        } else {
+            AuditAction::MessageUnpin
+        };
+        let entry = AuditEntry::new(action, id_of(&author))
+            .target_user(&author)
+            .options(json!({
+                "channel_id": channel_id.to_string(),
+                "message_id": message_id.to_string(),
+            }));
+        let reason = ctx.audit_reason.as_deref();
+        reply = reply.push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    Ok(reply)
 }
 
 /// Parses a reaction emoji path segment (already percent-decoded): a

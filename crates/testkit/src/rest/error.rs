@@ -67,6 +67,7 @@ impl ApiError {
             JsonErrorCode::UnknownEmoji => "Unknown Emoji",
             JsonErrorCode::UnknownWebhook => "Unknown Webhook",
             JsonErrorCode::UnknownBan => "Unknown Ban",
+            JsonErrorCode::UnknownInvite => "Unknown Invite",
             JsonErrorCode::UnknownInteraction => "Unknown interaction",
             JsonErrorCode::UnknownApplication => "Unknown Application",
             JsonErrorCode::UnknownApplicationCommand => "Unknown application command",

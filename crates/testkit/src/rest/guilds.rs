@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, AuditAction, AuditEntry};
 use super::error::{ApiError, FormErrors};
 use super::users::{query_id, query_limit};
 use super::{validate, Ctx, Reply};
@@ -26,7 +27,7 @@ pub(crate) fn guild_mut(world: &mut World, guild_id: u64) -> Result<&mut GuildSt
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownGuild))
 }
 
-fn guild_ref(world: &World, guild_id: u64) -> Result<&GuildState, ApiError> {
+pub(crate) fn guild_ref(world: &World, guild_id: u64) -> Result<&GuildState, ApiError> {
     world
         .guilds
         .get(&guild_id)
@@ -60,50 +61,40 @@ pub(crate) fn modify_guild(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     errors.finish()?;
     let mut world = ctx.world();
     let state = guild_mut(&mut world, guild_id)?;
-    for key in [
-        "name",
-        "verification_level",
-        "default_message_notifications",
-        "explicit_content_filter",
-        "afk_channel_id",
-        "afk_timeout",
-        "system_channel_id",
-        "system_channel_flags",
-        "rules_channel_id",
-        "public_updates_channel_id",
-        "safety_alerts_channel_id",
-        "preferred_locale",
-        "description",
-        "features",
-        "premium_progress_bar_enabled",
-    ] {
+    let before = state.guild.clone();
+    for key in GUILD_SETTINGS {
         if let Some(value) = body.get(key) {
             state.guild[key] = value.clone();
         }
     }
+    let after = state.guild.clone();
     let guild = state.guild_object();
-    Ok(Reply::ok(guild.clone()).emit(Some(guild_id), "GUILD_UPDATE", guild))
+    let entry =
+        AuditEntry::new(AuditAction::GuildUpdate, guild_id).diff(&before, &after, &GUILD_SETTINGS);
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(guild.clone())
+        .emit(Some(guild_id), "GUILD_UPDATE", guild)
+        .push(logged))
 }
 
-/// `GET /guilds/{guild.id}/emojis`.
-pub(crate) fn list_emojis(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let world = ctx.world();
-    let state = guild_ref(&world, ctx.params.id("guild.id"))?;
-    Ok(Reply::ok(state.guild["emojis"].clone()))
-}
-
-/// `GET /guilds/{guild.id}/emojis/{emoji.id}` (10014 when unknown).
-pub(crate) fn get_emoji(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
-    let world = ctx.world();
-    let state = guild_ref(&world, ctx.params.id("guild.id"))?;
-    let emoji_id = ctx.params.id("emoji.id");
-    state.guild["emojis"]
-        .as_array()
-        .and_then(|emojis| emojis.iter().find(|e| id_of(&e["id"]) == emoji_id))
-        .cloned()
-        .map(Reply::ok)
-        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownEmoji))
-}
+/// The guild fields Modify Guild sets.
+const GUILD_SETTINGS: [&str; 15] = [
+    "name",
+    "verification_level",
+    "default_message_notifications",
+    "explicit_content_filter",
+    "afk_channel_id",
+    "afk_timeout",
+    "system_channel_id",
+    "system_channel_flags",
+    "rules_channel_id",
+    "public_updates_channel_id",
+    "safety_alerts_channel_id",
+    "preferred_locale",
+    "description",
+    "features",
+    "premium_progress_bar_enabled",
+];
 
 /// `GET /guilds/{guild.id}/channels`.
 pub(crate) fn get_channels(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -164,8 +155,30 @@ pub(crate) fn create_channel(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
     }
     state.channels.push(channel.clone());
-    Ok(Reply::ok(channel.clone()).emit(Some(guild_id), "CHANNEL_CREATE", channel))
+    let entry = AuditEntry::new(AuditAction::ChannelCreate, id).diff(
+        &Value::Null,
+        &channel,
+        &CHANNEL_AUDIT_KEYS,
+    );
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(channel.clone())
+        .emit(Some(guild_id), "CHANNEL_CREATE", channel)
+        .push(logged))
 }
+
+/// The channel fields an audit-log entry lists as changes.
+pub(crate) const CHANNEL_AUDIT_KEYS: [&str; 10] = [
+    "name",
+    "type",
+    "topic",
+    "nsfw",
+    "position",
+    "rate_limit_per_user",
+    "parent_id",
+    "permission_overwrites",
+    "bitrate",
+    "user_limit",
+];
 
 /// `PATCH /guilds/{guild.id}/channels` `[{id, position?, parent_id?,
 /// lock_permissions?}]`: 204; CHANNEL_UPDATE for each moved channel.
@@ -309,6 +322,13 @@ pub(crate) fn bulk_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
                 json!({"guild_id": guild_id.to_string(), "user": user}),
             );
         }
+        let entry = AuditEntry::new(AuditAction::MemberBanAdd, user_id).target_user(&user);
+        reply = reply.push(audit_log::record(
+            &mut world,
+            guild_id,
+            entry,
+            reason.as_deref(),
+        ));
     }
     reply.body = Some(json!({"banned_users": banned, "failed_users": failed}));
     Ok(reply)
@@ -392,6 +412,7 @@ pub(crate) fn modify_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
     }
     let member = &mut state.members[index];
+    let before = member.clone();
     let keys: &[&str] = if current {
         &["nick"]
     } else {
@@ -410,11 +431,70 @@ pub(crate) fn modify_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         }
     }
     let member = member.clone();
-    Ok(Reply::ok(member.clone()).emit(
+    let roles_entry = role_update_entry(state, &before, &member);
+    let mut reply = Reply::ok(member.clone()).emit(
         Some(guild_id),
         "GUILD_MEMBER_UPDATE",
         member_update(guild_id, &member),
-    ))
+    );
+    let reason = ctx.audit_reason.as_deref();
+    let entry = AuditEntry::new(AuditAction::MemberUpdate, user_id)
+        .target_user(&member["user"])
+        .diff(
+            &before,
+            &member,
+            &["nick", "mute", "deaf", "communication_disabled_until"],
+        );
+    if entry.has_changes() {
+        reply = reply.push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    if let Some(entry) = roles_entry {
+        reply = reply.push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    Ok(reply)
+}
+
+/// The MEMBER_ROLE_UPDATE entry for a member whose roles went from
+/// `before` to `after` (`$add` / `$remove` with `{id, name}` of each role),
+/// if they changed.
+fn role_update_entry(state: &GuildState, before: &Value, after: &Value) -> Option<AuditEntry> {
+    let ids = |member: &Value| -> Vec<u64> {
+        member["roles"]
+            .as_array()
+            .map(|r| r.iter().map(id_of).collect())
+            .unwrap_or_default()
+    };
+    let (old, new) = (ids(before), ids(after));
+    let partial = |list: Vec<u64>| -> Value {
+        let roles: Vec<Value> = list
+            .into_iter()
+            .map(|id| {
+                let name = state
+                    .roles
+                    .iter()
+                    .find(|r| id_of(r) == id)
+                    .map_or(Value::Null, |r| r["name"].clone());
+                json!({"id": id.to_string(), "name": name})
+            })
+            .collect();
+        if roles.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(roles)
+        }
+    };
+    let added = partial(new.iter().copied().filter(|r| !old.contains(r)).collect());
+    let removed = partial(old.iter().copied().filter(|r| !new.contains(r)).collect());
+    if added.is_null() && removed.is_null() {
+        return None;
+    }
+    let user = &after["user"];
+    Some(
+        AuditEntry::new(AuditAction::MemberRoleUpdate, id_of(user))
+            .target_user(user)
+            .change("$add", &Value::Null, &added)
+            .change("$remove", &Value::Null, &removed),
+    )
 }
 
 /// `DELETE /guilds/{guild.id}/members/{user.id}` (kick): 204.
@@ -426,11 +506,15 @@ pub(crate) fn remove_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let index = member_index(state, user_id)?;
     let member = state.members.remove(index);
     state.presences.retain(|p| id_of(&p["user"]) != user_id);
-    Ok(Reply::no_content().emit(
-        Some(guild_id),
-        "GUILD_MEMBER_REMOVE",
-        json!({"guild_id": guild_id.to_string(), "user": member["user"]}),
-    ))
+    let entry = AuditEntry::new(AuditAction::MemberKick, user_id).target_user(&member["user"]);
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(
+            Some(guild_id),
+            "GUILD_MEMBER_REMOVE",
+            json!({"guild_id": guild_id.to_string(), "user": member["user"]}),
+        )
+        .push(logged))
 }
 
 /// `PUT`/`DELETE /guilds/{guild.id}/members/{user.id}/roles/{role.id}`: 204.
@@ -445,6 +529,7 @@ pub(crate) fn member_role(ctx: &mut Ctx<'_>, add: bool) -> Result<Reply, ApiErro
         return Err(ApiError::unknown(JsonErrorCode::UnknownRole));
     }
     let member = &mut state.members[index];
+    let before = member.clone();
     let mut roles: Vec<u64> = member["roles"]
         .as_array()
         .map(|r| r.iter().map(id_of).collect())
@@ -458,8 +543,15 @@ pub(crate) fn member_role(ctx: &mut Ctx<'_>, add: bool) -> Result<Reply, ApiErro
         return Ok(Reply::no_content());
     }
     member["roles"] = json!(roles.iter().map(u64::to_string).collect::<Vec<_>>());
-    let update = member_update(guild_id, member);
-    Ok(Reply::no_content().emit(Some(guild_id), "GUILD_MEMBER_UPDATE", update))
+    let after = member.clone();
+    let update = member_update(guild_id, &after);
+    let entry = role_update_entry(state, &before, &after);
+    let mut reply = Reply::no_content().emit(Some(guild_id), "GUILD_MEMBER_UPDATE", update);
+    if let Some(entry) = entry {
+        let reason = ctx.audit_reason.as_deref();
+        reply = reply.push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    Ok(reply)
 }
 
 /// `GET /guilds/{guild.id}/bans`: `limit` ≤ 1000 (default 1000),
@@ -537,7 +629,13 @@ pub(crate) fn create_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
             json!({"guild_id": guild_id.to_string(), "user": user}),
         );
     }
-    Ok(reply)
+    let entry = AuditEntry::new(AuditAction::MemberBanAdd, user_id).target_user(&user);
+    Ok(reply.push(audit_log::record(
+        &mut world,
+        guild_id,
+        entry,
+        reason.as_deref(),
+    )))
 }
 
 /// `DELETE /guilds/{guild.id}/bans/{user.id}`: 204.
@@ -545,15 +643,20 @@ pub(crate) fn remove_ban(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let guild_id = ctx.params.id("guild.id");
     let mut world = ctx.world();
     let state = guild_mut(&mut world, guild_id)?;
+    let user_id = ctx.params.id("user.id");
     let ban = state
         .bans
-        .remove(&ctx.params.id("user.id"))
+        .remove(&user_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownBan))?;
-    Ok(Reply::no_content().emit(
-        Some(guild_id),
-        "GUILD_BAN_REMOVE",
-        json!({"guild_id": guild_id.to_string(), "user": ban["user"]}),
-    ))
+    let entry = AuditEntry::new(AuditAction::MemberBanRemove, user_id).target_user(&ban["user"]);
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(
+            Some(guild_id),
+            "GUILD_BAN_REMOVE",
+            json!({"guild_id": guild_id.to_string(), "user": ban["user"]}),
+        )
+        .push(logged))
 }
 
 /// `GET /guilds/{guild.id}/roles`.
@@ -630,12 +733,29 @@ pub(crate) fn create_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let mut role = fixtures::role(id, "new role", position, 0);
     apply_role_fields(&mut role, body);
     state.roles.push(role.clone());
-    Ok(Reply::ok(role.clone()).emit(
-        Some(guild_id),
-        "GUILD_ROLE_CREATE",
-        json!({"guild_id": guild_id.to_string(), "role": role}),
-    ))
+    let entry =
+        AuditEntry::new(AuditAction::RoleCreate, id).diff(&Value::Null, &role, &ROLE_AUDIT_KEYS);
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(role.clone())
+        .emit(
+            Some(guild_id),
+            "GUILD_ROLE_CREATE",
+            json!({"guild_id": guild_id.to_string(), "role": role}),
+        )
+        .push(logged))
 }
+
+/// The role fields an audit-log entry lists as changes.
+const ROLE_AUDIT_KEYS: [&str; 8] = [
+    "name",
+    "permissions",
+    "color",
+    "colors",
+    "hoist",
+    "mentionable",
+    "icon",
+    "unicode_emoji",
+];
 
 /// `PATCH /guilds/{guild.id}/roles/{role.id}`: GUILD_ROLE_UPDATE.
 pub(crate) fn modify_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
@@ -650,13 +770,19 @@ pub(crate) fn modify_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .iter_mut()
         .find(|r| id_of(r) == role_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownRole))?;
+    let before = role.clone();
     apply_role_fields(role, body);
     let role = role.clone();
-    Ok(Reply::ok(role.clone()).emit(
-        Some(guild_id),
-        "GUILD_ROLE_UPDATE",
-        json!({"guild_id": guild_id.to_string(), "role": role}),
-    ))
+    let entry =
+        AuditEntry::new(AuditAction::RoleUpdate, role_id).diff(&before, &role, &ROLE_AUDIT_KEYS);
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(role.clone())
+        .emit(
+            Some(guild_id),
+            "GUILD_ROLE_UPDATE",
+            json!({"guild_id": guild_id.to_string(), "role": role}),
+        )
+        .push(logged))
 }
 
 /// `DELETE /guilds/{guild.id}/roles/{role.id}`: 204; the role leaves every
@@ -674,16 +800,135 @@ pub(crate) fn delete_role(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .iter()
         .position(|r| id_of(r) == role_id)
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownRole))?;
-    state.roles.remove(index);
+    let role = state.roles.remove(index);
     let id = role_id.to_string();
     for member in &mut state.members {
         if let Some(roles) = member["roles"].as_array_mut() {
             roles.retain(|r| r.as_str() != Some(id.as_str()));
         }
     }
-    Ok(Reply::no_content().emit(
-        Some(guild_id),
-        "GUILD_ROLE_DELETE",
-        json!({"guild_id": guild_id.to_string(), "role_id": id}),
-    ))
+    let entry = AuditEntry::new(AuditAction::RoleDelete, role_id).diff(
+        &role,
+        &Value::Null,
+        &ROLE_AUDIT_KEYS,
+    );
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::no_content()
+        .emit(
+            Some(guild_id),
+            "GUILD_ROLE_DELETE",
+            json!({"guild_id": guild_id.to_string(), "role_id": id}),
+        )
+        .push(logged))
+}
+
+/// `PATCH /guilds/{guild.id}/roles` `[{id, position?}]`: moves each listed
+/// role to its position (the others keep their order around it); 200 with
+/// every role of the guild; GUILD_ROLE_UPDATE for each role whose position
+/// changed. `@everyone` stays at 0 and cannot be moved.
+pub(crate) fn modify_role_positions(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let guild_id = ctx.params.id("guild.id");
+    let Some(moves) = ctx.json().as_array() else {
+        return Err(ApiError::field(&[], "BASE_TYPE_ARRAY", "Must be an array."));
+    };
+    let mut errors = FormErrors::default();
+    let mut targets: Vec<(u64, Option<u64>)> = Vec::with_capacity(moves.len());
+    for (i, entry) in moves.iter().enumerate() {
+        let index = i.to_string();
+        let id = id_of(&entry["id"]);
+        if id == 0 {
+            errors.add(
+                &[&index, "id"],
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            );
+        }
+        let position = match &entry["position"] {
+            Value::Null => None,
+            value => match value.as_u64() {
+                Some(p) => Some(p),
+                None => {
+                    errors.add(
+                        &[&index, "position"],
+                        "NUMBER_TYPE_COERCE",
+                        "Must be a non-negative integer.",
+                    );
+                    None
+                }
+            },
+        };
+        targets.push((id, position));
+    }
+    errors.finish()?;
+    let mut world = ctx.world();
+    let state = guild_mut(&mut world, guild_id)?;
+    let mut errors = FormErrors::default();
+    for (i, (id, _)) in targets.iter().enumerate() {
+        if *id == guild_id {
+            errors.add(
+                &[&i.to_string(), "id"],
+                "ROLE_INVALID",
+                "The @everyone role cannot be moved.",
+            );
+        } else if !state.roles.iter().any(|r| id_of(r) == *id) {
+            errors.add(&[&i.to_string(), "id"], "ROLE_INVALID", "Unknown role.");
+        }
+    }
+    errors.finish()?;
+    // The other roles in their current order (by position, then id), then
+    // each moved role inserted where it asked to be, lowest target first.
+    let position_of = |r: &Value| (r["position"].as_u64().unwrap_or(0), id_of(r));
+    let mut order: Vec<(u64, u64)> = state
+        .roles
+        .iter()
+        .filter(|r| id_of(r) != guild_id)
+        .map(position_of)
+        .collect();
+    order.sort_unstable();
+    let mut order: Vec<u64> = order.into_iter().map(|(_, id)| id).collect();
+    let mut moved: Vec<(u64, u64)> = targets
+        .iter()
+        .filter_map(|(id, position)| position.map(|p| (p, *id)))
+        .collect();
+    moved.sort_unstable();
+    moved.dedup_by_key(|(_, id)| *id);
+    order.retain(|id| !moved.iter().any(|(_, m)| m == id));
+    for (position, id) in &moved {
+        let index = usize::try_from(position.saturating_sub(1))
+            .unwrap_or(usize::MAX)
+            .min(order.len());
+        order.insert(index, *id);
+    }
+    let mut updated = Vec::new();
+    for role in &mut state.roles {
+        let id = id_of(role);
+        let position = order
+            .iter()
+            .position(|o| *o == id)
+            .map_or(0, |index| index + 1);
+        if role["position"].as_u64() != u64::try_from(position).ok() {
+            let before = role["position"].clone();
+            role["position"] = json!(position);
+            updated.push((id, before, role.clone()));
+        }
+    }
+    state.roles.sort_by_key(|r| position_of(r));
+    let roles = state.roles.clone();
+    let mut reply = Reply::ok(Value::Array(roles));
+    let reason = ctx.audit_reason.as_deref();
+    for (id, before, role) in updated {
+        let entry = AuditEntry::new(AuditAction::RoleUpdate, id).change(
+            "position",
+            &before,
+            &role["position"],
+        );
+        reply = reply
+            .emit(
+                Some(guild_id),
+                "GUILD_ROLE_UPDATE",
+                json!({"guild_id": guild_id.to_string(), "role": role}),
+            )
+            .push(audit_log::record(&mut world, guild_id, entry, reason));
+    }
+    Ok(reply)
 }

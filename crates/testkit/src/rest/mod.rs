@@ -22,12 +22,15 @@
 //! Every request is recorded with the status it got; 401/403/429 (except
 //! shared-scope 429s) count as invalid requests (§2.4).
 
+mod audit_log;
 mod body;
 mod channels;
 mod commands;
+mod emojis;
 mod error;
 mod guilds;
 mod interactions;
+mod invites;
 mod ratelimit;
 mod route;
 mod threads;
@@ -311,6 +314,12 @@ impl Reply {
     /// Adds a gateway dispatch.
     pub fn emit(mut self, guild_id: Option<u64>, name: &'static str, d: Value) -> Reply {
         self.events.push(Event { guild_id, name, d });
+        self
+    }
+
+    /// Adds a dispatch built elsewhere (an audit-log entry's).
+    pub fn push(mut self, event: Event) -> Reply {
+        self.events.push(event);
         self
     }
 }
@@ -696,9 +705,13 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::GetCurrentApplication => users::get_current_application(ctx),
         E::CreateDm => users::create_dm(ctx),
         E::GetGuild => guilds::get_guild(ctx),
+        E::GetAuditLog => audit_log::get(ctx),
         E::ModifyGuild => guilds::modify_guild(ctx),
-        E::ListEmojis => guilds::list_emojis(ctx),
-        E::GetEmoji => guilds::get_emoji(ctx),
+        E::ListEmojis => emojis::list(ctx),
+        E::GetEmoji => emojis::get(ctx),
+        E::CreateEmoji => emojis::create(ctx),
+        E::ModifyEmoji => emojis::modify(ctx),
+        E::DeleteEmoji => emojis::delete(ctx),
         E::GetGuildChannels => guilds::get_channels(ctx),
         E::CreateGuildChannel => guilds::create_channel(ctx),
         E::ListMembers => guilds::list_members(ctx),
@@ -716,6 +729,7 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::GetRoles => guilds::get_roles(ctx),
         E::GetRole => guilds::get_role(ctx),
         E::CreateRole => guilds::create_role(ctx),
+        E::ModifyRolePositions => guilds::modify_role_positions(ctx),
         E::ModifyRole => guilds::modify_role(ctx),
         E::DeleteRole => guilds::delete_role(ctx),
         E::GetChannel => channels::get_channel(ctx),
@@ -724,8 +738,10 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::TriggerTyping => channels::trigger_typing(ctx),
         E::EditPermissions => channels::edit_permissions(ctx),
         E::DeletePermission => channels::delete_permission(ctx),
-        E::GetInvites => channels::get_invites(ctx),
-        E::CreateInvite => channels::create_invite(ctx),
+        E::GetInvites => invites::get_channel_invites(ctx),
+        E::CreateInvite => invites::create(ctx),
+        E::GetInvite => invites::get(ctx),
+        E::DeleteInvite => invites::delete(ctx),
         E::ModifyChannelPositions => guilds::modify_channel_positions(ctx),
         E::GetMessages => channels::get_messages(ctx),
         E::GetMessage => channels::get_message(ctx),
@@ -736,12 +752,16 @@ fn dispatch(ctx: &mut Ctx<'_>, endpoint: Endpoint) -> Result<Reply, ApiError> {
         E::CreateMessage => channels::create_message(ctx),
         E::EditMessage => channels::edit_message(ctx),
         E::DeleteMessage => channels::delete_message(ctx),
+        E::CrosspostMessage => channels::crosspost(ctx),
         E::BulkDelete => channels::bulk_delete(ctx),
         E::StartThreadFromMessage => threads::start_from_message(ctx),
         E::StartThread => threads::start_without_message(ctx),
-        E::JoinThread => threads::join_or_leave(ctx, true),
-        E::LeaveThread => threads::join_or_leave(ctx, false),
+        E::JoinThread | E::AddThreadMember => threads::membership(ctx, true),
+        E::LeaveThread | E::RemoveThreadMember => threads::membership(ctx, false),
+        E::GetThreadMember => threads::get_member(ctx),
         E::ListThreadMembers => threads::list_members(ctx),
+        E::PublicArchivedThreads => threads::archived(ctx, false),
+        E::PrivateArchivedThreads => threads::archived(ctx, true),
         E::ActiveThreads => threads::active(ctx),
         E::CreateReaction => channels::create_reaction(ctx),
         E::DeleteOwnReaction | E::DeleteUserReaction => channels::delete_reaction(ctx),

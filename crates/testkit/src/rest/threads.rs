@@ -9,9 +9,11 @@
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, AuditAction, AuditEntry};
 use super::channels::{build_message, message_event, Draft};
 use super::error::{ApiError, FormErrors};
 use super::guilds::guild_mut;
+use super::users::{query_id, query_limit};
 use super::validate::{self, MessageUse};
 use super::{Ctx, Reply};
 use crate::fixtures;
@@ -127,6 +129,27 @@ fn created_event(thread: &Value) -> Value {
     d
 }
 
+/// The THREAD_CREATE audit-log entry of a new thread.
+fn created_entry(thread: &Value) -> AuditEntry {
+    AuditEntry::new(AuditAction::ThreadCreate, id_of(thread))
+        .diff(
+            &Value::Null,
+            thread,
+            &[
+                "name",
+                "type",
+                "rate_limit_per_user",
+                "flags",
+                "applied_tags",
+            ],
+        )
+        .diff(
+            &Value::Null,
+            &thread["thread_metadata"],
+            &["archived", "locked", "auto_archive_duration", "invitable"],
+        )
+}
+
 fn text_parent(world: &World, channel_id: u64) -> Result<(u64, Value), ApiError> {
     let (guild_id, _) = world
         .find_channel(channel_id)
@@ -190,7 +213,15 @@ pub(crate) fn start_from_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         stored.message["flags"] = json!(flags | HAS_THREAD);
         stored.message["thread"] = thread.clone();
     }
-    Ok(Reply::ok(thread.clone()).emit(Some(guild_id), "THREAD_CREATE", created_event(&thread)))
+    let logged = audit_log::record(
+        &mut world,
+        guild_id,
+        created_entry(&thread),
+        ctx.audit_reason.as_deref(),
+    );
+    Ok(Reply::ok(thread.clone())
+        .emit(Some(guild_id), "THREAD_CREATE", created_event(&thread))
+        .push(logged))
 }
 
 /// `POST /channels/{channel.id}/threads`: a thread without a message
@@ -282,6 +313,13 @@ pub(crate) fn start_without_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError
     } else {
         reply = reply.emit(Some(guild_id), "THREAD_CREATE", created_event(&thread));
     }
+    let logged = audit_log::record(
+        &mut world,
+        guild_id,
+        created_entry(&thread),
+        ctx.audit_reason.as_deref(),
+    );
+    reply = reply.push(logged);
     reply.body = Some(thread);
     Ok(reply)
 }
@@ -303,53 +341,230 @@ fn thread_member(thread_id: u64, user_id: u64, joined_ms: u64) -> Value {
     })
 }
 
-/// `PUT`/`DELETE /channels/{channel.id}/thread-members/@me`: 204;
-/// THREAD_MEMBERS_UPDATE.
-pub(crate) fn join_or_leave(ctx: &mut Ctx<'_>, join: bool) -> Result<Reply, ApiError> {
+/// Most members a thread can have (§1.8: 30033).
+const MAX_THREAD_MEMBERS: usize = 1000;
+/// `member_count` on a thread stops counting at 50 (§8.5).
+const MEMBER_COUNT_CAP: usize = 50;
+
+/// A guild member object (with `user`), if the user is a member.
+fn guild_member(world: &World, guild_id: u64, user_id: u64) -> Option<Value> {
+    let guild = world.guilds.get(&guild_id)?;
+    guild.members.get(guild.member_index(user_id)?).cloned()
+}
+
+/// A thread member as THREAD_MEMBERS_UPDATE's `added_members` carry it:
+/// with the guild `member` and the `presence` (null when offline).
+fn added_member(world: &World, guild_id: u64, thread_id: u64, user_id: u64, joined: u64) -> Value {
+    let mut member = thread_member(thread_id, user_id, joined);
+    member["member"] = guild_member(world, guild_id, user_id).unwrap_or(Value::Null);
+    member["presence"] = world
+        .guilds
+        .get(&guild_id)
+        .and_then(|g| {
+            g.presences
+                .iter()
+                .find(|p| id_of(&p["user"]) == user_id)
+                .cloned()
+        })
+        .unwrap_or(Value::Null);
+    member
+}
+
+/// `PUT`/`DELETE /channels/{channel.id}/thread-members/@me` (join, leave)
+/// and `/thread-members/{user.id}` (add, remove another guild member;
+/// 10007 for someone outside the guild): 204, also when nothing changes;
+/// THREAD_MEMBERS_UPDATE when membership changed, and THREAD_CREATE with
+/// the bot's thread `member` when the bot joined. All four refuse an
+/// archived thread (50083).
+pub(crate) fn membership(ctx: &mut Ctx<'_>, add: bool) -> Result<Reply, ApiError> {
     let thread_id = ctx.params.id("channel.id");
     let mut world = ctx.world();
+    let bot_id = world.bot_user_id();
+    let user_id = if ctx.params.has("user.id") {
+        ctx.params.id("user.id")
+    } else {
+        bot_id
+    };
     let (guild_id, thread) = thread_of(&world, thread_id)?;
-    if join && is_archived(&thread) {
+    if is_archived(&thread) {
         return Err(ApiError::code(
             JsonErrorCode::ArchivedThread,
             "Thread is archived",
         ));
     }
-    let bot_id = world.bot_user_id();
-    let members = world.thread_members.entry(thread_id).or_default();
-    let present = members.iter().any(|(u, _)| *u == bot_id);
-    let mut d = json!({"id": thread_id.to_string(), "guild_id": guild_id.to_string()});
-    match (join, present) {
-        (true, false) => {
-            let now = now_ms();
-            members.push((bot_id, now));
-            d["added_members"] = json!([thread_member(thread_id, bot_id, now)]);
-        }
-        (false, true) => {
-            members.retain(|(u, _)| *u != bot_id);
-            d["removed_member_ids"] = json!([bot_id.to_string()]);
-        }
-        _ => return Ok(Reply::no_content()),
+    if guild_member(&world, guild_id, user_id).is_none() {
+        return Err(ApiError::unknown(JsonErrorCode::UnknownMember));
     }
-    d["member_count"] = json!(members.len().min(50));
-    Ok(Reply::no_content().emit(Some(guild_id), "THREAD_MEMBERS_UPDATE", d))
+    let now = now_ms();
+    let count = {
+        let members = world.thread_members.entry(thread_id).or_default();
+        let present = members.iter().any(|(u, _)| *u == user_id);
+        match (add, present) {
+            (true, false) if members.len() >= MAX_THREAD_MEMBERS => {
+                return Err(ApiError::code(
+                    JsonErrorCode::MaxThreadParticipants,
+                    "Maximum number of thread participants reached (1000)",
+                ))
+            }
+            (true, false) => members.push((user_id, now)),
+            (false, true) => members.retain(|(u, _)| *u != user_id),
+            _ => return Ok(Reply::no_content()),
+        }
+        members.len()
+    };
+    let mut d = json!({
+        "id": thread_id.to_string(),
+        "guild_id": guild_id.to_string(),
+        "member_count": count.min(MEMBER_COUNT_CAP),
+    });
+    if add {
+        d["added_members"] = json!([added_member(&world, guild_id, thread_id, user_id, now)]);
+    } else {
+        d["removed_member_ids"] = json!([user_id.to_string()]);
+    }
+    let channel = world
+        .guilds
+        .get_mut(&guild_id)
+        .and_then(|g| g.channels.iter_mut().find(|c| id_of(c) == thread_id));
+    let mut joined_thread = None;
+    if let Some(channel) = channel {
+        channel["member_count"] = json!(count.min(MEMBER_COUNT_CAP));
+        if user_id == bot_id {
+            if add {
+                channel["member"] = thread_member(thread_id, bot_id, now);
+                joined_thread = Some(channel.clone());
+            } else if let Some(obj) = channel.as_object_mut() {
+                obj.remove("member");
+            }
+        }
+    }
+    let mut reply = Reply::no_content().emit(Some(guild_id), "THREAD_MEMBERS_UPDATE", d);
+    if let Some(thread) = joined_thread {
+        reply = reply.emit(Some(guild_id), "THREAD_CREATE", thread);
+    }
+    Ok(reply)
 }
 
-/// `GET /channels/{channel.id}/thread-members`.
-pub(crate) fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+/// `GET /channels/{channel.id}/thread-members/{user.id}` (`with_member`
+/// adds the guild `member`): 404 / 10007 when the user is not in the
+/// thread.
+pub(crate) fn get_member(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let thread_id = ctx.params.id("channel.id");
+    let user_id = ctx.params.id("user.id");
+    let with_member = ctx.query_bool("with_member");
     let world = ctx.world();
-    thread_of(&world, thread_id)?;
-    let list: Vec<Value> = world
+    let (guild_id, _) = thread_of(&world, thread_id)?;
+    let (_, joined) = world
         .thread_members
         .get(&thread_id)
-        .map(|m| {
-            m.iter()
-                .map(|(user, at)| thread_member(thread_id, *user, *at))
-                .collect()
-        })
+        .and_then(|m| m.iter().find(|(u, _)| *u == user_id))
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMember))?;
+    let mut member = thread_member(thread_id, user_id, *joined);
+    if with_member {
+        member["member"] = guild_member(&world, guild_id, user_id).unwrap_or(Value::Null);
+    }
+    Ok(Reply::ok(member))
+}
+
+/// `GET /channels/{channel.id}/thread-members`: every member by user id;
+/// with `with_member=true` each carries its guild `member` and the list is
+/// paginated (`after` a user id, `limit` 1-100, default 100), as Discord
+/// does before API v11.
+pub(crate) fn list_members(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let thread_id = ctx.params.id("channel.id");
+    let with_member = ctx.query_bool("with_member");
+    let after = query_id(ctx, "after")?.unwrap_or(0);
+    let limit = query_limit(ctx, "limit", 100, 1, 100)?;
+    let world = ctx.world();
+    let (guild_id, _) = thread_of(&world, thread_id)?;
+    let mut members: Vec<(u64, u64)> = world
+        .thread_members
+        .get(&thread_id)
+        .cloned()
         .unwrap_or_default();
+    members.sort_unstable();
+    let page = members
+        .into_iter()
+        .filter(|(user, _)| !with_member || *user > after)
+        .take(if with_member { limit } else { usize::MAX });
+    let list: Vec<Value> = page
+        .map(|(user, at)| {
+            let mut member = thread_member(thread_id, user, at);
+            if with_member {
+                member["member"] = guild_member(&world, guild_id, user).unwrap_or(Value::Null);
+            }
+            member
+        })
+        .collect();
     Ok(Reply::ok(Value::Array(list)))
+}
+
+/// `GET /channels/{channel.id}/threads/archived/public` (announcement or
+/// public threads of a text, announcement, forum or media channel) and
+/// `/archived/private` (private threads): `before` (ISO 8601) and `limit`
+/// (1-100, default 50); `{threads, members, has_more}`, the most recently
+/// archived first, `members` holding the bot's thread member of each
+/// returned thread it is in.
+pub(crate) fn archived(ctx: &mut Ctx<'_>, private: bool) -> Result<Reply, ApiError> {
+    let channel_id = ctx.params.id("channel.id");
+    let limit = query_limit(ctx, "limit", 50, 1, 100)?;
+    let before = match ctx.query("before") {
+        None => u64::MAX,
+        Some(text) => fixtures::parse_iso8601(text).ok_or_else(|| {
+            ApiError::field(
+                &["before"],
+                "DATE_TIME_TYPE_PARSE",
+                "Could not interpret the value as an ISO8601 timestamp.",
+            )
+        })?,
+    };
+    let world = ctx.world();
+    let (guild_id, parent) = text_parent(&world, channel_id)?;
+    let kind: u64 = match (private, parent["type"].as_u64()) {
+        (false, Some(5)) => 10,
+        (false, Some(0 | 15 | 16)) => 11,
+        (true, Some(0 | 5 | 15 | 16)) => 12,
+        _ => return Err(invalid_type()),
+    };
+    let guild = world
+        .guilds
+        .get(&guild_id)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownGuild))?;
+    let mut found: Vec<(u64, u64, &Value)> = guild
+        .channels
+        .iter()
+        .filter(|c| {
+            is_archived(c)
+                && c["type"].as_u64() == Some(kind)
+                && id_of(&c["parent_id"]) == channel_id
+        })
+        .filter_map(|c| {
+            let at = c["thread_metadata"]["archive_timestamp"]
+                .as_str()
+                .and_then(fixtures::parse_iso8601)
+                .unwrap_or(0);
+            (at < before).then_some((at, id_of(c), c))
+        })
+        .collect();
+    found.sort_unstable_by_key(|(at, id, _)| std::cmp::Reverse((*at, *id)));
+    let has_more = found.len() > limit;
+    found.truncate(limit);
+    let bot_id = world.bot_user_id();
+    let members: Vec<Value> = found
+        .iter()
+        .filter_map(|(_, id, _)| {
+            let (_, at) = world
+                .thread_members
+                .get(id)?
+                .iter()
+                .find(|(u, _)| *u == bot_id)?;
+            Some(thread_member(*id, bot_id, *at))
+        })
+        .collect();
+    let threads: Vec<Value> = found.into_iter().map(|(_, _, t)| t.clone()).collect();
+    Ok(Reply::ok(
+        json!({"threads": threads, "members": members, "has_more": has_more}),
+    ))
 }
 
 /// `GET /guilds/{guild.id}/threads/active`: `{threads, members}` (the

@@ -526,6 +526,29 @@ pub(crate) fn length(errors: &mut FormErrors, body: &Value, key: &str, min: usiz
     }
 }
 
+/// The image types an image data URI may carry (§1.3; emojis also take
+/// WebP and AVIF).
+const IMAGE_TYPES: [&str; 5] = ["png", "jpeg", "gif", "webp", "avif"];
+
+/// Reads an image data URI (§1.3, `data:image/png;base64,...`): the image
+/// subtype (`png`, `gif`...) and the decoded size in bytes, or `None` when
+/// it is not one (wrong prefix, unknown type, invalid base64, no data).
+pub(crate) fn image_data(text: &str) -> Option<(&str, usize)> {
+    let rest = text.strip_prefix("data:image/")?;
+    let (subtype, data) = rest.split_once(";base64,")?;
+    let subtype = if subtype == "jpg" { "jpeg" } else { subtype };
+    if !IMAGE_TYPES.contains(&subtype) || data.is_empty() || data.len() % 4 != 0 {
+        return None;
+    }
+    let body = data.trim_end_matches('=');
+    let padding = data.len() - body.len();
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    if padding > 2 || !body.bytes().all(alphabet) {
+        return None;
+    }
+    Some((subtype, data.len() / 4 * 3 - padding))
+}
+
 /// Validates an integer field's range.
 pub(crate) fn range(errors: &mut FormErrors, body: &Value, key: &str, min: i64, max: i64) {
     match &body[key] {
@@ -549,6 +572,27 @@ mod tests {
 
     fn create(body: Value) -> Result<(), ApiError> {
         message(&body, 0, MessageUse::Create, CREATE_MESSAGE_FLAGS)
+    }
+
+    #[test]
+    fn image_data_uris() {
+        assert_eq!(
+            image_data("data:image/png;base64,iVBORw0KGgo="),
+            Some(("png", 8))
+        );
+        assert_eq!(image_data("data:image/gif;base64,R0lG"), Some(("gif", 3)));
+        assert_eq!(image_data("data:image/jpg;base64,/9j/"), Some(("jpeg", 3)));
+        for bad in [
+            "iVBORw0KGgo=",
+            "data:image/png;base64,",
+            "data:image/bmp;base64,AAAA",
+            "data:image/png;base64,AAA",
+            "data:image/png;base64,A===",
+            "data:image/png;base64,AA!A",
+            "data:text/plain;base64,AAAA",
+        ] {
+            assert_eq!(image_data(bad), None, "{bad}");
+        }
     }
 
     #[test]

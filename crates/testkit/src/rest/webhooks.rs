@@ -6,8 +6,11 @@
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, AuditAction, AuditEntry};
 use super::channels::{build_message, edit_stored, message_event, post_message, Draft};
 use super::error::{ApiError, FormErrors};
+use super::threads::{is_archived, is_thread};
+use super::users::query_id;
 use super::validate::{self, MessageUse};
 use super::{Ctx, Reply};
 use crate::world::{id_of, World};
@@ -98,7 +101,55 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     });
     world.webhooks.insert(id, webhook.clone());
     let (guild, d) = updated(&webhook);
-    Ok(Reply::ok(webhook).emit(guild, "WEBHOOKS_UPDATE", d))
+    let entry = AuditEntry::new(AuditAction::WebhookCreate, id).diff(
+        &Value::Null,
+        &audited(&webhook),
+        &WEBHOOK_AUDIT_KEYS,
+    );
+    let logged = audit_log::record(&mut world, guild_id, entry, ctx.audit_reason.as_deref());
+    Ok(Reply::ok(webhook)
+        .emit(guild, "WEBHOOKS_UPDATE", d)
+        .push(logged))
+}
+
+/// The webhook fields an audit-log entry lists (`avatar_hash` stands for
+/// `avatar`, as Discord documents).
+const WEBHOOK_AUDIT_KEYS: [&str; 4] = ["name", "type", "channel_id", "avatar_hash"];
+
+fn audited(webhook: &Value) -> Value {
+    let mut fields = webhook.clone();
+    fields["avatar_hash"] = webhook["avatar"].clone();
+    fields
+}
+
+/// Records a webhook change made with the bot's token (changes made with
+/// the webhook's own token carry no user, and the fake logs none).
+fn log_change(
+    ctx: &Ctx<'_>,
+    world: &mut World,
+    action: AuditAction,
+    before: &Value,
+    after: &Value,
+) -> Option<super::Event> {
+    if ctx.params.has("interaction.token") {
+        return None;
+    }
+    let guild_id = id_of(&before["guild_id"]);
+    let entry = AuditEntry::new(action, id_of(before)).diff(
+        &audited(before),
+        &if after.is_null() {
+            Value::Null
+        } else {
+            audited(after)
+        },
+        &WEBHOOK_AUDIT_KEYS,
+    );
+    Some(audit_log::record(
+        world,
+        guild_id,
+        entry,
+        ctx.audit_reason.as_deref(),
+    ))
 }
 
 /// `GET /channels/{channel.id}/webhooks` and `GET /guilds/{guild.id}/webhooks`.
@@ -146,6 +197,7 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     errors.finish()?;
     let mut world = ctx.world();
     let mut webhook = webhook(ctx, &world)?;
+    let before = webhook.clone();
     for key in ["name", "avatar"] {
         if let Some(value) = body.get(key) {
             webhook[key] = value.clone();
@@ -166,7 +218,18 @@ pub(crate) fn modify(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     }
     world.webhooks.insert(id_of(&webhook), webhook.clone());
     let (guild, d) = updated(&webhook);
-    Ok(Reply::ok(shown(ctx, webhook)).emit(guild, "WEBHOOKS_UPDATE", d))
+    let logged = log_change(
+        ctx,
+        &mut world,
+        AuditAction::WebhookUpdate,
+        &before,
+        &webhook,
+    );
+    let mut reply = Reply::ok(shown(ctx, webhook)).emit(guild, "WEBHOOKS_UPDATE", d);
+    if let Some(logged) = logged {
+        reply = reply.push(logged);
+    }
+    Ok(reply)
 }
 
 /// `DELETE /webhooks/{webhook.id}[/{webhook.token}]`: 204.
@@ -175,22 +238,58 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let webhook = webhook(ctx, &world)?;
     world.webhooks.remove(&id_of(&webhook));
     let (guild, d) = updated(&webhook);
-    Ok(Reply::no_content().emit(guild, "WEBHOOKS_UPDATE", d))
+    let logged = log_change(
+        ctx,
+        &mut world,
+        AuditAction::WebhookDelete,
+        &webhook,
+        &Value::Null,
+    );
+    let mut reply = Reply::no_content().emit(guild, "WEBHOOKS_UPDATE", d);
+    if let Some(logged) = logged {
+        reply = reply.push(logged);
+    }
+    Ok(reply)
+}
+
+/// The channel a token route works in: the webhook's channel, or with
+/// `?thread_id=` one of that channel's threads (else 404 / 10003).
+fn target_channel(ctx: &Ctx<'_>, world: &World, webhook: &Value) -> Result<u64, ApiError> {
+    let channel_id = id_of(&webhook["channel_id"]);
+    let Some(thread_id) = query_id(ctx, "thread_id")? else {
+        return Ok(channel_id);
+    };
+    world
+        .channel(thread_id)
+        .filter(|t| is_thread(t) && id_of(&t["parent_id"]) == channel_id)
+        .map(|_| thread_id)
+        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownChannel))
 }
 
 /// `POST /webhooks/{webhook.id}/{webhook.token}` (`?wait=true` → 200 with
-/// the message, else 204): the author is the webhook's pseudo-user.
+/// the message, else 204; `?thread_id=` posts in a thread of the webhook's
+/// channel, unarchiving it): the author is the webhook's pseudo-user.
 pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let wait = ctx.query_bool("wait");
     let mut world = ctx.world();
     let webhook = webhook(ctx, &world)?;
+    let channel_id = target_channel(ctx, &world, &webhook)?;
     let draft = Draft::checked(ctx, MessageUse::Create, EXECUTE_FLAGS, false)?;
     let body = draft.body;
     let mut errors = FormErrors::default();
     validate::length(&mut errors, body, "username", 1, 80);
     errors.finish()?;
-    let channel_id = id_of(&webhook["channel_id"]);
     let guild_id = Some(id_of(&webhook["guild_id"]));
+    let mut unarchived = None;
+    if let Some(thread) = world
+        .guilds
+        .get_mut(&id_of(&webhook["guild_id"]))
+        .and_then(|g| g.channels.iter_mut().find(|c| id_of(c) == channel_id))
+        .filter(|t| is_archived(t))
+    {
+        thread["thread_metadata"]["archived"] = json!(false);
+        unarchived = Some(thread.clone());
+    }
     let mut stored = build_message(&mut world, &draft, channel_id, guild_id)?;
     stored.message["author"] = json!({
         "id": webhook["id"],
@@ -204,17 +303,20 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let message = stored.message.clone();
     post_message(&mut world, channel_id, stored);
     let event = message_event(&world, &message, guild_id);
-    let reply = if wait {
+    let mut reply = if wait {
         Reply::ok(message)
     } else {
         Reply::no_content()
     };
+    if let Some(thread) = unarchived {
+        reply = reply.emit(guild_id, "THREAD_UPDATE", thread);
+    }
     Ok(reply.emit(guild_id, "MESSAGE_CREATE", event))
 }
 
 /// The webhook message a `{message}` segment names.
 fn webhook_message(ctx: &Ctx<'_>, world: &World, webhook: &Value) -> Result<(u64, u64), ApiError> {
-    let channel_id = id_of(&webhook["channel_id"]);
+    let channel_id = target_channel(ctx, world, webhook)?;
     let message_id: u64 = ctx
         .params
         .raw("message")
@@ -232,7 +334,8 @@ fn webhook_message(ctx: &Ctx<'_>, world: &World, webhook: &Value) -> Result<(u64
     }
 }
 
-/// `GET /webhooks/{webhook.id}/{webhook.token}/messages/{message.id}`.
+/// `GET /webhooks/{webhook.id}/{webhook.token}/messages/{message.id}`
+/// (`?thread_id=` for a message in a thread, as on the two routes below).
 pub(crate) fn get_message(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let world = ctx.world();
     let webhook = webhook(ctx, &world)?;

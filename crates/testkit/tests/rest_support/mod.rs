@@ -101,3 +101,64 @@ pub fn id(value: &Value) -> u64 {
         .parse()
         .expect("digits")
 }
+
+/// A raw websocket client identified on the fake's gateway, for the
+/// dispatches REST calls cause.
+pub struct Gateway {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Gateway {
+    /// Connects, identifies with `intents` and waits for READY.
+    pub async fn connect(fake: &FakeDiscord, intents: u64) -> Gateway {
+        use futures_util::SinkExt;
+        let url = format!("{}/?v=10&encoding=json", fake.gateway_url());
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut gateway = Gateway { ws };
+        let hello = gateway.next_json().await;
+        assert_eq!(hello["op"], 10);
+        let identify = serde_json::json!({
+            "op": 2,
+            "d": {
+                "token": fake.token(),
+                "intents": intents,
+                "properties": {"os": "linux", "browser": "raw-test", "device": "raw-test"},
+            },
+        });
+        gateway
+            .ws
+            .send(tokio_tungstenite::tungstenite::Message::text(
+                identify.to_string(),
+            ))
+            .await
+            .unwrap();
+        gateway.dispatch("READY").await;
+        gateway
+    }
+
+    async fn next_json(&mut self) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("gateway answered in time")
+                .expect("gateway open")
+                .expect("frame");
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = frame {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
+    /// The next dispatch named `t`, skipping others.
+    pub async fn dispatch(&mut self, t: &str) -> Value {
+        loop {
+            let payload = self.next_json().await;
+            if payload["op"] == 0 && payload["t"] == t {
+                return payload["d"].clone();
+            }
+        }
+    }
+}
