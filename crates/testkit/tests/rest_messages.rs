@@ -7,7 +7,7 @@ mod rest_support;
 use acord_testkit::FakeDiscord;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
-use rest_support::{assert_error, id, send, Api};
+use rest_support::{assert_error, id, send, Api, Gateway};
 use serde_json::{json, Value};
 
 async fn api() -> (Api, u64, u64) {
@@ -490,5 +490,70 @@ async fn pins() {
     let (status, body) = send(api.put(&format!("{path}/pins/1"))).await;
     assert_eq!(status, 404);
     assert_error(&body, 10008);
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn crosspost_in_announcement_channels_only_once() {
+    let (api, guild, text_channel) = api().await;
+    // GUILDS | GUILD_MESSAGES.
+    let mut gateway = Gateway::connect(&api.fake, 1 | (1 << 9)).await;
+    let (status, news) = send(api.post(
+        &format!("/guilds/{guild}/channels"),
+        &json!({"name": "news", "type": 5}),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(news["type"], 5);
+    let news = id(&news["id"]);
+    let (_, message) = send(api.post(
+        &format!("/channels/{news}/messages"),
+        &json!({"content": "release 1.0"}),
+    ))
+    .await;
+    assert_eq!(message["flags"], 0);
+    let message_id = id(&message["id"]);
+    let path = format!("/channels/{news}/messages/{message_id}/crosspost");
+    let (status, crossposted) = send(api.post(&path, &json!({}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(crossposted["id"], message["id"]);
+    assert_eq!(crossposted["content"], "release 1.0");
+    assert_eq!(crossposted["flags"].as_u64().unwrap() & 1, 1, "CROSSPOSTED");
+    let d = gateway.dispatch("MESSAGE_UPDATE").await;
+    assert_eq!(d["id"], message["id"]);
+    assert_eq!(d["flags"].as_u64().unwrap() & 1, 1);
+    assert_eq!(id(&d["guild_id"]), guild);
+    let (_, fetched) = send(api.get(&format!("/channels/{news}/messages/{message_id}"))).await;
+    assert_eq!(fetched["flags"].as_u64().unwrap() & 1, 1);
+
+    // Once only; unknown messages; only in announcement channels.
+    let (status, body) = send(api.post(&path, &json!({}))).await;
+    assert_eq!(status, 400);
+    assert_error(&body, 40033);
+    let (status, body) = send(api.post(
+        &format!("/channels/{news}/messages/1/crosspost"),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10008);
+    let (_, plain) = send(api.post(
+        &format!("/channels/{text_channel}/messages"),
+        &json!({"content": "not news"}),
+    ))
+    .await;
+    let (status, body) = send(api.post(
+        &format!(
+            "/channels/{text_channel}/messages/{}/crosspost",
+            plain["id"].as_str().unwrap()
+        ),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, 400);
+    assert_error(&body, 50024);
+    let (status, body) = send(api.post("/channels/1/messages/1/crosspost", &json!({}))).await;
+    assert_eq!(status, 404);
+    assert_error(&body, 10003);
     api.fake.shutdown().await;
 }
