@@ -657,7 +657,12 @@ impl Generator {
     /// A guild with `members` human members, a category with a text and a
     /// voice channel plus a second text channel, three roles (`@everyone`
     /// first), two emojis and presences for non-offline members.
+    ///
+    /// Each guild starts a new millisecond of the id clock, as guilds made
+    /// at different times do, so a world's guilds spread over shards
+    /// (`(guild_id >> 22) % shard_count`) instead of all landing on one.
     pub fn guild(&mut self, name: &str, members: usize) -> GuildFixture {
+        self.ids = self.ids.div_ceil(4096) * 4096;
         let guild_id = self.next_id();
         let category_id = self.next_id();
         let general_id = self.next_id();
