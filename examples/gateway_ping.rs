@@ -15,7 +15,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use acord_core_gateway::{GatewayInfo, ShardManager};
+use acord_core_gateway::ShardManager;
 use acord_core_http::{HttpClient, Method, Route};
 use acord_core_signals::Intents;
 use acord_testkit::{FakeDiscord, ShardTarget};
@@ -66,7 +66,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let http = http.build()?;
 
     // GET /gateway/bot: URL, recommended shards, session start limit.
-    let mut info = GatewayInfo::fetch(&http).await?;
+    let mut info = http.fetch_gateway_bot().await?;
     if let Some(url) = env("ACORD_GATEWAY_URL") {
         info.url = url;
     }

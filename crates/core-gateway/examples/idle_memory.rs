@@ -13,7 +13,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use acord_core_gateway::{GatewayInfo, JsonDecoder, SessionStartLimit, ShardManager, ShardStatus};
+use acord_core_gateway::{
+    GatewayBotInfo, JsonDecoder, SessionStartLimit, ShardManager, ShardStatus,
+};
 use acord_core_signals::Intents;
 
 fn rss_bytes() -> u64 {
@@ -79,16 +81,11 @@ async fn measure(n: u32, json: bool) {
     let url = v["gateway_url"].as_str().unwrap().to_owned();
     let token = v["token"].as_str().unwrap().to_owned();
 
-    let info = GatewayInfo {
+    let info = GatewayBotInfo::new(
         url,
-        shards: n,
-        session_start_limit: SessionStartLimit {
-            total: 100_000,
-            remaining: 100_000,
-            reset_after: Duration::from_secs(3600),
-            max_concurrency: n,
-        },
-    };
+        n,
+        SessionStartLimit::new(100_000, 100_000, Duration::from_secs(3600), n),
+    );
     let manager = ShardManager::builder(token, Intents::GUILDS, info)
         .configure(move |b| {
             if json {

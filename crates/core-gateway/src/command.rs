@@ -1,11 +1,16 @@
 //! What a bot sends on the gateway: the redacting [`Token`], IDENTIFY
-//! properties and user [`Command`]s (presence updates, member requests, ...),
-//! each checked against the 4096-byte payload limit before it is queued.
+//! properties and raw user [`Command`]s (any opcode a client may send, with
+//! any serialisable `d`), each checked against the 4096-byte payload limit
+//! before it is queued.
+//!
+//! The typed, validated payloads (presence updates, member requests, voice
+//! state updates, ...) live in the `acord` client crate (`acord::command`);
+//! they reach the gateway as a [`Command`] built with [`Command::new`].
 
 use std::fmt;
 
 use acord_core_signals::{limits, GatewayOpcode, LIBRARY_NAME};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::error::GatewayError;
 
@@ -38,6 +43,24 @@ impl Default for IdentifyProperties {
 /// A user command, serialised and size-checked, ready to be queued on a
 /// [`Connection`](crate::Connection) or sent through a
 /// [`ShardMessenger`](crate::ShardMessenger).
+///
+/// The core does not model the payloads: build one from an opcode and any
+/// [`Serialize`] data with [`Command::new`] (the `acord` crate's typed
+/// commands do exactly that).
+///
+/// # Examples
+///
+/// ```
+/// use acord_core_gateway::Command;
+/// use acord_core_signals::GatewayOpcode;
+///
+/// let presence = serde_json::json!({
+///     "since": null, "activities": [], "status": "online", "afk": false
+/// });
+/// let command = Command::new(GatewayOpcode::PresenceUpdate, &presence)?;
+/// assert!(command.as_str().starts_with(r#"{"op":3,"d":{"#));
+/// # Ok::<(), acord_core_gateway::GatewayError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Command {
     op: GatewayOpcode,
@@ -84,22 +107,6 @@ impl Command {
         Ok(Self { op, json })
     }
 
-    /// REQUEST_GUILD_MEMBERS (op 8).
-    ///
-    /// # Errors
-    /// See [`Command::new`].
-    pub fn request_guild_members(request: &RequestGuildMembers) -> Result<Self, GatewayError> {
-        Self::new(GatewayOpcode::RequestGuildMembers, request)
-    }
-
-    /// UPDATE_PRESENCE (op 3).
-    ///
-    /// # Errors
-    /// See [`Command::new`].
-    pub fn update_presence(presence: &UpdatePresence) -> Result<Self, GatewayError> {
-        Self::new(GatewayOpcode::PresenceUpdate, presence)
-    }
-
     /// The opcode.
     pub fn op(&self) -> GatewayOpcode {
         self.op
@@ -134,80 +141,6 @@ fn check_size(json: &str) -> Result<(), GatewayError> {
     Ok(())
 }
 
-fn snowflake<S: Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
-
-fn snowflakes<S: Serializer>(ids: &[u64], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(ids.iter().map(|id| id.to_string()))
-}
-
-/// REQUEST_GUILD_MEMBERS data (discord-protocol.md §5.2).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct RequestGuildMembers {
-    /// The guild.
-    #[serde(serialize_with = "snowflake")]
-    pub guild_id: u64,
-    /// Username prefix; `""` with `limit: 0` requests every member.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-    /// Maximum members to return (with `query`).
-    pub limit: u32,
-    /// Whether to include presences.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub presences: bool,
-    /// Specific users (instead of `query`).
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "snowflakes")]
-    pub user_ids: Vec<u64>,
-    /// Echoed in the chunks (max 32 bytes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-}
-
-/// An activity in a presence update (bots may set `name`, `type`, `state`,
-/// `url`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Activity {
-    /// Activity name.
-    pub name: String,
-    /// Activity type (0 playing, 1 streaming, 2 listening, 3 watching,
-    /// 4 custom, 5 competing).
-    #[serde(rename = "type")]
-    pub kind: u8,
-    /// Custom status text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Stream URL (type 1 only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-/// UPDATE_PRESENCE data (discord-protocol.md §5.5); also the IDENTIFY
-/// `presence`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UpdatePresence {
-    /// Unix ms since the client went idle, `None` if not idle.
-    pub since: Option<u64>,
-    /// Activities.
-    pub activities: Vec<Activity>,
-    /// `online`, `dnd`, `idle`, `invisible` or `offline`.
-    pub status: String,
-    /// Whether the client is AFK.
-    pub afk: bool,
-}
-
-impl UpdatePresence {
-    /// `online` with no activity.
-    pub fn online() -> Self {
-        Self {
-            since: None,
-            activities: Vec::new(),
-            status: "online".to_owned(),
-            afk: false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,32 +154,42 @@ mod tests {
         assert!(!format!("{:?}", Some(t)).contains("abc"));
     }
 
+    /// A REQUEST_GUILD_MEMBERS `d` as a caller would model it.
+    #[derive(Serialize)]
+    struct Members<'a> {
+        guild_id: &'a str,
+        query: &'a str,
+        limit: u32,
+        nonce: &'a str,
+    }
+
     #[test]
-    fn commands_serialise_with_string_snowflakes() {
-        let c = Command::request_guild_members(&RequestGuildMembers {
-            guild_id: 41771983423143937,
-            query: Some(String::new()),
-            limit: 0,
-            nonce: Some("n1".into()),
-            ..Default::default()
-        })
+    fn commands_serialise_their_data_as_given() {
+        let c = Command::new(
+            GatewayOpcode::RequestGuildMembers,
+            &Members {
+                guild_id: "41771983423143937",
+                query: "",
+                limit: 0,
+                nonce: "n1",
+            },
+        )
         .unwrap();
         assert_eq!(c.op(), GatewayOpcode::RequestGuildMembers);
         assert_eq!(
             c.as_str(),
             r#"{"op":8,"d":{"guild_id":"41771983423143937","query":"","limit":0,"nonce":"n1"}}"#
         );
-        let ids = Command::request_guild_members(&RequestGuildMembers {
-            guild_id: 1,
-            user_ids: vec![2, 3],
-            ..Default::default()
-        })
+        let p = Command::new(
+            GatewayOpcode::PresenceUpdate,
+            &serde_json::json!({"since": null, "activities": [], "status": "online", "afk": false}),
+        )
         .unwrap();
-        assert!(ids.as_str().contains(r#""user_ids":["2","3"]"#));
-        let p = Command::update_presence(&UpdatePresence::online()).unwrap();
+        assert_eq!(p.op(), GatewayOpcode::PresenceUpdate);
+        let sent: serde_json::Value = serde_json::from_str(p.as_str()).unwrap();
         assert_eq!(
-            p.as_str(),
-            r#"{"op":3,"d":{"since":null,"activities":[],"status":"online","afk":false}}"#
+            sent,
+            serde_json::json!({"op": 3, "d": {"since": null, "activities": [], "status": "online", "afk": false}})
         );
     }
 

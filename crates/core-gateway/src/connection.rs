@@ -30,7 +30,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::command::{payload_json, Command, IdentifyProperties, Token, UpdatePresence};
+use crate::command::{payload_json, Command, IdentifyProperties, Token};
 use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::payload::{Dispatch, Envelope, RateLimited};
@@ -48,7 +48,8 @@ pub struct ConnectionConfig {
     intents: Intents,
     shard: [u32; 2],
     properties: IdentifyProperties,
-    presence: Option<UpdatePresence>,
+    /// The IDENTIFY `presence`, serialised once by the builder.
+    presence: Option<Box<RawValue>>,
     large_threshold: Option<u32>,
     gateway_url: String,
     invalid_session_wait: (Duration, Duration),
@@ -77,6 +78,7 @@ impl ConnectionConfig {
                 max_resume_failures: 3,
                 seed: random_seed(),
             },
+            presence_error: None,
         }
     }
 
@@ -117,6 +119,10 @@ impl ConnectionConfig {
 #[derive(Clone, Debug)]
 pub struct ConnectionConfigBuilder {
     config: ConnectionConfig,
+    /// Why the last [`presence`](Self::presence) could not be used, reported
+    /// by [`build`](Self::build) (a message: `serde_json::Error` is not
+    /// `Clone`).
+    presence_error: Option<String>,
 }
 
 impl ConnectionConfigBuilder {
@@ -132,9 +138,48 @@ impl ConnectionConfigBuilder {
         self
     }
 
-    /// The initial presence sent in IDENTIFY.
-    pub fn presence(mut self, presence: UpdatePresence) -> Self {
-        self.config.presence = Some(presence);
+    /// The initial presence sent in IDENTIFY: any data that serialises to
+    /// a JSON object, such as the `acord` crate's `UpdatePresence` (see
+    /// discord-protocol.md §5.5 for the fields). It is serialised here, once,
+    /// and sent as is; a later call replaces it.
+    ///
+    /// A serialisation error is kept and returned by
+    /// [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use acord_core_gateway::ConnectionConfig;
+    /// use acord_core_signals::Intents;
+    ///
+    /// let presence = serde_json::json!({
+    ///     "since": null,
+    ///     "activities": [{"name": "with the gateway", "type": 0}],
+    ///     "status": "online",
+    ///     "afk": false,
+    /// });
+    /// let config = ConnectionConfig::builder("token", Intents::GUILDS, "wss://gateway.discord.gg")
+    ///     .presence(&presence)
+    ///     .build()?;
+    ///
+    /// // anything else is refused when the configuration is built
+    /// let not_an_object = ConnectionConfig::builder("token", Intents::GUILDS, "wss://gateway.discord.gg")
+    ///     .presence("online")
+    ///     .build();
+    /// assert!(not_an_object.is_err());
+    /// # Ok::<(), acord_core_gateway::GatewayError>(())
+    /// ```
+    pub fn presence<T: Serialize + ?Sized>(mut self, presence: &T) -> Self {
+        match serde_json::value::to_raw_value(presence) {
+            Ok(raw) => {
+                self.config.presence = Some(raw);
+                self.presence_error = None;
+            }
+            Err(e) => {
+                self.config.presence = None;
+                self.presence_error = Some(e.to_string());
+            }
+        }
         self
     }
 
@@ -170,11 +215,25 @@ impl ConnectionConfigBuilder {
     ///
     /// # Errors
     /// [`GatewayError::InvalidShard`] when the shard id is not below the
-    /// count, [`GatewayError::Payload`] for a Bearer token or a
-    /// `large_threshold` outside 50..=250, [`GatewayError::PayloadTooLarge`] when the IDENTIFY would
+    /// count, [`GatewayError::Payload`] for a Bearer token, a
+    /// `large_threshold` outside 50..=250 or a presence that is not a JSON
+    /// object, [`GatewayError::Serialize`] when the presence could not be
+    /// serialised, [`GatewayError::PayloadTooLarge`] when the IDENTIFY would
     /// exceed 4096 bytes, [`GatewayError::InvalidUrl`] for a bad URL.
     pub fn build(self) -> Result<ConnectionConfig, GatewayError> {
+        if let Some(message) = self.presence_error {
+            return Err(GatewayError::Serialize(serde::ser::Error::custom(message)));
+        }
         let c = self.config;
+        if c.presence
+            .as_deref()
+            .is_some_and(|p| !p.get().starts_with('{'))
+        {
+            return Err(GatewayError::Payload {
+                context: "the IDENTIFY presence must serialise to a JSON object",
+                source: None,
+            });
+        }
         if !c.token.is_bot() {
             return Err(GatewayError::Payload {
                 context: "the gateway takes a bot token, not an OAuth2 Bearer token",
@@ -215,7 +274,7 @@ fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
         #[serde(skip_serializing_if = "Option::is_none")]
         large_threshold: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        presence: Option<&'a UpdatePresence>,
+        presence: Option<&'a RawValue>,
     }
     payload_json(
         GatewayOpcode::Identify,
@@ -225,7 +284,7 @@ fn identify_json(c: &ConnectionConfig) -> Result<String, GatewayError> {
             intents: c.intents.bits(),
             shard: c.shard,
             large_threshold: c.large_threshold,
-            presence: c.presence.as_ref(),
+            presence: c.presence.as_deref(),
         },
     )
 }

@@ -109,8 +109,11 @@ pub enum GatewayError {
         /// The total shard count.
         count: u32,
     },
-    /// Fetching `GET /gateway/bot` failed.
-    #[error("could not fetch the gateway URL from the REST API")]
+    /// A call to an outside service failed: the REST API (an `HttpError`
+    /// from acord-core-http), or the store behind a shared
+    /// [`IdentifyQueue`](crate::IdentifyQueue). The crate itself makes no
+    /// such call; the variant carries the caller's error.
+    #[error("a call to the REST API or another outside service failed")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 

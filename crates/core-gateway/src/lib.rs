@@ -18,7 +18,16 @@
 //!
 //! - [`Shard`] drives one `Connection` on tokio-tungstenite; [`ShardManager`]
 //!   runs many, identified through an [`IdentifyQueue`], with one merged
-//!   event stream and a [`Dispatcher`] (`listen`, `wait_for`).
+//!   event stream and a [`Dispatcher`] (`listen`, `wait_for`). The manager
+//!   starts from [`GatewayBotInfo`], the answer of `GET /gateway/bot`
+//!   (acord-core-http's type, re-exported here; fetch it with
+//!   `HttpClient::fetch_gateway_bot`).
+//! - [`Command`] is a raw user command: any opcode a client may send, with
+//!   any serialisable `d`, size-checked. Send it through a
+//!   [`ShardMessenger`], which also reads the shard's health
+//!   ([`ShardMessenger::info`]). The typed, validated payloads (presence
+//!   updates, member requests, ...) live in the `acord` crate
+//!   (`acord::command`) and are sent as `Command`s.
 //!
 //! ## Example: one shard
 //!
@@ -63,9 +72,7 @@ mod queue;
 mod random;
 mod shard;
 
-pub use command::{
-    Activity, Command, IdentifyProperties, RequestGuildMembers, Token, UpdatePresence,
-};
+pub use command::{Command, IdentifyProperties, Token};
 pub use connection::{
     Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Outgoing, Reconnect,
     ReconnectReason, SendKind, Stage,
@@ -73,10 +80,15 @@ pub use connection::{
 pub use decoder::{Decoder, Frame, JsonDecoder, ZlibStreamDecoder, DEFAULT_MAX_MESSAGE};
 pub use error::{DecodeError, GatewayError};
 pub use keep_alive::{KeepAlive, StandardKeepAlive};
-pub use manager::{Dispatcher, GatewayInfo, ShardManager, ShardManagerBuilder, ShardScheme};
+pub use manager::{Dispatcher, ShardManager, ShardManagerBuilder, ShardScheme};
 pub use payload::{Dispatch, Envelope, RateLimited};
-pub use queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
+pub use queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
 pub use shard::{
     run_gateway_loop, DecoderFactory, KeepAliveFactory, Shard, ShardConfig, ShardConfigBuilder,
     ShardEvent, ShardInfo, ShardMessenger, ShardStatus,
 };
+
+// What `GET /gateway/bot` answers, as `ShardManager::builder` and
+// `InProcessIdentifyQueue` take it: acord-core-http's types (a re-export is
+// the same type, so there is one of each across the workspace).
+pub use acord_core_http::{GatewayBotInfo, SessionStartLimit};

@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use acord_core_http::GatewayBotInfo;
 use acord_core_signals::{shard_for_guild, Intents};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
@@ -16,70 +17,14 @@ use tracing::Instrument;
 use crate::command::Token;
 use crate::error::GatewayError;
 use crate::payload::Dispatch;
-use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
+use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
 use crate::shard::{Shard, ShardConfig, ShardConfigBuilder, ShardEvent, ShardInfo, ShardMessenger};
-
-/// What `GET /gateway/bot` returns: the URL, the recommended shard count and
-/// the session start limit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GatewayInfo {
-    /// The WSS URL.
-    pub url: String,
-    /// Recommended shard count.
-    pub shards: u32,
-    /// Session start limit.
-    pub session_start_limit: SessionStartLimit,
-}
-
-impl From<acord_core_http::GatewayBotInfo> for GatewayInfo {
-    fn from(b: acord_core_http::GatewayBotInfo) -> Self {
-        let l = b.session_start_limit;
-        Self {
-            url: b.url,
-            shards: b.shards.max(1),
-            session_start_limit: SessionStartLimit {
-                total: l.total,
-                remaining: l.remaining,
-                reset_after: l.reset_after,
-                max_concurrency: l.max_concurrency.max(1),
-            },
-        }
-    }
-}
-
-impl GatewayInfo {
-    /// Fetches `GET /gateway/bot` through acord-core-http.
-    ///
-    /// # Errors
-    /// [`GatewayError::Http`] wrapping the REST error (401 for a bad token).
-    ///
-    /// # Cancel safety
-    /// Cancel safe: it only reads.
-    pub async fn fetch(http: &acord_core_http::HttpClient) -> Result<Self, GatewayError> {
-        http.fetch_gateway_bot()
-            .await
-            .map(Self::from)
-            .map_err(|e| GatewayError::Http(Box::new(e)))
-    }
-
-    /// Parses the JSON body of `GET /gateway/bot` (`reset_after` is in
-    /// milliseconds).
-    ///
-    /// # Errors
-    /// [`GatewayError::Payload`] when fields are missing or mistyped.
-    pub fn from_json(body: &[u8]) -> Result<Self, GatewayError> {
-        // core-http's type holds the one parse of this body
-        serde_json::from_slice::<acord_core_http::GatewayBotInfo>(body)
-            .map(Self::from)
-            .map_err(|e| GatewayError::payload("GET /gateway/bot body", e))
-    }
-}
 
 /// Which shards this process runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShardScheme {
-    /// `GatewayInfo::shards`, all of them.
+    /// [`GatewayBotInfo::shards`], all of them.
     Recommended,
     /// A fixed count, all of them.
     Fixed(u32),
@@ -98,7 +43,7 @@ type Configure = Box<dyn FnOnce(ShardConfigBuilder) -> ShardConfigBuilder + Send
 pub struct ShardManagerBuilder {
     token: Token,
     intents: Intents,
-    info: GatewayInfo,
+    info: GatewayBotInfo,
     scheme: ShardScheme,
     queue: Option<Arc<dyn IdentifyQueue>>,
     identify_window: Option<Duration>,
@@ -236,13 +181,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl ShardManager {
-    /// Starts a builder from the token, intents and `GET /gateway/bot`
-    /// (see [`GatewayInfo::from_json`]).
+    /// Starts a builder from the token, intents and the answer of
+    /// `GET /gateway/bot`: fetch it with acord-core-http's
+    /// [`HttpClient::fetch_gateway_bot`](acord_core_http::HttpClient::fetch_gateway_bot),
+    /// parse the body with `serde_json::from_slice`, or build it with
+    /// [`GatewayBotInfo::new`].
+    ///
+    /// A recommended shard count or a `max_concurrency` of 0 counts as 1.
     pub fn builder(
         token: impl Into<Token>,
         intents: Intents,
-        info: GatewayInfo,
+        mut info: GatewayBotInfo,
     ) -> ShardManagerBuilder {
+        // Discord never sends 0; a hand-built or proxied value might
+        info.shards = info.shards.max(1);
+        let limit = &mut info.session_start_limit;
+        limit.max_concurrency = limit.max_concurrency.max(1);
         ShardManagerBuilder {
             token: token.into(),
             intents,
@@ -542,36 +496,27 @@ impl Dispatcher {
 mod tests {
     use super::*;
 
-    fn info(shards: u32, mc: u32) -> GatewayInfo {
-        GatewayInfo {
-            url: "ws://127.0.0.1:1".into(),
-            shards,
-            session_start_limit: SessionStartLimit {
-                max_concurrency: mc,
-                ..SessionStartLimit::default()
-            },
-        }
+    use acord_core_http::SessionStartLimit;
+
+    fn info(shards: u32, mc: u32) -> GatewayBotInfo {
+        let limit = SessionStartLimit::new(1000, 1000, Duration::from_secs(86_400), mc);
+        GatewayBotInfo::new("ws://127.0.0.1:1", shards, limit)
     }
 
     #[test]
-    fn gateway_bot_body_parses() {
-        let g = GatewayInfo::from_json(
-            br#"{"url":"wss://gateway.discord.gg/","shards":9,"session_start_limit":{"total":1000,"remaining":999,"reset_after":14400000,"max_concurrency":1}}"#,
+    fn zero_shards_and_zero_concurrency_count_as_one() {
+        let b = ShardManager::builder("t", Intents::GUILDS, info(0, 0));
+        assert_eq!(b.info.shards, 1);
+        assert_eq!(b.info.session_start_limit.max_concurrency, 1);
+        let m = b.build().unwrap();
+        assert_eq!((m.range(), m.total_shards()), (0..1, 1));
+        // the body Discord documents is taken as is
+        let parsed: GatewayBotInfo = serde_json::from_slice(
+            br#"{"url":"wss://gateway.discord.gg/","shards":9,"session_start_limit":{"total":1000,"remaining":999,"reset_after":14400000,"max_concurrency":4}}"#,
         )
         .unwrap();
-        assert_eq!(g.shards, 9);
-        assert_eq!(g.session_start_limit.remaining, 999);
-        assert_eq!(
-            g.session_start_limit.reset_after,
-            Duration::from_secs(14400)
-        );
-        assert!(GatewayInfo::from_json(b"{}").is_err());
-        let zero = GatewayInfo::from_json(
-            br#"{"url":"wss://g","shards":0,"session_start_limit":{"total":1,"remaining":1,"reset_after":0,"max_concurrency":0}}"#,
-        )
-        .unwrap();
-        assert_eq!(zero.shards, 1);
-        assert_eq!(zero.session_start_limit.max_concurrency, 1);
+        let b = ShardManager::builder("t", Intents::GUILDS, parsed.clone());
+        assert_eq!(b.info, parsed);
     }
 
     #[test]

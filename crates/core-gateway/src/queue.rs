@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use acord_core_http::SessionStartLimit;
 use acord_core_signals::{identify_rate_limit_key, limits};
 use tokio::time::Instant;
 
@@ -37,30 +38,6 @@ pub trait IdentifyQueue: Send + Sync + fmt::Debug + 'static {
     /// or let it expire; the default queue keeps the reserved slot (a later
     /// caller waits one window longer, never less).
     fn acquire(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>>;
-}
-
-/// The `session_start_limit` object of `GET /gateway/bot`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SessionStartLimit {
-    /// Session starts allowed per period.
-    pub total: u32,
-    /// Starts left.
-    pub remaining: u32,
-    /// Time until `remaining` resets.
-    pub reset_after: Duration,
-    /// IDENTIFYs allowed per window (per rate-limit key).
-    pub max_concurrency: u32,
-}
-
-impl Default for SessionStartLimit {
-    fn default() -> Self {
-        Self {
-            total: 1000,
-            remaining: 1000,
-            reset_after: Duration::from_secs(24 * 3600),
-            max_concurrency: 1,
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -95,7 +72,9 @@ impl fmt::Debug for InProcessIdentifyQueue {
 }
 
 impl InProcessIdentifyQueue {
-    /// A queue for the given limits and Discord's 5-second window.
+    /// A queue for the given limits (the `session_start_limit` of
+    /// `GET /gateway/bot`, see [`GatewayBotInfo`](acord_core_http::GatewayBotInfo))
+    /// and Discord's 5-second window. A `max_concurrency` of 0 counts as 1.
     pub fn new(limit: SessionStartLimit) -> Self {
         Self::with_window(limit, limits::IDENTIFY_WINDOW)
     }
@@ -169,12 +148,7 @@ mod tests {
     use super::*;
 
     fn limit(mc: u32, remaining: u32) -> SessionStartLimit {
-        SessionStartLimit {
-            total: 1000,
-            remaining,
-            reset_after: Duration::from_secs(3600),
-            max_concurrency: mc,
-        }
+        SessionStartLimit::new(1000, remaining, Duration::from_secs(3600), mc)
     }
 
     #[tokio::test(start_paused = true)]
@@ -197,12 +171,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn absurd_limits_do_not_panic() {
         let q = InProcessIdentifyQueue::with_window(
-            SessionStartLimit {
-                total: 0,
-                remaining: 0,
-                reset_after: Duration::MAX,
-                max_concurrency: 0,
-            },
+            SessionStartLimit::new(0, 0, Duration::MAX, 0),
             Duration::MAX,
         );
         let t0 = Instant::now();

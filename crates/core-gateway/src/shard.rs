@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use acord_core_http::SessionStartLimit;
 use acord_core_signals::Intents;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
@@ -24,14 +25,14 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::Instrument;
 
-use crate::command::{Command, IdentifyProperties, RequestGuildMembers, Token, UpdatePresence};
+use crate::command::{Command, IdentifyProperties, Token};
 use crate::connection::{Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Stage};
 use crate::decoder::{Decoder, Frame, ZlibStreamDecoder};
 use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::limiter::{Backoff, SendLimiter};
 use crate::payload::{Dispatch, RateLimited};
-use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue, SessionStartLimit};
+use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
 use crate::random::random_f64;
 use crate::ReconnectReason;
 
@@ -205,8 +206,11 @@ impl ShardConfigBuilder {
         self
     }
 
-    /// Initial presence.
-    pub fn presence(mut self, presence: UpdatePresence) -> Self {
+    /// The initial presence sent in IDENTIFY: any data that serialises to
+    /// a JSON object (such as the `acord` crate's `UpdatePresence`). See
+    /// [`ConnectionConfigBuilder::presence`]; errors are reported by
+    /// [`build`](Self::build).
+    pub fn presence<T: serde::Serialize + ?Sized>(mut self, presence: &T) -> Self {
         self.connection = self.connection.presence(presence);
         self
     }
@@ -569,7 +573,8 @@ pub(crate) enum Control {
     },
 }
 
-/// Sends commands to a running shard; cheap to clone.
+/// Sends commands to a running shard, restarts or closes it and reads its
+/// health; cheap to clone.
 #[derive(Clone)]
 pub struct ShardMessenger {
     shard: u32,
@@ -591,8 +596,16 @@ impl ShardMessenger {
         self.shard
     }
 
+    /// Status, latency and counters of the shard, as [`Shard::info`]
+    /// returns them (a bot holding only a messenger can read its latency).
+    pub fn info(&self) -> ShardInfo {
+        self.shared.snapshot(self.shard)
+    }
+
     /// Queues a command; it goes out once the session is live and the send
-    /// limiter has room.
+    /// limiter has room. Build it with [`Command::new`] (or from a typed
+    /// command of the `acord` crate). A refused command arrives as
+    /// [`ShardEvent::RateLimited`].
     ///
     /// # Errors
     /// [`GatewayError::Closed`] when the shard has stopped.
@@ -605,34 +618,6 @@ impl ShardMessenger {
             .send(command)
             .await
             .map_err(|_| GatewayError::Closed)
-    }
-
-    /// Sends UPDATE_PRESENCE.
-    ///
-    /// # Errors
-    /// Size errors from [`Command::update_presence`], or
-    /// [`GatewayError::Closed`].
-    ///
-    /// # Cancel safety
-    /// As [`send`](Self::send).
-    pub async fn update_presence(&self, presence: &UpdatePresence) -> Result<(), GatewayError> {
-        self.send(Command::update_presence(presence)?).await
-    }
-
-    /// Sends REQUEST_GUILD_MEMBERS. A refusal arrives as
-    /// [`ShardEvent::RateLimited`].
-    ///
-    /// # Errors
-    /// Size errors from [`Command::request_guild_members`], or
-    /// [`GatewayError::Closed`].
-    ///
-    /// # Cancel safety
-    /// As [`send`](Self::send).
-    pub async fn request_guild_members(
-        &self,
-        request: &RequestGuildMembers,
-    ) -> Result<(), GatewayError> {
-        self.send(Command::request_guild_members(request)?).await
     }
 
     /// Reconnects the shard: resuming the session, or (with `resume:

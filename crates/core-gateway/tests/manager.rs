@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use acord_core_gateway::{GatewayInfo, ShardEvent, ShardManager, ShardStatus};
+use acord_core_gateway::{GatewayBotInfo, ShardEvent, ShardManager, ShardStatus};
 use acord_core_http::HttpClient;
 use acord_testkit::{FakeDiscord, ShardTarget};
 use common::*;
@@ -25,12 +25,12 @@ async fn fake(shards: u32, mc: u32, window: Duration) -> FakeDiscord {
         .unwrap()
 }
 
-async fn gateway_info(fake: &FakeDiscord) -> GatewayInfo {
+async fn gateway_info(fake: &FakeDiscord) -> GatewayBotInfo {
     let http = HttpClient::builder(fake.token())
         .api_base(fake.api_base())
         .build()
         .unwrap();
-    GatewayInfo::fetch(&http).await.unwrap()
+    http.fetch_gateway_bot().await.unwrap()
 }
 
 async fn next(rx: &mut mpsc::Receiver<(u32, ShardEvent)>) -> (u32, ShardEvent) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use acord_core_gateway::{
     run_gateway_loop, Command, GatewayError, JsonDecoder, ReconnectReason, Shard, ShardEvent,
-    ShardStatus, UpdatePresence,
+    ShardStatus,
 };
 use acord_core_signals::{CloseCode, GatewayOpcode};
 use acord_testkit::{FakeDiscord, ShardTarget};
@@ -24,6 +24,16 @@ async fn fake_with(interval_ms: u64) -> FakeDiscord {
         .start()
         .await
         .unwrap()
+}
+
+/// The `d` of an UPDATE_PRESENCE going online.
+fn online_d() -> serde_json::Value {
+    serde_json::json!({"since": null, "activities": [], "status": "online", "afk": false})
+}
+
+/// UPDATE_PRESENCE (op 3) going online, as any caller builds a command.
+fn online() -> Command {
+    Command::new(GatewayOpcode::PresenceUpdate, &online_d()).unwrap()
 }
 
 fn assert_contiguous(seqs: &[u64]) {
@@ -290,6 +300,12 @@ async fn zombie_connection_reconnects_and_resumes_within_two_intervals() {
     );
     assert_eq!(fake.counters().resumes, 1);
     assert!(shard.info().latency.is_some());
+    // a messenger alone reads the same health
+    let messenger_info = shard.messenger().info();
+    assert_eq!(messenger_info.id, 0);
+    assert_eq!(messenger_info.status, ShardStatus::Ready);
+    assert!(messenger_info.latency.is_some());
+    assert_eq!(messenger_info.resumes, 1);
     shard.close(true).await.unwrap();
     fake.shutdown().await;
 }
@@ -390,11 +406,7 @@ async fn command_flood_stays_under_120_per_60s_and_heartbeats_continue() {
     let messenger = shard.messenger();
     let flood = tokio::spawn(async move {
         for _ in 0..200 {
-            if messenger
-                .update_presence(&UpdatePresence::online())
-                .await
-                .is_err()
-            {
+            if messenger.send(online()).await.is_err() {
                 break;
             }
         }
@@ -493,10 +505,8 @@ async fn graceful_close_keeps_or_ends_the_session() {
     until(&mut rx, &mut seen, is_ready).await;
     let m = shard.messenger();
     shard.close(true).await.unwrap();
-    assert!(matches!(
-        m.update_presence(&UpdatePresence::online()).await,
-        Err(GatewayError::Closed)
-    ));
+    assert!(matches!(m.send(online()).await, Err(GatewayError::Closed)));
+    assert_eq!(m.info().status, ShardStatus::Closed);
     assert!(matches!(m.restart(true).await, Err(GatewayError::Closed)));
     assert!(matches!(m.close(true).await, Err(GatewayError::Closed)));
     fake.shutdown().await;
@@ -546,10 +556,7 @@ async fn run_gateway_loop_with_channels_and_voidable_events() {
         fake2.counters().heartbeats_received >= beats + 3
     })
     .await;
-    out_tx
-        .send(Command::update_presence(&UpdatePresence::online()).unwrap())
-        .await
-        .unwrap();
+    out_tx.send(online()).await.unwrap();
     let mut n = 0;
     while n < 10 {
         if let ShardEvent::Dispatch(d) = until(
@@ -563,9 +570,12 @@ async fn run_gateway_loop_with_channels_and_voidable_events() {
             n += 1;
         }
     }
-    fake.wait_for_gateway_payload(|p| p.op == 3, GUARD)
+    let presence = fake
+        .wait_for_gateway_payload(|p| p.op == 3, GUARD)
         .await
         .expect("presence update sent");
+    let presence: serde_json::Value = serde_json::from_str(&presence.json).unwrap();
+    assert_eq!(presence["d"], online_d());
     // plain JSON was requested
     assert!(fake
         .gateway_payloads()
@@ -579,7 +589,7 @@ async fn run_gateway_loop_with_channels_and_voidable_events() {
 
 #[tokio::test]
 async fn rate_limited_member_requests_are_surfaced() {
-    use acord_core_gateway::{RequestGuildMembers, ShardConfig};
+    use acord_core_gateway::ShardConfig;
     use acord_core_signals::Intents;
     let privileged = Intents::GUILD_MEMBERS | Intents::MESSAGE_CONTENT;
     let fake = FakeDiscord::builder()
@@ -600,22 +610,25 @@ async fn rate_limited_member_requests_are_surfaced() {
     let mut seen = Vec::new();
     until(&mut rx, &mut seen, is_ready).await;
     let guild = fake.guild_ids()[0];
-    let request = RequestGuildMembers {
-        guild_id: guild,
-        query: Some(String::new()),
-        limit: 0,
-        nonce: Some("n1".into()),
-        ..Default::default()
-    };
+    let request = Command::new(
+        GatewayOpcode::RequestGuildMembers,
+        &serde_json::json!({
+            "guild_id": guild.to_string(),
+            "query": "",
+            "limit": 0,
+            "nonce": "n1",
+        }),
+    )
+    .unwrap();
     let m = shard.messenger();
-    m.request_guild_members(&request).await.unwrap();
+    m.send(request.clone()).await.unwrap();
     until(
         &mut rx,
         &mut seen,
         |e| matches!(e, ShardEvent::Dispatch(d) if d.name() == "GUILD_MEMBERS_CHUNK"),
     )
     .await;
-    m.request_guild_members(&request).await.unwrap();
+    m.send(request).await.unwrap();
     let limited = until(&mut rx, &mut seen, |e| {
         matches!(e, ShardEvent::RateLimited(_))
     })

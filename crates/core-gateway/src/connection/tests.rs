@@ -44,6 +44,29 @@ fn json(o: &Outgoing) -> serde_json::Value {
     serde_json::from_str(o.as_str()).unwrap()
 }
 
+/// A presence `d` as a caller models it (fields in Discord's order).
+#[derive(Serialize)]
+struct Presence<'a> {
+    since: Option<u64>,
+    activities: Vec<serde_json::Value>,
+    status: &'a str,
+    afk: bool,
+}
+
+fn online() -> Presence<'static> {
+    Presence {
+        since: None,
+        activities: Vec::new(),
+        status: "online",
+        afk: false,
+    }
+}
+
+/// UPDATE_PRESENCE (op 3) going online.
+fn online_command() -> Command {
+    Command::new(GatewayOpcode::PresenceUpdate, &online()).unwrap()
+}
+
 /// Connected, identified and READY at `t0` with seq 1.
 fn ready_conn(t0: Instant) -> Connection {
     let mut conn = Connection::new(config());
@@ -64,7 +87,7 @@ fn hello_then_identify_with_everything() {
         ConnectionConfig::builder("Bot secret-token", Intents::GUILDS, URL)
             .shard(1, 4)
             .large_threshold(100)
-            .presence(UpdatePresence::online())
+            .presence(&online())
             .build()
             .unwrap(),
     );
@@ -87,7 +110,14 @@ fn hello_then_identify_with_everything() {
     assert_eq!(id["d"]["intents"], 1);
     assert_eq!(id["d"]["shard"], serde_json::json!([1, 4]));
     assert_eq!(id["d"]["large_threshold"], 100);
-    assert_eq!(id["d"]["presence"]["status"], "online");
+    assert_eq!(
+        id["d"]["presence"],
+        serde_json::json!({"since": null, "activities": [], "status": "online", "afk": false})
+    );
+    // the presence is sent exactly as the caller serialised it
+    assert!(out[0]
+        .as_str()
+        .contains(r#","presence":{"since":null,"activities":[],"status":"online","afk":false}}"#));
     assert_eq!(id["d"]["properties"]["browser"], "acord");
     assert_eq!(id["d"]["properties"]["device"], "acord");
     assert!(format!("{:?}", out[0]).contains("<redacted>"));
@@ -232,7 +262,7 @@ fn server_heartbeat_request_is_answered_at_once() {
 fn heartbeats_jump_ahead_of_commands() {
     let t0 = Instant::now();
     let mut conn = ready_conn(t0);
-    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    conn.send_command(online_command());
     conn.recv(r#"{"op":1}"#, t0).unwrap();
     let kinds: Vec<_> = sent(&mut conn).iter().map(Outgoing::kind).collect();
     assert_eq!(kinds, [SendKind::Heartbeat, SendKind::Command]);
@@ -531,7 +561,7 @@ fn connect_failures_while_resuming_fall_back_to_identify() {
 fn priority_sends_skip_commands() {
     let t0 = Instant::now();
     let mut conn = ready_conn(t0);
-    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    conn.send_command(online_command());
     assert!(conn.has_pending_send(false));
     assert!(!conn.has_pending_send(true));
     assert!(conn.poll_priority_send().is_none());
@@ -561,7 +591,7 @@ fn resume_rejected_with_op9_false_identifies_on_the_original_url() {
 fn user_commands_wait_for_ready_and_respect_the_size_limit() {
     let t0 = Instant::now();
     let mut conn = Connection::new(config());
-    conn.send_command(Command::update_presence(&UpdatePresence::online()).unwrap());
+    conn.send_command(online_command());
     conn.on_connected();
     conn.recv(&hello(1000), t0).unwrap();
     let out = sent(&mut conn);
@@ -572,29 +602,25 @@ fn user_commands_wait_for_ready_and_respect_the_size_limit() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].kind(), SendKind::Command);
     assert_eq!(json(&out[0])["op"], 3);
-    let huge = UpdatePresence {
-        status: "x".repeat(5000),
-        ..UpdatePresence::online()
+    let status = "x".repeat(5000);
+    let huge = Presence {
+        status: &status,
+        ..online()
     };
     assert!(matches!(
-        Command::update_presence(&huge),
+        Command::new(GatewayOpcode::PresenceUpdate, &huge),
         Err(GatewayError::PayloadTooLarge { limit: 4096, .. })
     ));
 }
 
 #[test]
 fn identify_over_4096_bytes_is_refused_at_build() {
-    let presence = UpdatePresence {
-        activities: vec![crate::Activity {
-            name: "a".repeat(5000),
-            kind: 0,
-            state: None,
-            url: None,
-        }],
-        ..UpdatePresence::online()
+    let presence = Presence {
+        activities: vec![serde_json::json!({"name": "a".repeat(5000), "type": 0})],
+        ..online()
     };
     let err = ConnectionConfig::builder("t", Intents::GUILDS, URL)
-        .presence(presence)
+        .presence(&presence)
         .build()
         .unwrap_err();
     assert!(matches!(err, GatewayError::PayloadTooLarge { .. }));
@@ -613,6 +639,62 @@ fn identify_over_4096_bytes_is_refused_at_build() {
         .build()
         .unwrap_err();
     assert!(matches!(bearer, GatewayError::Payload { .. }));
+}
+
+/// Data whose serialisation always fails.
+struct Unserialisable;
+
+impl Serialize for Unserialisable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("presence refuses to serialise"))
+    }
+}
+
+#[test]
+fn presence_errors_are_reported_by_build() {
+    let err = ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .presence(&Unserialisable)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, GatewayError::Serialize(_)), "{err:?}");
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(source.contains("presence refuses to serialise"), "{source}");
+    // through the shard builder too
+    let err = crate::ShardConfig::builder("t", Intents::GUILDS, URL)
+        .presence(&Unserialisable)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, GatewayError::Serialize(_)), "{err:?}");
+    // IDENTIFY's presence is an object
+    for not_an_object in [
+        serde_json::json!("online"),
+        serde_json::json!(null),
+        serde_json::json!([1]),
+    ] {
+        let err = ConnectionConfig::builder("t", Intents::GUILDS, URL)
+            .presence(&not_an_object)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, GatewayError::Payload { .. }), "{err:?}");
+    }
+    // the last presence wins, an error included
+    let config = ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .presence(&Unserialisable)
+        .presence(&online())
+        .build()
+        .unwrap();
+    let mut conn = Connection::new(config);
+    conn.on_connected();
+    conn.recv(&hello(1000), Instant::now()).unwrap();
+    assert_eq!(
+        json(&sent(&mut conn)[0])["d"]["presence"]["status"],
+        "online"
+    );
+    assert!(ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .presence(&online())
+        .presence(&Unserialisable)
+        .build()
+        .is_err());
 }
 
 #[test]
