@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
+mod actions;
 pub mod command;
 mod error;
 pub mod event;
