@@ -5,7 +5,7 @@
 mod rest_support;
 
 use acord_testkit::FakeDiscord;
-use rest_support::{assert_error, id, send, Api};
+use rest_support::{assert_error, id, send, Api, Gateway};
 use serde_json::{json, Value};
 
 async fn api() -> (Api, u64) {
@@ -385,5 +385,146 @@ async fn overwrites_invites_and_positions() {
     assert_eq!(send(request).await.0, 204);
     let (_, fetched) = send(api.get(&format!("/channels/{channel}"))).await;
     assert_eq!(fetched["position"], 7);
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn role_positions_move_roles_and_keep_the_rest_in_order() {
+    let (api, guild) = api().await;
+    let roles = format!("/guilds/{guild}/roles");
+    let (_, before) = send(api.get(&roles)).await;
+    let name_at = |list: &Value| -> Vec<(String, u64)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_owned(),
+                    r["position"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        name_at(&before),
+        vec![
+            ("@everyone".into(), 0),
+            ("member".into(), 1),
+            ("moderator".into(), 2)
+        ]
+    );
+    let (_, helpers) = send(api.post(&roles, &json!({"name": "helpers"}))).await;
+    assert_eq!(helpers["position"], 3);
+    // GUILDS.
+    let mut gateway = Gateway::connect(&api.fake, 1).await;
+
+    let (status, moved) = send(
+        api.patch(&roles, &json!([{"id": helpers["id"], "position": 1}]))
+            .header("x-audit-log-reason", "reorder"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        name_at(&moved),
+        vec![
+            ("@everyone".into(), 0),
+            ("helpers".into(), 1),
+            ("member".into(), 2),
+            ("moderator".into(), 3),
+        ]
+    );
+    let (_, listed) = send(api.get(&roles)).await;
+    assert_eq!(listed, moved);
+    // One GUILD_ROLE_UPDATE per role whose position changed.
+    let mut updated = Vec::new();
+    for _ in 0..3 {
+        let d = gateway.dispatch("GUILD_ROLE_UPDATE").await;
+        assert_eq!(id(&d["guild_id"]), guild);
+        updated.push((
+            d["role"]["name"].as_str().unwrap().to_owned(),
+            d["role"]["position"].as_u64().unwrap(),
+        ));
+    }
+    updated.sort();
+    assert_eq!(
+        updated,
+        vec![
+            ("helpers".into(), 1),
+            ("member".into(), 2),
+            ("moderator".into(), 3)
+        ]
+    );
+    let (_, log) = send(api.get(&format!("/guilds/{guild}/audit-logs?action_type=31"))).await;
+    let entries = log["audit_log_entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries
+        .iter()
+        .all(|e| e["reason"] == "reorder" && e["changes"][0]["key"] == "position"));
+
+    // Two at once; a null position leaves a role where it is.
+    let (_, moved) = send(api.patch(
+        &roles,
+        &json!([
+            {"id": helpers["id"], "position": 3},
+            {"id": before[1]["id"], "position": null},
+        ]),
+    ))
+    .await;
+    assert_eq!(
+        name_at(&moved),
+        vec![
+            ("@everyone".into(), 0),
+            ("member".into(), 1),
+            ("moderator".into(), 2),
+            ("helpers".into(), 3),
+        ]
+    );
+
+    for (body, pointer) in [
+        (json!({"id": helpers["id"]}), ""),
+        (json!([{"id": "1", "position": 1}]), "/errors/0/id"),
+        (
+            json!([{"id": guild.to_string(), "position": 2}]),
+            "/errors/0/id",
+        ),
+        (
+            json!([{"id": helpers["id"], "position": "top"}]),
+            "/errors/0/position",
+        ),
+        (json!([{"position": 1}]), "/errors/0/id"),
+    ] {
+        let (status, error) = send(api.patch(&roles, &body)).await;
+        assert_eq!(status, 400, "{body}");
+        assert_error(&error, 50035);
+        if !pointer.is_empty() {
+            assert!(error.pointer(pointer).is_some(), "{error}");
+        }
+    }
+    let (status, error) = send(api.patch(
+        "/guilds/1/roles",
+        &json!([{"id": helpers["id"], "position": 1}]),
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_error(&error, 10004);
+    api.fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_counts_adds_approximate_counts() {
+    let (api, guild) = api().await;
+    let (_, plain) = send(api.get(&format!("/guilds/{guild}"))).await;
+    assert!(plain.get("approximate_member_count").is_none());
+    assert!(plain.get("approximate_presence_count").is_none());
+    for query in ["with_counts=true", "with_counts=True", "with_counts=1"] {
+        let (status, counted) = send(api.get(&format!("/guilds/{guild}?{query}"))).await;
+        assert_eq!(status, 200);
+        // 30 generated members plus the bot.
+        assert_eq!(counted["approximate_member_count"], 31, "{query}");
+        let presences = counted["approximate_presence_count"].as_u64().unwrap();
+        assert!(presences <= 31);
+    }
+    let (_, not_counted) = send(api.get(&format!("/guilds/{guild}?with_counts=false"))).await;
+    assert!(not_counted.get("approximate_member_count").is_none());
     api.fake.shutdown().await;
 }
