@@ -29,13 +29,18 @@
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
 mod actions;
+mod client;
 pub mod command;
 mod error;
 pub mod event;
 pub mod http;
 pub mod model;
 
+pub use acord_core_gateway::ShardScheme;
+pub use acord_core_signals::Intents;
+pub use client::{Client, ClientBuilder, Context, DispatchError, ShardHandle, ShutdownHandle};
 pub use error::{ClientError, Result};
+pub use event::EventHandler;
 pub use http::Http;
 
 /// The protocol layers acord is built on.

@@ -132,6 +132,12 @@ impl HttpClient {
         self.inner.token.is_some()
     }
 
+    /// The token, if one is configured (redacted in `Debug` and
+    /// `Display`), so a layer above can check it uses the same one.
+    pub fn token(&self) -> Option<&Token> {
+        self.inner.token.as_ref()
+    }
+
     /// Checks the token with `GET /users/@me` and returns who it belongs to.
     ///
     /// # Errors

@@ -36,6 +36,9 @@ use crate::model::{
 
 pub use payloads::*;
 
+use crate::client::Context;
+pub use acord_core_gateway::Dispatch;
+
 /// A known event name whose payload could not be parsed.
 #[derive(Debug, thiserror::Error)]
 #[error("could not parse the {name} dispatch payload")]
@@ -58,7 +61,7 @@ impl EventError {
 }
 
 macro_rules! events {
-    ($( $(#[$doc:meta])* $variant:ident($ty:ty) = $name:literal, $flag:ident = $bit:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident($ty:ty) = $name:literal, $flag:ident = $bit:literal => $method:ident; )*) => {
         /// One gateway dispatch event, typed.
         ///
         /// There is a variant for every documented receive event
@@ -120,6 +123,15 @@ macro_rules! events {
                 }
             }
 
+            /// The dispatch name as a `'static` string (`"UNKNOWN"` for
+            /// [`Event::Unknown`]).
+            pub(crate) fn static_name(&self) -> &'static str {
+                match self {
+                    $( Event::$variant(_) => $name, )*
+                    Event::Unknown { .. } => "UNKNOWN",
+                }
+            }
+
             /// This event's type flag (empty for [`Event::Unknown`]).
             pub fn kind(&self) -> EventTypeFlags {
                 match self {
@@ -141,7 +153,161 @@ macro_rules! events {
                 }
             }
         }
+
+        /// One zero-sized type per event, for typed listeners and
+        /// collectors: `.on::<kind::MessageCreate>(..)`,
+        /// `ctx.wait_for::<kind::MessageCreate>(..)`.
+        ///
+        /// Each implements [`EventKind`]; its
+        /// [`Payload`](EventKind::Payload) is what the matching [`Event`]
+        /// variant holds.
+        pub mod kind {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                $(#[$doc])*
+                #[doc = concat!("\n\nThe `", $name, "` event; its payload is `", stringify!($ty), "`.")]
+                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+                pub struct $variant;
+
+            )*
+        }
+
+        $(
+            impl EventKind for kind::$variant {
+                type Payload = $ty;
+                const NAME: &'static str = $name;
+                const FLAG: EventTypeFlags = EventTypeFlags::$flag;
+
+                fn from_event(event: Event) -> Option<Self::Payload> {
+                    match event {
+                        Event::$variant(payload) => Some(payload),
+                        _ => None,
+                    }
+                }
+
+                fn payload(event: &Event) -> Option<&Self::Payload> {
+                    match event {
+                        Event::$variant(payload) => Some(payload),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+
+        /// Reacts to gateway events: one method per event, each with an
+        /// empty default body, so a bot overrides only what it needs.
+        ///
+        /// Write the methods as `async fn`; each gets a [`Context`] (REST,
+        /// the shard, shared state, collectors) and the typed payload. Large
+        /// payloads come boxed (`Box<Message>`) so events stay small to move;
+        /// a `Box` derefs to the model.
+        ///
+        /// ```
+        /// use acord::{Context, EventHandler};
+        /// use acord::model::Message;
+        ///
+        /// struct Bot;
+        ///
+        /// impl EventHandler for Bot {
+        ///     async fn message_create(&self, ctx: Context, msg: Box<Message>) {
+        ///         if msg.content == "ping" {
+        ///             let _ = msg.channel_id.say(&ctx, "pong").await;
+        ///         }
+        ///     }
+        /// }
+        /// ```
+        ///
+        /// Handlers run concurrently, each call in its own task: a slow
+        /// handler never blocks the shard or other handlers (see
+        /// [`ClientBuilder::sequential_per_channel`](crate::ClientBuilder::sequential_per_channel)
+        /// to keep one channel's events in order). A panic is caught and
+        /// reported to the error hook; the bot keeps running.
+        ///
+        /// The client only deserialises events someone handles: the first
+        /// event of a type whose method keeps the default body marks that
+        /// type unwanted for this handler, and later ones are skipped
+        /// before parsing. Override [`event_types`](Self::event_types) to
+        /// declare the set up front.
+        pub trait EventHandler<S = ()>: Send + Sync + 'static
+        where
+            S: Send + Sync + 'static,
+        {
+            /// The events this handler wants, before the client learns which
+            /// methods keep their default body (default: all).
+            fn event_types(&self) -> EventTypeFlags {
+                EventTypeFlags::all()
+            }
+
+            $(
+                #[doc = concat!("`", $name, "`.")]
+                #[allow(clippy::boxed_local)] // the payload type is the event's
+                fn $method(
+                    &self,
+                    ctx: Context<S>,
+                    event: $ty,
+                ) -> impl std::future::Future<Output = ()> + Send {
+                    ctx.skip_for_handler(EventTypeFlags::$flag);
+                    let _ = event;
+                    std::future::ready(())
+                }
+            )*
+
+            /// Every dispatch, raw, before (and whether or not) it is typed:
+            /// the shard id is [`Context::shard_id`]; the name, sequence and
+            /// JSON bytes are on the [`Dispatch`]. Also receives events acord
+            /// does not know and payloads that failed to deserialise.
+            fn raw_event(
+                &self,
+                ctx: Context<S>,
+                dispatch: Dispatch,
+            ) -> impl std::future::Future<Output = ()> + Send {
+                ctx.skip_raw_for_handler();
+                let _ = dispatch;
+                std::future::ready(())
+            }
+        }
+
+        impl<S: Send + Sync + 'static, H: EventHandler<S>> crate::client::ErasedHandler<S> for crate::client::HandlerBox<H> {
+            fn wanted(&self) -> EventTypeFlags {
+                self.0.event_types()
+            }
+
+            fn call(
+                self: std::sync::Arc<Self>,
+                ctx: Context<S>,
+                event: Event,
+            ) -> crate::client::BoxFuture {
+                match event {
+                    $( Event::$variant(payload) => Box::pin(async move { self.0.$method(ctx, payload).await }), )*
+                    Event::Unknown { .. } => Box::pin(std::future::ready(())),
+                }
+            }
+
+            fn call_raw(
+                self: std::sync::Arc<Self>,
+                ctx: Context<S>,
+                dispatch: Dispatch,
+            ) -> crate::client::BoxFuture {
+                Box::pin(async move { self.0.raw_event(ctx, dispatch).await })
+            }
+        }
     };
+}
+
+/// A typed event, for listeners and collectors: implemented by each type in
+/// [`kind`].
+pub trait EventKind: Send + Sync + 'static {
+    /// What the event carries (the [`Event`] variant's field).
+    type Payload: Clone + Send + Sync + 'static;
+    /// The dispatch name (`t`).
+    const NAME: &'static str;
+    /// The event's type flag.
+    const FLAG: EventTypeFlags;
+    /// Takes the payload out of an [`Event`] of this kind.
+    fn from_event(event: Event) -> Option<Self::Payload>;
+    /// Borrows the payload of an [`Event`] of this kind.
+    fn payload(event: &Event) -> Option<&Self::Payload>;
 }
 
 impl Event {
@@ -250,163 +416,163 @@ impl EventTypeFlags {
 
 events! {
     /// Session established.
-    Ready(Box<Ready>) = "READY", READY = 0;
+    Ready(Box<Ready>) = "READY", READY = 0 => ready;
     /// Replay finished.
-    Resumed(Resumed) = "RESUMED", RESUMED = 1;
+    Resumed(Resumed) = "RESUMED", RESUMED = 1 => resumed;
     /// A send event was rate limited.
-    RateLimited(RateLimited) = "RATE_LIMITED", RATE_LIMITED = 2;
+    RateLimited(RateLimited) = "RATE_LIMITED", RATE_LIMITED = 2 => rate_limited;
     /// Command permissions changed.
-    ApplicationCommandPermissionsUpdate(GuildCommandPermissions) = "APPLICATION_COMMAND_PERMISSIONS_UPDATE", APPLICATION_COMMAND_PERMISSIONS_UPDATE = 3;
+    ApplicationCommandPermissionsUpdate(GuildCommandPermissions) = "APPLICATION_COMMAND_PERMISSIONS_UPDATE", APPLICATION_COMMAND_PERMISSIONS_UPDATE = 3 => application_command_permissions_update;
     /// AutoMod rule created.
-    AutoModerationRuleCreate(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_CREATE", AUTO_MODERATION_RULE_CREATE = 4;
+    AutoModerationRuleCreate(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_CREATE", AUTO_MODERATION_RULE_CREATE = 4 => auto_moderation_rule_create;
     /// AutoMod rule updated.
-    AutoModerationRuleUpdate(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_UPDATE", AUTO_MODERATION_RULE_UPDATE = 5;
+    AutoModerationRuleUpdate(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_UPDATE", AUTO_MODERATION_RULE_UPDATE = 5 => auto_moderation_rule_update;
     /// AutoMod rule deleted.
-    AutoModerationRuleDelete(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_DELETE", AUTO_MODERATION_RULE_DELETE = 6;
+    AutoModerationRuleDelete(Box<AutoModerationRule>) = "AUTO_MODERATION_RULE_DELETE", AUTO_MODERATION_RULE_DELETE = 6 => auto_moderation_rule_delete;
     /// AutoMod acted.
-    AutoModerationActionExecution(Box<AutoModerationActionExecution>) = "AUTO_MODERATION_ACTION_EXECUTION", AUTO_MODERATION_ACTION_EXECUTION = 7;
+    AutoModerationActionExecution(Box<AutoModerationActionExecution>) = "AUTO_MODERATION_ACTION_EXECUTION", AUTO_MODERATION_ACTION_EXECUTION = 7 => auto_moderation_action_execution;
     /// Channel created.
-    ChannelCreate(Box<Channel>) = "CHANNEL_CREATE", CHANNEL_CREATE = 8;
+    ChannelCreate(Box<Channel>) = "CHANNEL_CREATE", CHANNEL_CREATE = 8 => channel_create;
     /// Channel updated.
-    ChannelUpdate(Box<Channel>) = "CHANNEL_UPDATE", CHANNEL_UPDATE = 9;
+    ChannelUpdate(Box<Channel>) = "CHANNEL_UPDATE", CHANNEL_UPDATE = 9 => channel_update;
     /// Channel deleted.
-    ChannelDelete(Box<Channel>) = "CHANNEL_DELETE", CHANNEL_DELETE = 10;
+    ChannelDelete(Box<Channel>) = "CHANNEL_DELETE", CHANNEL_DELETE = 10 => channel_delete;
     /// Answer to REQUEST_CHANNEL_INFO.
-    ChannelInfo(ChannelInfo) = "CHANNEL_INFO", CHANNEL_INFO = 11;
+    ChannelInfo(ChannelInfo) = "CHANNEL_INFO", CHANNEL_INFO = 11 => channel_info;
     /// Pins changed.
-    ChannelPinsUpdate(ChannelPinsUpdate) = "CHANNEL_PINS_UPDATE", CHANNEL_PINS_UPDATE = 12;
+    ChannelPinsUpdate(ChannelPinsUpdate) = "CHANNEL_PINS_UPDATE", CHANNEL_PINS_UPDATE = 12 => channel_pins_update;
     /// Thread created or the bot was added.
-    ThreadCreate(Box<Channel>) = "THREAD_CREATE", THREAD_CREATE = 13;
+    ThreadCreate(Box<Channel>) = "THREAD_CREATE", THREAD_CREATE = 13 => thread_create;
     /// Thread updated.
-    ThreadUpdate(Box<Channel>) = "THREAD_UPDATE", THREAD_UPDATE = 14;
+    ThreadUpdate(Box<Channel>) = "THREAD_UPDATE", THREAD_UPDATE = 14 => thread_update;
     /// Thread deleted.
-    ThreadDelete(ThreadDelete) = "THREAD_DELETE", THREAD_DELETE = 15;
+    ThreadDelete(ThreadDelete) = "THREAD_DELETE", THREAD_DELETE = 15 => thread_delete;
     /// Active threads synced.
-    ThreadListSync(Box<ThreadListSync>) = "THREAD_LIST_SYNC", THREAD_LIST_SYNC = 16;
+    ThreadListSync(Box<ThreadListSync>) = "THREAD_LIST_SYNC", THREAD_LIST_SYNC = 16 => thread_list_sync;
     /// The bot's thread member changed.
-    ThreadMemberUpdate(Box<ThreadMemberUpdate>) = "THREAD_MEMBER_UPDATE", THREAD_MEMBER_UPDATE = 17;
+    ThreadMemberUpdate(Box<ThreadMemberUpdate>) = "THREAD_MEMBER_UPDATE", THREAD_MEMBER_UPDATE = 17 => thread_member_update;
     /// Thread members added or removed.
-    ThreadMembersUpdate(Box<ThreadMembersUpdate>) = "THREAD_MEMBERS_UPDATE", THREAD_MEMBERS_UPDATE = 18;
+    ThreadMembersUpdate(Box<ThreadMembersUpdate>) = "THREAD_MEMBERS_UPDATE", THREAD_MEMBERS_UPDATE = 18 => thread_members_update;
     /// Entitlement created.
-    EntitlementCreate(Box<Entitlement>) = "ENTITLEMENT_CREATE", ENTITLEMENT_CREATE = 19;
+    EntitlementCreate(Box<Entitlement>) = "ENTITLEMENT_CREATE", ENTITLEMENT_CREATE = 19 => entitlement_create;
     /// Entitlement updated.
-    EntitlementUpdate(Box<Entitlement>) = "ENTITLEMENT_UPDATE", ENTITLEMENT_UPDATE = 20;
+    EntitlementUpdate(Box<Entitlement>) = "ENTITLEMENT_UPDATE", ENTITLEMENT_UPDATE = 20 => entitlement_update;
     /// Entitlement deleted.
-    EntitlementDelete(Box<Entitlement>) = "ENTITLEMENT_DELETE", ENTITLEMENT_DELETE = 21;
+    EntitlementDelete(Box<Entitlement>) = "ENTITLEMENT_DELETE", ENTITLEMENT_DELETE = 21 => entitlement_delete;
     /// Guild available, joined or lazily loaded.
-    GuildCreate(Box<GuildCreate>) = "GUILD_CREATE", GUILD_CREATE = 22;
+    GuildCreate(Box<GuildCreate>) = "GUILD_CREATE", GUILD_CREATE = 22 => guild_create;
     /// Guild updated.
-    GuildUpdate(Box<Guild>) = "GUILD_UPDATE", GUILD_UPDATE = 23;
+    GuildUpdate(Box<Guild>) = "GUILD_UPDATE", GUILD_UPDATE = 23 => guild_update;
     /// Guild unavailable or the bot was removed.
-    GuildDelete(UnavailableGuild) = "GUILD_DELETE", GUILD_DELETE = 24;
+    GuildDelete(UnavailableGuild) = "GUILD_DELETE", GUILD_DELETE = 24 => guild_delete;
     /// Audit log entry created.
-    GuildAuditLogEntryCreate(Box<AuditLogEntry>) = "GUILD_AUDIT_LOG_ENTRY_CREATE", GUILD_AUDIT_LOG_ENTRY_CREATE = 25;
+    GuildAuditLogEntryCreate(Box<AuditLogEntry>) = "GUILD_AUDIT_LOG_ENTRY_CREATE", GUILD_AUDIT_LOG_ENTRY_CREATE = 25 => guild_audit_log_entry_create;
     /// User banned.
-    GuildBanAdd(Box<GuildBan>) = "GUILD_BAN_ADD", GUILD_BAN_ADD = 26;
+    GuildBanAdd(Box<GuildBan>) = "GUILD_BAN_ADD", GUILD_BAN_ADD = 26 => guild_ban_add;
     /// User unbanned.
-    GuildBanRemove(Box<GuildBan>) = "GUILD_BAN_REMOVE", GUILD_BAN_REMOVE = 27;
+    GuildBanRemove(Box<GuildBan>) = "GUILD_BAN_REMOVE", GUILD_BAN_REMOVE = 27 => guild_ban_remove;
     /// Emojis changed.
-    GuildEmojisUpdate(Box<GuildEmojisUpdate>) = "GUILD_EMOJIS_UPDATE", GUILD_EMOJIS_UPDATE = 28;
+    GuildEmojisUpdate(Box<GuildEmojisUpdate>) = "GUILD_EMOJIS_UPDATE", GUILD_EMOJIS_UPDATE = 28 => guild_emojis_update;
     /// Stickers changed.
-    GuildStickersUpdate(Box<GuildStickersUpdate>) = "GUILD_STICKERS_UPDATE", GUILD_STICKERS_UPDATE = 29;
+    GuildStickersUpdate(Box<GuildStickersUpdate>) = "GUILD_STICKERS_UPDATE", GUILD_STICKERS_UPDATE = 29 => guild_stickers_update;
     /// Integrations changed.
-    GuildIntegrationsUpdate(GuildIntegrationsUpdate) = "GUILD_INTEGRATIONS_UPDATE", GUILD_INTEGRATIONS_UPDATE = 30;
+    GuildIntegrationsUpdate(GuildIntegrationsUpdate) = "GUILD_INTEGRATIONS_UPDATE", GUILD_INTEGRATIONS_UPDATE = 30 => guild_integrations_update;
     /// Member joined.
-    GuildMemberAdd(Box<GuildMemberAdd>) = "GUILD_MEMBER_ADD", GUILD_MEMBER_ADD = 31;
+    GuildMemberAdd(Box<GuildMemberAdd>) = "GUILD_MEMBER_ADD", GUILD_MEMBER_ADD = 31 => guild_member_add;
     /// Member left or was removed.
-    GuildMemberRemove(Box<GuildMemberRemove>) = "GUILD_MEMBER_REMOVE", GUILD_MEMBER_REMOVE = 32;
+    GuildMemberRemove(Box<GuildMemberRemove>) = "GUILD_MEMBER_REMOVE", GUILD_MEMBER_REMOVE = 32 => guild_member_remove;
     /// Member updated.
-    GuildMemberUpdate(Box<GuildMemberUpdate>) = "GUILD_MEMBER_UPDATE", GUILD_MEMBER_UPDATE = 33;
+    GuildMemberUpdate(Box<GuildMemberUpdate>) = "GUILD_MEMBER_UPDATE", GUILD_MEMBER_UPDATE = 33 => guild_member_update;
     /// Answer to REQUEST_GUILD_MEMBERS.
-    GuildMembersChunk(Box<GuildMembersChunk>) = "GUILD_MEMBERS_CHUNK", GUILD_MEMBERS_CHUNK = 34;
+    GuildMembersChunk(Box<GuildMembersChunk>) = "GUILD_MEMBERS_CHUNK", GUILD_MEMBERS_CHUNK = 34 => guild_members_chunk;
     /// Role created.
-    GuildRoleCreate(Box<GuildRoleUpsert>) = "GUILD_ROLE_CREATE", GUILD_ROLE_CREATE = 35;
+    GuildRoleCreate(Box<GuildRoleUpsert>) = "GUILD_ROLE_CREATE", GUILD_ROLE_CREATE = 35 => guild_role_create;
     /// Role updated.
-    GuildRoleUpdate(Box<GuildRoleUpsert>) = "GUILD_ROLE_UPDATE", GUILD_ROLE_UPDATE = 36;
+    GuildRoleUpdate(Box<GuildRoleUpsert>) = "GUILD_ROLE_UPDATE", GUILD_ROLE_UPDATE = 36 => guild_role_update;
     /// Role deleted.
-    GuildRoleDelete(GuildRoleDelete) = "GUILD_ROLE_DELETE", GUILD_ROLE_DELETE = 37;
+    GuildRoleDelete(GuildRoleDelete) = "GUILD_ROLE_DELETE", GUILD_ROLE_DELETE = 37 => guild_role_delete;
     /// Scheduled event created.
-    GuildScheduledEventCreate(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_CREATE", GUILD_SCHEDULED_EVENT_CREATE = 38;
+    GuildScheduledEventCreate(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_CREATE", GUILD_SCHEDULED_EVENT_CREATE = 38 => guild_scheduled_event_create;
     /// Scheduled event updated.
-    GuildScheduledEventUpdate(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_UPDATE", GUILD_SCHEDULED_EVENT_UPDATE = 39;
+    GuildScheduledEventUpdate(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_UPDATE", GUILD_SCHEDULED_EVENT_UPDATE = 39 => guild_scheduled_event_update;
     /// Scheduled event deleted.
-    GuildScheduledEventDelete(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_DELETE", GUILD_SCHEDULED_EVENT_DELETE = 40;
+    GuildScheduledEventDelete(Box<GuildScheduledEvent>) = "GUILD_SCHEDULED_EVENT_DELETE", GUILD_SCHEDULED_EVENT_DELETE = 40 => guild_scheduled_event_delete;
     /// User subscribed to a scheduled event.
-    GuildScheduledEventUserAdd(GuildScheduledEventUser) = "GUILD_SCHEDULED_EVENT_USER_ADD", GUILD_SCHEDULED_EVENT_USER_ADD = 41;
+    GuildScheduledEventUserAdd(GuildScheduledEventUser) = "GUILD_SCHEDULED_EVENT_USER_ADD", GUILD_SCHEDULED_EVENT_USER_ADD = 41 => guild_scheduled_event_user_add;
     /// User unsubscribed from a scheduled event.
-    GuildScheduledEventUserRemove(GuildScheduledEventUser) = "GUILD_SCHEDULED_EVENT_USER_REMOVE", GUILD_SCHEDULED_EVENT_USER_REMOVE = 42;
+    GuildScheduledEventUserRemove(GuildScheduledEventUser) = "GUILD_SCHEDULED_EVENT_USER_REMOVE", GUILD_SCHEDULED_EVENT_USER_REMOVE = 42 => guild_scheduled_event_user_remove;
     /// Soundboard sound created.
-    GuildSoundboardSoundCreate(Box<SoundboardSound>) = "GUILD_SOUNDBOARD_SOUND_CREATE", GUILD_SOUNDBOARD_SOUND_CREATE = 43;
+    GuildSoundboardSoundCreate(Box<SoundboardSound>) = "GUILD_SOUNDBOARD_SOUND_CREATE", GUILD_SOUNDBOARD_SOUND_CREATE = 43 => guild_soundboard_sound_create;
     /// Soundboard sound updated.
-    GuildSoundboardSoundUpdate(Box<SoundboardSound>) = "GUILD_SOUNDBOARD_SOUND_UPDATE", GUILD_SOUNDBOARD_SOUND_UPDATE = 44;
+    GuildSoundboardSoundUpdate(Box<SoundboardSound>) = "GUILD_SOUNDBOARD_SOUND_UPDATE", GUILD_SOUNDBOARD_SOUND_UPDATE = 44 => guild_soundboard_sound_update;
     /// Soundboard sound deleted.
-    GuildSoundboardSoundDelete(GuildSoundboardSoundDelete) = "GUILD_SOUNDBOARD_SOUND_DELETE", GUILD_SOUNDBOARD_SOUND_DELETE = 45;
+    GuildSoundboardSoundDelete(GuildSoundboardSoundDelete) = "GUILD_SOUNDBOARD_SOUND_DELETE", GUILD_SOUNDBOARD_SOUND_DELETE = 45 => guild_soundboard_sound_delete;
     /// Soundboard sounds updated.
-    GuildSoundboardSoundsUpdate(Box<SoundboardSounds>) = "GUILD_SOUNDBOARD_SOUNDS_UPDATE", GUILD_SOUNDBOARD_SOUNDS_UPDATE = 46;
+    GuildSoundboardSoundsUpdate(Box<SoundboardSounds>) = "GUILD_SOUNDBOARD_SOUNDS_UPDATE", GUILD_SOUNDBOARD_SOUNDS_UPDATE = 46 => guild_soundboard_sounds_update;
     /// Answer to REQUEST_SOUNDBOARD_SOUNDS.
-    SoundboardSounds(Box<SoundboardSounds>) = "SOUNDBOARD_SOUNDS", SOUNDBOARD_SOUNDS = 47;
+    SoundboardSounds(Box<SoundboardSounds>) = "SOUNDBOARD_SOUNDS", SOUNDBOARD_SOUNDS = 47 => soundboard_sounds;
     /// Integration created.
-    IntegrationCreate(Box<Integration>) = "INTEGRATION_CREATE", INTEGRATION_CREATE = 48;
+    IntegrationCreate(Box<Integration>) = "INTEGRATION_CREATE", INTEGRATION_CREATE = 48 => integration_create;
     /// Integration updated.
-    IntegrationUpdate(Box<Integration>) = "INTEGRATION_UPDATE", INTEGRATION_UPDATE = 49;
+    IntegrationUpdate(Box<Integration>) = "INTEGRATION_UPDATE", INTEGRATION_UPDATE = 49 => integration_update;
     /// Integration deleted.
-    IntegrationDelete(IntegrationDelete) = "INTEGRATION_DELETE", INTEGRATION_DELETE = 50;
+    IntegrationDelete(IntegrationDelete) = "INTEGRATION_DELETE", INTEGRATION_DELETE = 50 => integration_delete;
     /// A user used a command, component or modal.
-    InteractionCreate(Box<Interaction>) = "INTERACTION_CREATE", INTERACTION_CREATE = 51;
+    InteractionCreate(Box<Interaction>) = "INTERACTION_CREATE", INTERACTION_CREATE = 51 => interaction_create;
     /// Invite created.
-    InviteCreate(Box<InviteCreate>) = "INVITE_CREATE", INVITE_CREATE = 52;
+    InviteCreate(Box<InviteCreate>) = "INVITE_CREATE", INVITE_CREATE = 52 => invite_create;
     /// Invite deleted.
-    InviteDelete(InviteDelete) = "INVITE_DELETE", INVITE_DELETE = 53;
+    InviteDelete(InviteDelete) = "INVITE_DELETE", INVITE_DELETE = 53 => invite_delete;
     /// Message sent.
-    MessageCreate(Box<Message>) = "MESSAGE_CREATE", MESSAGE_CREATE = 54;
+    MessageCreate(Box<Message>) = "MESSAGE_CREATE", MESSAGE_CREATE = 54 => message_create;
     /// Message edited (possibly partial).
-    MessageUpdate(Box<MessageUpdate>) = "MESSAGE_UPDATE", MESSAGE_UPDATE = 55;
+    MessageUpdate(Box<MessageUpdate>) = "MESSAGE_UPDATE", MESSAGE_UPDATE = 55 => message_update;
     /// Message deleted.
-    MessageDelete(MessageDelete) = "MESSAGE_DELETE", MESSAGE_DELETE = 56;
+    MessageDelete(MessageDelete) = "MESSAGE_DELETE", MESSAGE_DELETE = 56 => message_delete;
     /// Messages bulk deleted.
-    MessageDeleteBulk(MessageDeleteBulk) = "MESSAGE_DELETE_BULK", MESSAGE_DELETE_BULK = 57;
+    MessageDeleteBulk(MessageDeleteBulk) = "MESSAGE_DELETE_BULK", MESSAGE_DELETE_BULK = 57 => message_delete_bulk;
     /// Reaction added.
-    MessageReactionAdd(Box<MessageReactionAdd>) = "MESSAGE_REACTION_ADD", MESSAGE_REACTION_ADD = 58;
+    MessageReactionAdd(Box<MessageReactionAdd>) = "MESSAGE_REACTION_ADD", MESSAGE_REACTION_ADD = 58 => message_reaction_add;
     /// Reaction removed.
-    MessageReactionRemove(Box<MessageReactionRemove>) = "MESSAGE_REACTION_REMOVE", MESSAGE_REACTION_REMOVE = 59;
+    MessageReactionRemove(Box<MessageReactionRemove>) = "MESSAGE_REACTION_REMOVE", MESSAGE_REACTION_REMOVE = 59 => message_reaction_remove;
     /// All reactions removed.
-    MessageReactionRemoveAll(MessageReactionRemoveAll) = "MESSAGE_REACTION_REMOVE_ALL", MESSAGE_REACTION_REMOVE_ALL = 60;
+    MessageReactionRemoveAll(MessageReactionRemoveAll) = "MESSAGE_REACTION_REMOVE_ALL", MESSAGE_REACTION_REMOVE_ALL = 60 => message_reaction_remove_all;
     /// All reactions of one emoji removed.
-    MessageReactionRemoveEmoji(Box<MessageReactionRemoveEmoji>) = "MESSAGE_REACTION_REMOVE_EMOJI", MESSAGE_REACTION_REMOVE_EMOJI = 61;
+    MessageReactionRemoveEmoji(Box<MessageReactionRemoveEmoji>) = "MESSAGE_REACTION_REMOVE_EMOJI", MESSAGE_REACTION_REMOVE_EMOJI = 61 => message_reaction_remove_emoji;
     /// Poll vote added.
-    MessagePollVoteAdd(MessagePollVote) = "MESSAGE_POLL_VOTE_ADD", MESSAGE_POLL_VOTE_ADD = 62;
+    MessagePollVoteAdd(MessagePollVote) = "MESSAGE_POLL_VOTE_ADD", MESSAGE_POLL_VOTE_ADD = 62 => message_poll_vote_add;
     /// Poll vote removed.
-    MessagePollVoteRemove(MessagePollVote) = "MESSAGE_POLL_VOTE_REMOVE", MESSAGE_POLL_VOTE_REMOVE = 63;
+    MessagePollVoteRemove(MessagePollVote) = "MESSAGE_POLL_VOTE_REMOVE", MESSAGE_POLL_VOTE_REMOVE = 63 => message_poll_vote_remove;
     /// A user's presence changed.
-    PresenceUpdate(Box<Presence>) = "PRESENCE_UPDATE", PRESENCE_UPDATE = 64;
+    PresenceUpdate(Box<Presence>) = "PRESENCE_UPDATE", PRESENCE_UPDATE = 64 => presence_update;
     /// Stage started.
-    StageInstanceCreate(Box<StageInstance>) = "STAGE_INSTANCE_CREATE", STAGE_INSTANCE_CREATE = 65;
+    StageInstanceCreate(Box<StageInstance>) = "STAGE_INSTANCE_CREATE", STAGE_INSTANCE_CREATE = 65 => stage_instance_create;
     /// Stage updated.
-    StageInstanceUpdate(Box<StageInstance>) = "STAGE_INSTANCE_UPDATE", STAGE_INSTANCE_UPDATE = 66;
+    StageInstanceUpdate(Box<StageInstance>) = "STAGE_INSTANCE_UPDATE", STAGE_INSTANCE_UPDATE = 66 => stage_instance_update;
     /// Stage ended.
-    StageInstanceDelete(Box<StageInstance>) = "STAGE_INSTANCE_DELETE", STAGE_INSTANCE_DELETE = 67;
+    StageInstanceDelete(Box<StageInstance>) = "STAGE_INSTANCE_DELETE", STAGE_INSTANCE_DELETE = 67 => stage_instance_delete;
     /// Subscription created.
-    SubscriptionCreate(Box<Subscription>) = "SUBSCRIPTION_CREATE", SUBSCRIPTION_CREATE = 68;
+    SubscriptionCreate(Box<Subscription>) = "SUBSCRIPTION_CREATE", SUBSCRIPTION_CREATE = 68 => subscription_create;
     /// Subscription updated.
-    SubscriptionUpdate(Box<Subscription>) = "SUBSCRIPTION_UPDATE", SUBSCRIPTION_UPDATE = 69;
+    SubscriptionUpdate(Box<Subscription>) = "SUBSCRIPTION_UPDATE", SUBSCRIPTION_UPDATE = 69 => subscription_update;
     /// Subscription deleted.
-    SubscriptionDelete(Box<Subscription>) = "SUBSCRIPTION_DELETE", SUBSCRIPTION_DELETE = 70;
+    SubscriptionDelete(Box<Subscription>) = "SUBSCRIPTION_DELETE", SUBSCRIPTION_DELETE = 70 => subscription_delete;
     /// A user started typing.
-    TypingStart(Box<TypingStart>) = "TYPING_START", TYPING_START = 71;
+    TypingStart(Box<TypingStart>) = "TYPING_START", TYPING_START = 71 => typing_start;
     /// The bot user changed.
-    UserUpdate(Box<User>) = "USER_UPDATE", USER_UPDATE = 72;
+    UserUpdate(Box<User>) = "USER_UPDATE", USER_UPDATE = 72 => user_update;
     /// Voice channel effect sent.
-    VoiceChannelEffectSend(Box<VoiceChannelEffectSend>) = "VOICE_CHANNEL_EFFECT_SEND", VOICE_CHANNEL_EFFECT_SEND = 73;
+    VoiceChannelEffectSend(Box<VoiceChannelEffectSend>) = "VOICE_CHANNEL_EFFECT_SEND", VOICE_CHANNEL_EFFECT_SEND = 73 => voice_channel_effect_send;
     /// Voice channel start time changed.
-    VoiceChannelStartTimeUpdate(VoiceChannelStartTimeUpdate) = "VOICE_CHANNEL_START_TIME_UPDATE", VOICE_CHANNEL_START_TIME_UPDATE = 74;
+    VoiceChannelStartTimeUpdate(VoiceChannelStartTimeUpdate) = "VOICE_CHANNEL_START_TIME_UPDATE", VOICE_CHANNEL_START_TIME_UPDATE = 74 => voice_channel_start_time_update;
     /// Voice channel status changed.
-    VoiceChannelStatusUpdate(VoiceChannelStatusUpdate) = "VOICE_CHANNEL_STATUS_UPDATE", VOICE_CHANNEL_STATUS_UPDATE = 75;
+    VoiceChannelStatusUpdate(VoiceChannelStatusUpdate) = "VOICE_CHANNEL_STATUS_UPDATE", VOICE_CHANNEL_STATUS_UPDATE = 75 => voice_channel_status_update;
     /// A voice state changed.
-    VoiceStateUpdate(Box<VoiceState>) = "VOICE_STATE_UPDATE", VOICE_STATE_UPDATE = 76;
+    VoiceStateUpdate(Box<VoiceState>) = "VOICE_STATE_UPDATE", VOICE_STATE_UPDATE = 76 => voice_state_update;
     /// Voice server assigned.
-    VoiceServerUpdate(VoiceServerUpdate) = "VOICE_SERVER_UPDATE", VOICE_SERVER_UPDATE = 77;
+    VoiceServerUpdate(VoiceServerUpdate) = "VOICE_SERVER_UPDATE", VOICE_SERVER_UPDATE = 77 => voice_server_update;
     /// Webhooks of a channel changed.
-    WebhooksUpdate(WebhooksUpdate) = "WEBHOOKS_UPDATE", WEBHOOKS_UPDATE = 78;
+    WebhooksUpdate(WebhooksUpdate) = "WEBHOOKS_UPDATE", WEBHOOKS_UPDATE = 78 => webhooks_update;
 }
 
 #[cfg(test)]

@@ -1,0 +1,629 @@
+//! From shard events to handler tasks: what is wanted, one parse, a task
+//! per consumer, collectors, per-channel lanes and panic reporting.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use acord_core_gateway::{Dispatch, ShardEvent};
+use futures_util::FutureExt;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::context::{Context, Shared, NO_HANDLER};
+use super::BoxFuture;
+use crate::error::ClientError;
+use crate::event::{Event, EventError, EventKind, EventTypeFlags};
+use crate::model::ChannelId;
+
+/// A typed handler with its type erased, implemented for every
+/// [`EventHandler`](crate::EventHandler) (the impl is generated next to
+/// the trait).
+pub(crate) trait ErasedHandler<S>: Send + Sync + 'static {
+    /// The events the handler declares it wants.
+    fn wanted(&self) -> EventTypeFlags;
+    /// Calls the method of `event`'s type.
+    fn call(self: Arc<Self>, ctx: Context<S>, event: Event) -> BoxFuture;
+    /// Calls `raw_event`.
+    fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture;
+}
+
+/// Holds one [`EventHandler`](crate::EventHandler); the type-erased
+/// call is implemented for it next to the trait.
+pub(crate) struct HandlerBox<H>(pub(crate) H);
+
+/// A handler registered before `.data()`, adapted to the new state type.
+pub(crate) struct UnitAdapter(pub(crate) Arc<dyn ErasedHandler<()>>);
+
+impl<S: Send + Sync + 'static> ErasedHandler<S> for UnitAdapter {
+    fn wanted(&self) -> EventTypeFlags {
+        self.0.wanted()
+    }
+
+    fn call(self: Arc<Self>, ctx: Context<S>, event: Event) -> BoxFuture {
+        self.0.clone().call(ctx.without_data(), event)
+    }
+
+    fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture {
+        self.0.clone().call_raw(ctx.without_data(), dispatch)
+    }
+}
+
+pub(crate) fn unit_data() -> Arc<()> {
+    static UNIT: OnceLock<Arc<()>> = OnceLock::new();
+    UNIT.get_or_init(|| Arc::new(())).clone()
+}
+
+/// A closure listener: its event type and the type-erased call.
+pub(crate) struct Listener<S> {
+    pub(crate) flag: EventTypeFlags,
+    pub(crate) call: Arc<dyn Fn(Context<S>, Event) -> BoxFuture + Send + Sync>,
+}
+
+impl<S> Clone for Listener<S> {
+    fn clone(&self) -> Self {
+        Self {
+            flag: self.flag,
+            call: self.call.clone(),
+        }
+    }
+}
+
+/// What went wrong while delivering an event; handed to the error hook
+/// ([`ClientBuilder::on_error`](crate::ClientBuilder::on_error)). The bot
+/// keeps running after each of these.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// A handler or listener panicked.
+    Panic {
+        /// The event it was handling.
+        event: &'static str,
+        /// The shard the event came from.
+        shard: u32,
+        /// The panic message.
+        message: String,
+    },
+    /// A payload did not match its event's type; it was skipped (a
+    /// `raw_event` handler still received it).
+    Deserialize {
+        /// The shard the event came from.
+        shard: u32,
+        /// The event name and the JSON error.
+        error: EventError,
+    },
+}
+
+impl fmt::Display for DispatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Panic {
+                event,
+                shard,
+                message,
+            } => write!(
+                f,
+                "a handler of {event} (shard {shard}) panicked: {message}"
+            ),
+            Self::Deserialize { shard, error } => {
+                write!(f, "{error} (shard {shard}); the event was skipped")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DispatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Deserialize { error, .. } => Some(error),
+            Self::Panic { .. } => None,
+        }
+    }
+}
+
+/// The error hook.
+pub(crate) type ErrorHook = Arc<dyn Fn(DispatchError) + Send + Sync>;
+
+pub(crate) fn default_error_hook() -> ErrorHook {
+    Arc::new(|error: DispatchError| match &error {
+        DispatchError::Panic { event, shard, .. } => {
+            tracing::error!(event, shard, %error, "event handler panicked");
+        }
+        DispatchError::Deserialize { shard, error: e } => {
+            tracing::warn!(event = e.name(), shard, error = %e.json_error(), "event payload did not deserialise; skipped");
+        }
+    })
+}
+
+/// An [`EventTypeFlags`] that can be changed through `&self`.
+#[derive(Debug, Default)]
+pub(crate) struct AtomicFlags([AtomicU64; 2]);
+
+impl AtomicFlags {
+    fn new(flags: EventTypeFlags) -> Self {
+        let bits = flags.bits();
+        Self([
+            AtomicU64::new(bits as u64),
+            AtomicU64::new((bits >> 64) as u64),
+        ])
+    }
+
+    fn load(&self) -> EventTypeFlags {
+        let lo = self.0[0].load(Ordering::Relaxed) as u128;
+        let hi = self.0[1].load(Ordering::Relaxed) as u128;
+        EventTypeFlags::from_bits_retain(lo | (hi << 64))
+    }
+
+    fn store(&self, flags: EventTypeFlags) {
+        let bits = flags.bits();
+        self.0[0].store(bits as u64, Ordering::Relaxed);
+        self.0[1].store((bits >> 64) as u64, Ordering::Relaxed);
+    }
+
+    fn remove(&self, flags: EventTypeFlags) {
+        let bits = flags.bits();
+        self.0[0].fetch_and(!(bits as u64), Ordering::Relaxed);
+        self.0[1].fetch_and(!((bits >> 64) as u64), Ordering::Relaxed);
+    }
+}
+
+struct Waiter {
+    id: u64,
+    flag: EventTypeFlags,
+    check: Box<dyn Fn(&Event) -> bool + Send + Sync>,
+    tx: oneshot::Sender<Event>,
+}
+
+/// Who wants which events: per handler (learned), listeners (fixed),
+/// collectors (come and go) and the client itself (READY).
+pub(crate) struct Wants {
+    handlers: Vec<AtomicFlags>,
+    raw: Vec<AtomicBool>,
+    fixed: EventTypeFlags,
+    waiting: AtomicFlags,
+    waiters: Mutex<Vec<Waiter>>,
+    next_waiter: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // no code panics while holding these locks; recover the data anyway
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Wants {
+    pub(crate) fn new(handlers: &[EventTypeFlags], listeners: EventTypeFlags) -> Self {
+        Self {
+            handlers: handlers.iter().map(|f| AtomicFlags::new(*f)).collect(),
+            raw: handlers.iter().map(|_| AtomicBool::new(true)).collect(),
+            fixed: listeners | EventTypeFlags::READY,
+            waiting: AtomicFlags::default(),
+            waiters: Mutex::new(Vec::new()),
+            next_waiter: AtomicU64::new(0),
+        }
+    }
+
+    /// Every event type someone wants right now.
+    pub(crate) fn wanted(&self) -> EventTypeFlags {
+        self.handlers
+            .iter()
+            .fold(self.fixed | self.waiting.load(), |acc, h| acc | h.load())
+    }
+
+    pub(crate) fn skip_for_handler(&self, handler: u32, flag: EventTypeFlags) {
+        if let Some(h) = self.handlers.get(handler as usize) {
+            h.remove(flag);
+        }
+    }
+
+    pub(crate) fn skip_raw_for_handler(&self, handler: u32) {
+        if let Some(r) = self.raw.get(handler as usize) {
+            r.store(false, Ordering::Relaxed);
+        }
+    }
+
+    fn handler_wants(&self, handler: usize, flag: EventTypeFlags) -> bool {
+        self.handlers[handler].load().intersects(flag)
+    }
+
+    fn handler_wants_raw(&self, handler: usize) -> bool {
+        self.raw[handler].load(Ordering::Relaxed)
+    }
+
+    fn add_waiter(
+        &self,
+        flag: EventTypeFlags,
+        check: Box<dyn Fn(&Event) -> bool + Send + Sync>,
+        tx: oneshot::Sender<Event>,
+    ) -> u64 {
+        let id = self.next_waiter.fetch_add(1, Ordering::Relaxed);
+        let mut waiters = lock(&self.waiters);
+        waiters.push(Waiter {
+            id,
+            flag,
+            check,
+            tx,
+        });
+        self.waiting.store(self.waiting.load() | flag);
+        id
+    }
+
+    fn remove_waiter(&self, id: u64) {
+        let mut waiters = lock(&self.waiters);
+        waiters.retain(|w| w.id != id);
+        self.recompute_waiting(&waiters);
+    }
+
+    fn recompute_waiting(&self, waiters: &[Waiter]) {
+        let flags = waiters
+            .iter()
+            .fold(EventTypeFlags::empty(), |acc, w| acc | w.flag);
+        self.waiting.store(flags);
+    }
+
+    /// Hands `event` to every collector waiting for it.
+    fn offer(&self, flag: EventTypeFlags, event: &Event) {
+        let mut waiters = lock(&self.waiters);
+        let before = waiters.len();
+        let mut i = 0;
+        while i < waiters.len() {
+            let w = &waiters[i];
+            if w.tx.is_closed() {
+                waiters.swap_remove(i);
+            } else if w.flag.intersects(flag) && (w.check)(event) {
+                let w = waiters.swap_remove(i);
+                let _ = w.tx.send(event.clone());
+            } else {
+                i += 1;
+            }
+        }
+        if waiters.len() != before {
+            self.recompute_waiting(&waiters);
+        }
+    }
+
+    fn close_waiters(&self) {
+        let mut waiters = lock(&self.waiters);
+        waiters.clear();
+        self.waiting.store(EventTypeFlags::empty());
+    }
+}
+
+/// Removes a collector when its future ends or is dropped.
+struct WaiterGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for WaiterGuard {
+    fn drop(&mut self) {
+        self.shared.wants.remove_waiter(self.id);
+    }
+}
+
+pub(crate) fn wait_for<E: EventKind>(
+    shared: &Arc<Shared>,
+    filter: impl Fn(&E::Payload) -> bool + Send + Sync + 'static,
+    timeout: Duration,
+) -> impl Future<Output = Result<E::Payload, ClientError>> + Send + 'static {
+    let (tx, rx) = oneshot::channel();
+    let check = Box::new(move |event: &Event| E::payload(event).is_some_and(&filter));
+    let id = shared.wants.add_waiter(E::FLAG, check, tx);
+    let guard = WaiterGuard {
+        shared: shared.clone(),
+        id,
+    };
+    async move {
+        let _guard = guard;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(event)) => E::from_event(event).ok_or(ClientError::Closed),
+            Ok(Err(_)) => Err(ClientError::Closed),
+            Err(_) => Err(ClientError::Timeout {
+                event: E::NAME,
+                after: timeout,
+            }),
+        }
+    }
+}
+
+/// How long an idle per-channel lane lives.
+const LANE_IDLE: Duration = Duration::from_secs(10);
+/// Queued handler calls per channel before the shard waits.
+const LANE_CAPACITY: usize = 64;
+
+/// Everything the event loop owns.
+pub(crate) struct Router<S> {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) data: Arc<S>,
+    pub(crate) handlers: Vec<Arc<dyn ErasedHandler<S>>>,
+    pub(crate) listeners: Vec<Listener<S>>,
+    pub(crate) error_hook: ErrorHook,
+    pub(crate) sequential: bool,
+    pub(crate) max_tasks: usize,
+    pub(crate) grace: Duration,
+}
+
+struct Running<S> {
+    router: Router<S>,
+    tasks: JoinSet<()>,
+    permits: Arc<Semaphore>,
+    lanes: Lanes,
+    next_lane: u64,
+}
+
+/// Per-channel lanes: channel → (lane id, sender).
+type Lanes = Arc<Mutex<HashMap<ChannelId, (u64, mpsc::Sender<BoxFuture>)>>>;
+
+/// Runs the event loop until shutdown or a fatal close.
+pub(crate) async fn run<S: Send + Sync + 'static>(
+    router: Router<S>,
+    mut events: mpsc::Receiver<(u32, ShardEvent)>,
+) -> Result<(), ClientError> {
+    let shared = router.shared.clone();
+    let grace = router.grace;
+    let mut running = Running {
+        permits: Arc::new(Semaphore::new(router.max_tasks.max(1))),
+        router,
+        tasks: JoinSet::new(),
+        lanes: Arc::default(),
+        next_lane: 0,
+    };
+    let shutdown = shared.shutdown.clone();
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    let result = loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break Ok(()),
+            event = events.recv() => match event {
+                Some((shard, ShardEvent::Dispatch(dispatch))) => {
+                    running.route(shard, dispatch).await;
+                }
+                Some((shard, ShardEvent::Fatal { error })) => {
+                    break Err(ClientError::Fatal { shard, source: error });
+                }
+                Some(_) => {}
+                None => break Ok(()),
+            },
+        }
+        while running.tasks.try_join_next().is_some() {}
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "a shard stopped for good; closing the others");
+    }
+    // Close every shard (code 1000) while draining their last events so no
+    // shard waits on a full channel.
+    let close = shared.manager.close(true);
+    tokio::pin!(close);
+    loop {
+        tokio::select! {
+            () = &mut close => break,
+            event = events.recv() => if event.is_none() { (&mut close).await; break },
+        }
+    }
+    shared.wants.close_waiters();
+    lock(&running.lanes).clear();
+    let drain = async { while running.tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        tracing::warn!(
+            running = running.tasks.len(),
+            "handlers still running after the shutdown grace period; aborting them"
+        );
+        running.tasks.abort_all();
+        while running.tasks.join_next().await.is_some() {}
+    }
+    result
+}
+
+impl<S: Send + Sync + 'static> Running<S> {
+    fn context(&self, shard: u32, handler: u32) -> Context<S> {
+        Context {
+            shared: self.router.shared.clone(),
+            data: self.router.data.clone(),
+            shard_id: shard,
+            handler,
+        }
+    }
+
+    async fn route(&mut self, shard: u32, dispatch: Dispatch) {
+        let shared = self.router.shared.clone();
+        let wants = &shared.wants;
+        let name = dispatch.name();
+        for i in 0..self.router.handlers.len() {
+            if wants.handler_wants_raw(i) {
+                let fut = self.router.handlers[i]
+                    .clone()
+                    .call_raw(self.context(shard, i as u32), dispatch.clone());
+                self.spawn(fut, "raw_event", shard, None).await;
+            }
+        }
+        let Some(flag) = EventTypeFlags::from_name(name) else {
+            return;
+        };
+        if !wants.wanted().intersects(flag) {
+            return;
+        }
+        let event = match Event::from_dispatch(name, dispatch.raw()) {
+            Ok(event) => event,
+            Err(error) => {
+                (self.router.error_hook)(DispatchError::Deserialize { shard, error });
+                return;
+            }
+        };
+        if let Event::Ready(ready) = &event {
+            self.router
+                .shared
+                .http
+                .set_application_id(ready.application.id);
+        }
+        if wants.waiting.load().intersects(flag) {
+            wants.offer(flag, &event);
+        }
+        let name = event.static_name();
+        let lane = if self.router.sequential {
+            channel_of(&event)
+        } else {
+            None
+        };
+        // Count the consumers so the last one takes the event by value.
+        let handlers: u128 = (0..self.router.handlers.len())
+            .filter(|&i| wants.handler_wants(i, flag))
+            .fold(0, |acc, i| acc | (1 << i.min(127)));
+        let listeners = self
+            .router
+            .listeners
+            .iter()
+            .filter(|l| l.flag.intersects(flag))
+            .count();
+        let mut left = handlers.count_ones() as usize + listeners;
+        let mut event = Some(event);
+        let mut take = |left: &mut usize| -> Option<Event> {
+            *left -= 1;
+            if *left == 0 {
+                event.take()
+            } else {
+                event.clone()
+            }
+        };
+        for i in 0..self.router.handlers.len().min(128) {
+            if handlers & (1 << i) == 0 {
+                continue;
+            }
+            let Some(ev) = take(&mut left) else { return };
+            let fut = self.router.handlers[i]
+                .clone()
+                .call(self.context(shard, i as u32), ev);
+            self.spawn(fut, name, shard, lane).await;
+        }
+        for j in 0..self.router.listeners.len() {
+            if !self.router.listeners[j].flag.intersects(flag) {
+                continue;
+            }
+            let Some(ev) = take(&mut left) else { return };
+            let fut = (self.router.listeners[j].call)(self.context(shard, NO_HANDLER), ev);
+            self.spawn(fut, name, shard, lane).await;
+        }
+    }
+
+    /// Runs one handler call: in its own task, or queued on its channel's
+    /// lane. Waits (slowing the shard) when too many calls are running.
+    async fn spawn(
+        &mut self,
+        fut: BoxFuture,
+        event: &'static str,
+        shard: u32,
+        lane: Option<ChannelId>,
+    ) {
+        let hook = self.router.error_hook.clone();
+        let guarded: BoxFuture = Box::pin(async move {
+            if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
+                hook(DispatchError::Panic {
+                    event,
+                    shard,
+                    message: panic_message(&*panic),
+                });
+            }
+        });
+        match lane {
+            Some(channel) => self.send_to_lane(channel, guarded).await,
+            None => {
+                let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                    return;
+                };
+                self.tasks.spawn(
+                    async move {
+                        guarded.await;
+                        drop(permit);
+                    }
+                    .instrument(tracing::debug_span!("handler", event, shard)),
+                );
+            }
+        }
+    }
+
+    async fn send_to_lane(&mut self, channel: ChannelId, mut fut: BoxFuture) {
+        loop {
+            let tx = {
+                let mut lanes = lock(&self.lanes);
+                match lanes.get(&channel) {
+                    Some((_, tx)) if !tx.is_closed() => tx.clone(),
+                    _ => {
+                        let (tx, rx) = mpsc::channel(LANE_CAPACITY);
+                        self.next_lane += 1;
+                        let id = self.next_lane;
+                        lanes.insert(channel, (id, tx.clone()));
+                        self.tasks.spawn(
+                            lane(channel, id, rx, self.lanes.clone())
+                                .instrument(tracing::debug_span!("lane", channel = channel.get())),
+                        );
+                        tx
+                    }
+                }
+            };
+            match tx.send(fut).await {
+                Ok(()) => return,
+                // the lane ended between the lookup and the send: start
+                // a new one (the old one had run everything it received)
+                Err(mpsc::error::SendError(back)) => fut = back,
+            }
+        }
+    }
+}
+
+/// Runs one channel's handler calls in order; ends when idle.
+async fn lane(channel: ChannelId, lane_id: u64, mut rx: mpsc::Receiver<BoxFuture>, lanes: Lanes) {
+    loop {
+        match tokio::time::timeout(LANE_IDLE, rx.recv()).await {
+            Ok(Some(fut)) => fut.await,
+            Ok(None) => return,
+            Err(_) => {
+                let mut map = lock(&lanes);
+                if rx.is_empty() {
+                    if map.get(&channel).is_some_and(|(id, _)| *id == lane_id) {
+                        map.remove(&channel);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}
+
+/// The channel an event belongs to, for per-channel ordering.
+pub(crate) fn channel_of(event: &Event) -> Option<ChannelId> {
+    Some(match event {
+        Event::MessageCreate(m) => m.channel_id,
+        Event::MessageUpdate(m) => m.channel_id,
+        Event::MessageDelete(m) => m.channel_id,
+        Event::MessageDeleteBulk(m) => m.channel_id,
+        Event::MessageReactionAdd(r) => r.channel_id,
+        Event::MessageReactionRemove(r) => r.channel_id,
+        Event::MessageReactionRemoveAll(r) => r.channel_id,
+        Event::MessageReactionRemoveEmoji(r) => r.channel_id,
+        Event::MessagePollVoteAdd(v) | Event::MessagePollVoteRemove(v) => v.channel_id,
+        Event::TypingStart(t) => t.channel_id,
+        Event::ChannelPinsUpdate(p) => p.channel_id,
+        Event::ChannelCreate(c)
+        | Event::ChannelUpdate(c)
+        | Event::ChannelDelete(c)
+        | Event::ThreadCreate(c)
+        | Event::ThreadUpdate(c) => c.id,
+        Event::InteractionCreate(i) => i.channel_id?,
+        _ => return None,
+    })
+}

@@ -1,0 +1,236 @@
+//! The [`Client`]: shards, event handlers, typed REST and shared state in
+//! one value.
+//!
+//! 1. [`Client::builder`] takes the token (once: REST and the gateway share
+//!    it) and the intents; handlers, listeners, state and the swappable
+//!    lower layers are set on the [`ClientBuilder`].
+//! 2. [`ClientBuilder::build`] fetches `GET /gateway/bot` once and prepares
+//!    the shards.
+//! 3. [`Client::start`] runs them until [`ShutdownHandle::shutdown`] or a
+//!    fatal close, which it returns as a [`ClientError::Fatal`] saying what
+//!    to fix.
+//!
+//! Each dispatch goes: shard → name check against what is wanted
+//! (handlers, listeners, collectors) → one parse into [`Event`] → a task per
+//! consumer. Nothing is parsed for events nobody wants.
+
+mod builder;
+mod context;
+mod dispatch;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use acord_core_gateway::ShardManager;
+use tokio::sync::watch;
+
+use crate::error::ClientError;
+use crate::http::Http;
+
+pub use builder::ClientBuilder;
+pub use context::{Context, ShardHandle};
+pub use dispatch::DispatchError;
+
+pub(crate) use dispatch::{ErasedHandler, HandlerBox};
+
+#[cfg(doc)]
+use crate::event::Event;
+
+/// A boxed handler future.
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Stops a running [`Client`]: every shard closes with code 1000 and
+/// [`Client::start`] returns `Ok(())`. Cheap to clone; also reachable in
+/// handlers as [`Context::shutdown`].
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("requested", &*self.tx.borrow())
+            .finish()
+    }
+}
+
+impl ShutdownHandle {
+    fn new() -> Self {
+        Self {
+            tx: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Asks the client to shut down; returns at once. Calling it again
+    /// does nothing.
+    pub fn shutdown(&self) {
+        self.tx.send_replace(true);
+    }
+
+    /// Whether shutdown was asked for.
+    pub fn is_shutdown(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    /// Resolves once shutdown was asked for.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn wait(&self) {
+        let mut rx = self.tx.subscribe();
+        // only fails if the sender is gone, which `self` keeps alive
+        let _ = rx.wait_for(|down| *down).await;
+    }
+}
+
+/// A Discord bot: shards, handlers, typed REST and shared state.
+///
+/// ```no_run
+/// use acord::{Client, Context, EventHandler, Intents};
+/// use acord::model::Message;
+///
+/// struct Bot;
+///
+/// impl EventHandler for Bot {
+///     async fn message_create(&self, ctx: Context, msg: Box<Message>) {
+///         if msg.content == "ping" {
+///             let _ = msg.channel_id.say(&ctx, "pong").await;
+///         }
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), acord::ClientError> {
+/// let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
+/// let intents = Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::MESSAGE_CONTENT;
+/// let client = Client::builder(token, intents).event_handler(Bot).build().await?;
+/// client.start().await
+/// # }
+/// ```
+pub struct Client<S = ()> {
+    shared: Arc<context::Shared>,
+    data: Arc<S>,
+    pending: Mutex<Option<dispatch::Router<S>>>,
+}
+
+impl<S> fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("http", &self.shared.http)
+            .field("shards", &self.shared.manager.range())
+            .field("total_shards", &self.shared.manager.total_shards())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client<()> {
+    /// Starts a builder from the bot token and the gateway intents.
+    ///
+    /// The token is used for REST and the gateway alike; it is redacted in
+    /// every `Debug` and error.
+    pub fn builder(
+        token: impl Into<acord_core_http::Token>,
+        intents: acord_core_signals::Intents,
+    ) -> ClientBuilder<()> {
+        ClientBuilder::new(token.into(), intents)
+    }
+}
+
+impl<S: Send + Sync + 'static> Client<S> {
+    /// The typed REST client (the same one handlers get).
+    pub fn http(&self) -> &Http {
+        &self.shared.http
+    }
+
+    /// The shared state given to [`ClientBuilder::data`].
+    pub fn data(&self) -> &S {
+        &self.data
+    }
+
+    /// The shard manager underneath (shard health, restarts, messengers).
+    pub fn shard_manager(&self) -> &ShardManager {
+        &self.shared.manager
+    }
+
+    /// The event types the client deserialises right now: those its
+    /// listeners and waiting collectors ask for, READY, and those its
+    /// handlers implement (learned from the first event of each type; see
+    /// [`EventHandler`](crate::EventHandler)). Everything else is skipped
+    /// before parsing.
+    pub fn wanted_events(&self) -> crate::event::EventTypeFlags {
+        self.shared.wants.wanted()
+    }
+
+    /// A handle that stops [`start`](Self::start) from anywhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shared.shutdown.clone()
+    }
+
+    /// Connects every shard and delivers events to the handlers until
+    /// shutdown or a fatal close.
+    ///
+    /// On [`ShutdownHandle::shutdown`] every shard closes with code 1000,
+    /// running handlers get a short grace period to finish, and this
+    /// returns `Ok(())`.
+    ///
+    /// # Errors
+    /// [`ClientError::Fatal`] when a shard stops for good (4004 bad token,
+    /// 4014 privileged intent not enabled, …; the message says what to fix);
+    /// the other shards are closed first. [`ClientError::Config`] when
+    /// called twice.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: dropping the future leaves the shards running
+    /// detached. Stop the client with its [`ShutdownHandle`] instead.
+    pub async fn start(&self) -> Result<(), ClientError> {
+        let router = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| ClientError::config("Client::start was already called"))?;
+        let events = self
+            .shared
+            .manager
+            .take_events()
+            .ok_or_else(|| ClientError::config("the shard event stream was taken"))?;
+        self.shared.manager.start()?;
+        dispatch::run(router, events).await
+    }
+
+    /// Delivers events from a stream you provide to the handlers,
+    /// listeners and collectors, instead of from the client's own shards
+    /// (which do not connect): events from your own gateway driver or a
+    /// broker, or scripted events in a test or benchmark. Each item is
+    /// `(shard id, event)`, as a shard reports it.
+    ///
+    /// Runs until the stream ends, shutdown, or a
+    /// [`ShardEvent::Fatal`](acord_core_gateway::ShardEvent::Fatal) in the
+    /// stream.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start).
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: running handler tasks are detached if dropped.
+    pub async fn run_events(
+        &self,
+        events: tokio::sync::mpsc::Receiver<(u32, acord_core_gateway::ShardEvent)>,
+    ) -> Result<(), ClientError> {
+        let router = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| ClientError::config("Client::start or run_events was already called"))?;
+        dispatch::run(router, events).await
+    }
+}
+
+impl<S> AsRef<Http> for Client<S> {
+    fn as_ref(&self) -> &Http {
+        &self.shared.http
+    }
+}
