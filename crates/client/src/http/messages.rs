@@ -182,7 +182,7 @@ impl Http {
     /// # Errors
     ///
     /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses
-    /// (`UnknownChannel`, `MissingPermissions`, `CannotSendEmptyMessage`…)
+    /// (`UnknownChannel`, `MissingPermissions`, `EmptyMessage`…)
     /// or cannot be reached.
     ///
     /// # Cancel safety
@@ -237,7 +237,7 @@ impl Http {
     /// # Errors
     ///
     /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses
-    /// (`UnknownMessage`, `CannotEditOtherUsersMessage`…).
+    /// (`UnknownMessage`, `CannotEditOthersMessage`…).
     ///
     /// # Cancel safety
     ///
