@@ -14,10 +14,10 @@ use crate::Result;
 /// Emoji names: 2-32 characters, letters, digits and `_`.
 fn check_emoji_name(name: &str) -> Result<(), ValidationError> {
     check_len("name", name, 2, 32)?;
-    if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(ValidationError::Invalid {
             field: "name",
-            reason: "emoji names may only use letters, digits and `_`",
+            reason: "emoji names may only use ASCII letters, digits and `_`",
         });
     }
     Ok(())
