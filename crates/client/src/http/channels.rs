@@ -187,7 +187,7 @@ impl CreateChannel {
 ///
 /// ```
 /// use acord::http::EditChannel;
-/// let edit = EditChannel::new().name("general-2").topic(None);
+/// let edit = EditChannel::new().name("general-2").topic(None::<String>);
 /// assert_eq!(
 ///     serde_json::to_string(&edit).unwrap(),
 ///     r#"{"name":"general-2","topic":null}"#
