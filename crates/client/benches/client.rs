@@ -6,8 +6,13 @@
 //! - `bare/NAME`: `Event::from_dispatch` alone (the floor).
 //! - `client/NAME`: the same payload through `Client::run_events`: the
 //!   channel from the shard, the want check, one parse, a task per handler
-//!   call with panic catching, the handler (which counts), on a 2-worker
-//!   runtime. Timed per event over a batch of events.
+//!   call with panic catching, the handler (which counts). Timed per event
+//!   over a batch, on a current-thread runtime so the time is the CPU the
+//!   client spends (no waiting on other threads), measured like the bare
+//!   parse on the same thread with the same allocator.
+//! - `hand_loop/NAME`: the least a hand-written bot loop does — a channel
+//!   from the shard, a task per event, the parse, the handler — for
+//!   reference: what the client adds on top of that is its own cost.
 //! - `client_unhandled/MESSAGE_UPDATE`: an event no handler implements
 //!   (after the first one showed the default body): no parse at all.
 //!
@@ -78,8 +83,7 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
@@ -140,8 +144,58 @@ impl Harness {
     }
 }
 
+/// The least a hand-written bot loop does: a channel from the shard, a
+/// task per event, the parse and the handler — no client.
+struct Loop {
+    rt: tokio::runtime::Runtime,
+    tx: mpsc::Sender<Dispatch>,
+    counter: Arc<Counter>,
+}
+
+impl Loop {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let counter = Arc::new(Counter::default());
+        let (tx, mut rx) = mpsc::channel::<Dispatch>(1024);
+        let c = counter.clone();
+        rt.spawn(async move {
+            while let Some(d) = rx.recv().await {
+                let c = c.clone();
+                tokio::spawn(async move {
+                    let event = Event::from_dispatch(d.name(), d.raw()).unwrap();
+                    black_box(&event);
+                    c.hit();
+                });
+            }
+        });
+        Self { rt, tx, counter }
+    }
+
+    fn run(&self, dispatch: &Dispatch, iters: u64) -> Duration {
+        let start_count = self.counter.calls.load(Ordering::Acquire);
+        self.counter
+            .target
+            .store(start_count + iters, Ordering::Release);
+        self.rt.block_on(async {
+            let done = self.counter.done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            let start = Instant::now();
+            for _ in 0..iters {
+                self.tx.send(dispatch.clone()).await.unwrap();
+            }
+            done.await;
+            start.elapsed()
+        })
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let harness = Harness::new();
+    let hand_loop = Loop::new();
     let cases = [
         ("MESSAGE_CREATE", payloads::message_create()),
         ("GUILD_CREATE", payloads::guild_create()),
@@ -178,6 +232,13 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         group.bench_function(*name, |b| {
             b.iter(|| Event::from_dispatch(black_box(name), black_box(raw)).unwrap())
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("hand_loop");
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(*name, |b| {
+            b.iter_custom(|iters| hand_loop.run(&dispatch, iters))
         });
         group.finish();
 

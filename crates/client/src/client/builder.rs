@@ -15,7 +15,7 @@ use acord_core_signals::Intents;
 
 use super::context::Shared;
 use super::dispatch::{
-    default_error_hook, ErasedHandler, ErrorHook, Listener, Router, UnitAdapter, Wants,
+    default_error_hook, ErasedHandler, ErrorHook, InFlight, Listener, Router, UnitAdapter, Wants,
 };
 use super::{Client, Context, DispatchError, ShutdownHandle};
 use crate::error::ClientError;
@@ -355,15 +355,15 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             manager,
             shutdown: ShutdownHandle::new(),
             wants: Wants::new(&handler_flags, listener_flags),
+            hook: self.error_hook.unwrap_or_else(default_error_hook),
+            tasks: InFlight::new(self.max_tasks),
         });
         let router = Router {
             shared: shared.clone(),
             data: self.data.clone(),
             handlers: self.handlers,
             listeners: self.listeners,
-            error_hook: self.error_hook.unwrap_or_else(default_error_hook),
             sequential: self.sequential,
-            max_tasks: self.max_tasks,
             grace: self.grace,
         };
         Ok(Client {

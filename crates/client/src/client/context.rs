@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) manager: ShardManager,
     pub(crate) shutdown: ShutdownHandle,
     pub(crate) wants: Wants,
+    pub(crate) hook: super::dispatch::ErrorHook,
+    pub(crate) tasks: super::dispatch::InFlight,
 }
 
 /// Marks a context made for no particular handler (listeners, the client).

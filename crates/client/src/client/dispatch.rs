@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use acord_core_gateway::{Dispatch, ShardEvent};
 use futures_util::FutureExt;
-use tokio::sync::{mpsc, oneshot, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, oneshot, Notify};
 use tracing::Instrument;
 
 use super::context::{Context, Shared, NO_HANDLER};
@@ -32,6 +31,44 @@ pub(crate) trait ErasedHandler<S>: Send + Sync + 'static {
     fn call(self: Arc<Self>, ctx: Context<S>, event: Event) -> BoxFuture;
     /// Calls `raw_event`.
     fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture;
+    /// Spawns one task that parses `dispatch` and calls the method of its
+    /// type.
+    fn spawn_parse_and_call(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch, job: Job);
+}
+
+/// What a handler task needs besides the handler: the shard, the error
+/// hook and its place in the running-task count.
+pub(crate) struct Job {
+    shard: u32,
+    running: InFlightGuard,
+}
+
+impl Job {
+    /// Parses the dispatch; a payload that does not match its event goes
+    /// to the error hook.
+    pub(crate) fn parse(&self, dispatch: &Dispatch) -> Option<Event> {
+        match Event::from_dispatch(dispatch.name(), dispatch.raw()) {
+            Ok(event) => Some(event),
+            Err(error) => {
+                (self.running.0.hook)(DispatchError::Deserialize {
+                    shard: self.shard,
+                    error,
+                });
+                None
+            }
+        }
+    }
+
+    /// Runs a handler call, reporting a panic to the error hook.
+    pub(crate) async fn guard(&self, event: &'static str, call: impl Future<Output = ()>) {
+        if let Err(panic) = AssertUnwindSafe(call).catch_unwind().await {
+            (self.running.0.hook)(DispatchError::Panic {
+                event,
+                shard: self.shard,
+                message: panic_message(&*panic),
+            });
+        }
+    }
 }
 
 /// Holds one [`EventHandler`](crate::EventHandler); the type-erased
@@ -52,6 +89,12 @@ impl<S: Send + Sync + 'static> ErasedHandler<S> for UnitAdapter {
 
     fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture {
         self.0.clone().call_raw(ctx.without_data(), dispatch)
+    }
+
+    fn spawn_parse_and_call(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch, job: Job) {
+        self.0
+            .clone()
+            .spawn_parse_and_call(ctx.without_data(), dispatch, job);
     }
 }
 
@@ -331,6 +374,99 @@ pub(crate) fn wait_for<E: EventKind>(
     }
 }
 
+/// Runs a handler call, reporting a panic to the error hook.
+async fn guarded(fut: BoxFuture, event: &'static str, shard: u32, hook: &ErrorHook) {
+    if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
+        hook(DispatchError::Panic {
+            event,
+            shard,
+            message: panic_message(&*panic),
+        });
+    }
+}
+
+/// Counts running handler tasks: bounds them (the event loop waits while
+/// `max` run) and lets shutdown wait for the last one. Two atomic
+/// operations per task; the `Notify`s are touched only at the limit and at
+/// the end.
+pub(crate) struct InFlight {
+    running: AtomicUsize,
+    max: usize,
+    below_max: Notify,
+    idle: Notify,
+}
+
+/// One running task, counted until dropped.
+pub(crate) struct InFlightGuard(Arc<Shared>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let tasks = &self.0.tasks;
+        let before = tasks.running.fetch_sub(1, Ordering::AcqRel);
+        if before == tasks.max {
+            tasks.below_max.notify_one();
+        }
+        if before == 1 {
+            tasks.idle.notify_waiters();
+        }
+    }
+}
+
+impl InFlight {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            running: AtomicUsize::new(0),
+            max: max.max(1),
+            below_max: Notify::new(),
+            idle: Notify::new(),
+        }
+    }
+
+    /// Counts a new task, waiting while `max` run.
+    async fn enter(shared: &Arc<Shared>) -> InFlightGuard {
+        let tasks = &shared.tasks;
+        loop {
+            if tasks.try_enter() {
+                return InFlightGuard(shared.clone());
+            }
+            let wait = tasks.below_max.notified();
+            tokio::pin!(wait);
+            wait.as_mut().enable();
+            if tasks.try_enter() {
+                return InFlightGuard(shared.clone());
+            }
+            wait.await;
+        }
+    }
+
+    fn try_enter(&self) -> bool {
+        self.running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < self.max).then_some(now + 1)
+            })
+            .is_ok()
+    }
+
+    /// Counts a task that must run whatever the count (a channel lane).
+    fn enter_unbounded(shared: &Arc<Shared>) -> InFlightGuard {
+        shared.tasks.running.fetch_add(1, Ordering::AcqRel);
+        InFlightGuard(shared.clone())
+    }
+
+    /// Resolves once no task runs.
+    async fn idle(&self) {
+        loop {
+            let wait = self.idle.notified();
+            tokio::pin!(wait);
+            wait.as_mut().enable();
+            if self.running.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            wait.await;
+        }
+    }
+}
+
 /// How long an idle per-channel lane lives.
 const LANE_IDLE: Duration = Duration::from_secs(10);
 /// Queued handler calls per channel before the shard waits.
@@ -342,16 +478,12 @@ pub(crate) struct Router<S> {
     pub(crate) data: Arc<S>,
     pub(crate) handlers: Vec<Arc<dyn ErasedHandler<S>>>,
     pub(crate) listeners: Vec<Listener<S>>,
-    pub(crate) error_hook: ErrorHook,
     pub(crate) sequential: bool,
-    pub(crate) max_tasks: usize,
     pub(crate) grace: Duration,
 }
 
 struct Running<S> {
     router: Router<S>,
-    tasks: JoinSet<()>,
-    permits: Arc<Semaphore>,
     lanes: Lanes,
     next_lane: u64,
 }
@@ -367,9 +499,7 @@ pub(crate) async fn run<S: Send + Sync + 'static>(
     let shared = router.shared.clone();
     let grace = router.grace;
     let mut running = Running {
-        permits: Arc::new(Semaphore::new(router.max_tasks.max(1))),
         router,
-        tasks: JoinSet::new(),
         lanes: Arc::default(),
         next_lane: 0,
     };
@@ -377,12 +507,16 @@ pub(crate) async fn run<S: Send + Sync + 'static>(
     let stop = shutdown.wait();
     tokio::pin!(stop);
     let result = loop {
+        if shutdown.is_shutdown() {
+            break Ok(());
+        }
         tokio::select! {
             biased;
-            () = &mut stop => break Ok(()),
             event = events.recv() => match event {
                 Some((shard, ShardEvent::Dispatch(dispatch))) => {
-                    running.route(shard, dispatch).await;
+                    if let Some(dispatch) = running.try_fast(shard, dispatch) {
+                        running.route(shard, dispatch).await;
+                    }
                 }
                 Some((shard, ShardEvent::Fatal { error })) => {
                     break Err(ClientError::Fatal { shard, source: error });
@@ -390,8 +524,8 @@ pub(crate) async fn run<S: Send + Sync + 'static>(
                 Some(_) => {}
                 None => break Ok(()),
             },
+            () = &mut stop => break Ok(()),
         }
-        while running.tasks.try_join_next().is_some() {}
     };
     if let Err(e) = &result {
         tracing::error!(error = %e, "a shard stopped for good; closing the others");
@@ -408,14 +542,14 @@ pub(crate) async fn run<S: Send + Sync + 'static>(
     }
     shared.wants.close_waiters();
     lock(&running.lanes).clear();
-    let drain = async { while running.tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace, drain).await.is_err() {
+    if tokio::time::timeout(grace, shared.tasks.idle())
+        .await
+        .is_err()
+    {
         tracing::warn!(
-            running = running.tasks.len(),
-            "handlers still running after the shutdown grace period; aborting them"
+            running = shared.tasks.running.load(Ordering::Relaxed),
+            "handlers still running after the shutdown grace period; they are left to finish on their own"
         );
-        running.tasks.abort_all();
-        while running.tasks.join_next().await.is_some() {}
     }
     result
 }
@@ -430,6 +564,79 @@ impl<S: Send + Sync + 'static> Running<S> {
         }
     }
 
+    /// The common case without an `.await` (so without building the full
+    /// routing future): one consumer, no collector, no raw handler, no
+    /// lanes, room for a task. The task parses, so a large payload never
+    /// holds up the events behind it and every core parses. Gives the
+    /// dispatch back when the full [`route`](Self::route) is needed.
+    fn try_fast(&mut self, shard: u32, dispatch: Dispatch) -> Option<Dispatch> {
+        let shared = &self.router.shared;
+        let wants = &shared.wants;
+        if (0..self.router.handlers.len()).any(|i| wants.handler_wants_raw(i)) {
+            return Some(dispatch);
+        }
+        let Some(flag) = EventTypeFlags::for_dispatch(dispatch.name()) else {
+            return None; // unknown, and no raw handler wants it
+        };
+        if !wants.wanted().intersects(flag) {
+            return None;
+        }
+        if self.router.sequential
+            || flag == EventTypeFlags::READY
+            || wants.waiting.load().intersects(flag)
+        {
+            return Some(dispatch);
+        }
+        let mut handler = None;
+        for i in 0..self.router.handlers.len() {
+            if wants.handler_wants(i, flag) {
+                if handler.is_some() {
+                    return Some(dispatch);
+                }
+                handler = Some(i);
+            }
+        }
+        let mut listeners = self
+            .router
+            .listeners
+            .iter()
+            .filter(|l| l.flag.intersects(flag));
+        let listener = listeners.next();
+        let single = match (handler, listener) {
+            (Some(_), None) | (None, Some(_)) => listeners.next().is_none(),
+            _ => false,
+        };
+        if !single || !shared.tasks.try_enter() {
+            return Some(dispatch);
+        }
+        let job = Job {
+            shard,
+            running: InFlightGuard(shared.clone()),
+        };
+        match (handler, listener) {
+            (Some(i), _) => {
+                let ctx = self.context(shard, i as u32);
+                self.router.handlers[i]
+                    .clone()
+                    .spawn_parse_and_call(ctx, dispatch, job);
+            }
+            (None, Some(listener)) => {
+                let call = listener.call.clone();
+                let ctx = self.context(shard, NO_HANDLER);
+                tokio::spawn(async move {
+                    let Some(event) = job.parse(&dispatch) else {
+                        return;
+                    };
+                    drop(dispatch);
+                    let name = event.static_name();
+                    job.guard(name, call(ctx, event)).await;
+                });
+            }
+            (None, None) => {}
+        }
+        None
+    }
+
     async fn route(&mut self, shard: u32, dispatch: Dispatch) {
         let shared = self.router.shared.clone();
         let wants = &shared.wants;
@@ -442,27 +649,81 @@ impl<S: Send + Sync + 'static> Running<S> {
                 self.spawn(fut, "raw_event", shard, None).await;
             }
         }
-        let Some(flag) = EventTypeFlags::from_name(name) else {
+        let Some(flag) = EventTypeFlags::for_dispatch(name) else {
             return;
         };
         if !wants.wanted().intersects(flag) {
             return;
         }
+        // Which handlers and listeners take this event.
+        let handlers: u128 = (0..self.router.handlers.len().min(128))
+            .filter(|&i| wants.handler_wants(i, flag))
+            .fold(0, |acc, i| acc | (1 << i));
+        let listeners = self
+            .router
+            .listeners
+            .iter()
+            .filter(|l| l.flag.intersects(flag))
+            .count();
+        let consumers = handlers.count_ones() as usize + listeners;
+        let waiting = wants.waiting.load().intersects(flag);
+
+        // The common case — one consumer, no collector, no lanes — parses
+        // in the consumer's own task, so a large payload never holds up
+        // the events behind it and both cores parse.
+        if consumers == 1 && !waiting && !self.router.sequential && flag != EventTypeFlags::READY {
+            let i = handlers.trailing_zeros();
+            if i < 128 {
+                let job = Job {
+                    shard,
+                    running: InFlight::enter(&self.router.shared).await,
+                };
+                let ctx = self.context(shard, i);
+                self.router.handlers[i as usize]
+                    .clone()
+                    .spawn_parse_and_call(ctx, dispatch, job);
+                return;
+            }
+            let Some(listener) = self
+                .router
+                .listeners
+                .iter()
+                .find(|l| l.flag.intersects(flag))
+            else {
+                return;
+            };
+            let call = listener.call.clone();
+            let ctx = self.context(shard, NO_HANDLER);
+            let job = Job {
+                shard,
+                running: InFlight::enter(&self.router.shared).await,
+            };
+            tokio::spawn(async move {
+                let Some(event) = job.parse(&dispatch) else {
+                    return;
+                };
+                drop(dispatch);
+                let name = event.static_name();
+                job.guard(name, call(ctx, event)).await;
+            });
+            return;
+        }
+
         let event = match Event::from_dispatch(name, dispatch.raw()) {
             Ok(event) => event,
             Err(error) => {
-                (self.router.error_hook)(DispatchError::Deserialize { shard, error });
+                (self.router.shared.hook)(DispatchError::Deserialize { shard, error });
                 return;
             }
         };
         if let Event::Ready(ready) = &event {
-            self.router
-                .shared
-                .http
-                .set_application_id(ready.application.id);
+            shared.http.set_application_id(ready.application.id);
         }
-        if wants.waiting.load().intersects(flag) {
+        if waiting {
             wants.offer(flag, &event);
+        }
+        if consumers == 0 {
+            return;
         }
         let name = event.static_name();
         let lane = if self.router.sequential {
@@ -470,21 +731,12 @@ impl<S: Send + Sync + 'static> Running<S> {
         } else {
             None
         };
-        // Count the consumers so the last one takes the event by value.
-        let handlers: u128 = (0..self.router.handlers.len())
-            .filter(|&i| wants.handler_wants(i, flag))
-            .fold(0, |acc, i| acc | (1 << i.min(127)));
-        let listeners = self
-            .router
-            .listeners
-            .iter()
-            .filter(|l| l.flag.intersects(flag))
-            .count();
-        let mut left = handlers.count_ones() as usize + listeners;
+        // The last consumer takes the event by value.
+        let mut left = consumers;
         let mut event = Some(event);
-        let mut take = |left: &mut usize| -> Option<Event> {
-            *left -= 1;
-            if *left == 0 {
+        let mut take = || -> Option<Event> {
+            left -= 1;
+            if left == 0 {
                 event.take()
             } else {
                 event.clone()
@@ -494,7 +746,7 @@ impl<S: Send + Sync + 'static> Running<S> {
             if handlers & (1 << i) == 0 {
                 continue;
             }
-            let Some(ev) = take(&mut left) else { return };
+            let Some(ev) = take() else { return };
             let fut = self.router.handlers[i]
                 .clone()
                 .call(self.context(shard, i as u32), ev);
@@ -504,14 +756,14 @@ impl<S: Send + Sync + 'static> Running<S> {
             if !self.router.listeners[j].flag.intersects(flag) {
                 continue;
             }
-            let Some(ev) = take(&mut left) else { return };
+            let Some(ev) = take() else { return };
             let fut = (self.router.listeners[j].call)(self.context(shard, NO_HANDLER), ev);
             self.spawn(fut, name, shard, lane).await;
         }
     }
 
     /// Runs one handler call: in its own task, or queued on its channel's
-    /// lane. Waits (slowing the shard) when too many calls are running.
+    /// lane.
     async fn spawn(
         &mut self,
         fut: BoxFuture,
@@ -519,31 +771,23 @@ impl<S: Send + Sync + 'static> Running<S> {
         shard: u32,
         lane: Option<ChannelId>,
     ) {
-        let hook = self.router.error_hook.clone();
-        let guarded: BoxFuture = Box::pin(async move {
-            if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
-                hook(DispatchError::Panic {
-                    event,
-                    shard,
-                    message: panic_message(&*panic),
-                });
-            }
-        });
+        let hook = self.router.shared.hook.clone();
+        let job = async move { guarded(fut, event, shard, &hook).await };
         match lane {
-            Some(channel) => self.send_to_lane(channel, guarded).await,
-            None => {
-                let Ok(permit) = self.permits.clone().acquire_owned().await else {
-                    return;
-                };
-                self.tasks.spawn(
-                    async move {
-                        guarded.await;
-                        drop(permit);
-                    }
-                    .instrument(tracing::debug_span!("handler", event, shard)),
-                );
-            }
+            Some(channel) => self.send_to_lane(channel, Box::pin(job)).await,
+            None => self.spawn_task(job, shard).await,
         }
+    }
+
+    /// Spawns a tracked task; waits (slowing the shard) while too many
+    /// run.
+    async fn spawn_task(&mut self, job: impl Future<Output = ()> + Send + 'static, shard: u32) {
+        let permit = InFlight::enter(&self.router.shared).await;
+        let _ = shard;
+        tokio::spawn(async move {
+            job.await;
+            drop(permit);
+        });
     }
 
     async fn send_to_lane(&mut self, channel: ChannelId, mut fut: BoxFuture) {
@@ -557,9 +801,14 @@ impl<S: Send + Sync + 'static> Running<S> {
                         self.next_lane += 1;
                         let id = self.next_lane;
                         lanes.insert(channel, (id, tx.clone()));
-                        self.tasks.spawn(
-                            lane(channel, id, rx, self.lanes.clone())
-                                .instrument(tracing::debug_span!("lane", channel = channel.get())),
+                        let permit = InFlight::enter_unbounded(&self.router.shared);
+                        let lanes = self.lanes.clone();
+                        tokio::spawn(
+                            async move {
+                                lane(channel, id, rx, lanes).await;
+                                drop(permit);
+                            }
+                            .instrument(tracing::debug_span!("lane", channel = channel.get())),
                         );
                         tx
                     }

@@ -33,7 +33,7 @@ pub use builder::ClientBuilder;
 pub use context::{Context, ShardHandle};
 pub use dispatch::DispatchError;
 
-pub(crate) use dispatch::{ErasedHandler, HandlerBox};
+pub(crate) use dispatch::{ErasedHandler, HandlerBox, Job};
 
 #[cfg(doc)]
 use crate::event::Event;
@@ -46,13 +46,19 @@ pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// handlers as [`Context::shutdown`].
 #[derive(Clone)]
 pub struct ShutdownHandle {
-    tx: Arc<watch::Sender<bool>>,
+    inner: Arc<ShutdownInner>,
+}
+
+struct ShutdownInner {
+    /// Read on every event: an atomic, not the channel's lock.
+    down: std::sync::atomic::AtomicBool,
+    tx: watch::Sender<bool>,
 }
 
 impl fmt::Debug for ShutdownHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ShutdownHandle")
-            .field("requested", &*self.tx.borrow())
+            .field("requested", &self.is_shutdown())
             .finish()
     }
 }
@@ -60,19 +66,25 @@ impl fmt::Debug for ShutdownHandle {
 impl ShutdownHandle {
     fn new() -> Self {
         Self {
-            tx: Arc::new(watch::channel(false).0),
+            inner: Arc::new(ShutdownInner {
+                down: std::sync::atomic::AtomicBool::new(false),
+                tx: watch::channel(false).0,
+            }),
         }
     }
 
     /// Asks the client to shut down; returns at once. Calling it again
     /// does nothing.
     pub fn shutdown(&self) {
-        self.tx.send_replace(true);
+        self.inner
+            .down
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.inner.tx.send_replace(true);
     }
 
     /// Whether shutdown was asked for.
     pub fn is_shutdown(&self) -> bool {
-        *self.tx.borrow()
+        self.inner.down.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Resolves once shutdown was asked for.
@@ -80,7 +92,7 @@ impl ShutdownHandle {
     /// # Cancel safety
     /// Cancel safe.
     pub async fn wait(&self) {
-        let mut rx = self.tx.subscribe();
+        let mut rx = self.inner.tx.subscribe();
         // only fails if the sender is gone, which `self` keeps alive
         let _ = rx.wait_for(|down| *down).await;
     }

@@ -101,16 +101,38 @@ macro_rules! events {
             /// [`EventError`] if the name is known but the payload does not
             /// match it, or if an unknown event's payload is not JSON.
             pub fn from_dispatch(name: &str, raw: &[u8]) -> Result<Self, EventError> {
+                match std::str::from_utf8(raw) {
+                    Ok(text) => Self::from_dispatch_str(name, text),
+                    // Not UTF-8, so not JSON: let serde_json say where.
+                    Err(utf8) => Err(EventError {
+                        name: name.into(),
+                        source: match serde_json::from_slice::<serde::de::IgnoredAny>(raw) {
+                            Err(e) => e,
+                            Ok(_) => serde::de::Error::custom(utf8),
+                        },
+                    }),
+                }
+            }
+
+            /// [`from_dispatch`](Self::from_dispatch) for a payload already
+            /// known to be text (the gateway hands out text frames): the
+            /// UTF-8 check is done once for the whole payload instead of
+            /// once per string inside it.
+            ///
+            /// # Errors
+            ///
+            /// As [`from_dispatch`](Self::from_dispatch).
+            pub fn from_dispatch_str(name: &str, text: &str) -> Result<Self, EventError> {
                 let wrap = |source| EventError { name: name.into(), source };
                 #[allow(unreachable_patterns)] // GUILD_CREATE is matched first
                 Ok(match name {
                     "GUILD_CREATE" => Event::GuildCreate(Box::new(
-                        GuildCreate::from_slice(raw).map_err(wrap)?,
+                        GuildCreate::from_str(text).map_err(wrap)?,
                     )),
-                    $( $name => Event::$variant(serde_json::from_slice(raw).map_err(wrap)?), )*
+                    $( $name => Event::$variant(serde_json::from_str(text).map_err(wrap)?), )*
                     _ => Event::Unknown {
                         name: name.into(),
-                        raw: serde_json::from_slice(raw).map_err(wrap)?,
+                        raw: serde_json::from_str(text).map_err(wrap)?,
                     },
                 })
             }
@@ -291,6 +313,30 @@ macro_rules! events {
             ) -> crate::client::BoxFuture {
                 Box::pin(async move { self.0.raw_event(ctx, dispatch).await })
             }
+
+            fn spawn_parse_and_call(
+                self: std::sync::Arc<Self>,
+                ctx: Context<S>,
+                dispatch: Dispatch,
+                job: crate::client::Job,
+            ) {
+                // One task per event and no other allocation of ours: the
+                // handler's future is awaited in place, with its concrete
+                // type, instead of being boxed.
+                let task = async move {
+                    let Some(event) = job.parse(&dispatch) else { return };
+                    drop(dispatch);
+                    let name = event.static_name();
+                    job.guard(name, async move {
+                        match event {
+                            $( Event::$variant(payload) => self.0.$method(ctx, payload).await, )*
+                            Event::Unknown { .. } => {}
+                        }
+                    })
+                    .await;
+                };
+                tokio::spawn(Box::pin(task));
+            }
         }
     };
 }
@@ -405,6 +451,49 @@ impl Event {
 }
 
 impl EventTypeFlags {
+    /// The flag of a dispatch name, like `from_name` but with a hash table
+    /// instead of a scan of all 79 names: the client asks this once per
+    /// dispatch.
+    ///
+    /// ```
+    /// use acord::event::EventTypeFlags;
+    /// assert_eq!(EventTypeFlags::for_dispatch("MESSAGE_CREATE"), Some(EventTypeFlags::MESSAGE_CREATE));
+    /// assert_eq!(EventTypeFlags::for_dispatch("NOT_AN_EVENT"), None);
+    /// ```
+    pub fn for_dispatch(name: &str) -> Option<Self> {
+        // Open addressing over a power-of-two table, filled once: a short
+        // hash of the name, then one string comparison (rarely two).
+        const SLOTS: usize = 256;
+        fn hash(name: &[u8]) -> usize {
+            let mut h: u32 = 0x811c_9dc5;
+            for &b in name {
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+            h as usize & (SLOTS - 1)
+        }
+        type Table = Vec<Option<(&'static str, EventTypeFlags)>>;
+        static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            let mut table = vec![None; SLOTS];
+            for (flag_name, flag) in Self::all().iter_names() {
+                let mut slot = hash(flag_name.as_bytes());
+                while table[slot].is_some() {
+                    slot = (slot + 1) & (SLOTS - 1);
+                }
+                table[slot] = Some((flag_name, flag));
+            }
+            table
+        });
+        let mut slot = hash(name.as_bytes());
+        loop {
+            match table[slot] {
+                Some((probe, flag)) if probe == name => return Some(flag),
+                Some(_) => slot = (slot + 1) & (SLOTS - 1),
+                None => return None,
+            }
+        }
+    }
+
     /// The intents needed to receive any of these events.
     pub fn intents(self) -> Intents {
         acord_core_signals::EVENT_INTENTS
@@ -585,6 +674,7 @@ mod tests {
         for name in acord_core_signals::dispatch_event_names() {
             let flag = EventTypeFlags::from_name(name)
                 .unwrap_or_else(|| panic!("{name} has no EventTypeFlags bit"));
+            assert_eq!(EventTypeFlags::for_dispatch(name), Some(flag), "{name}");
             assert!(!all.contains(flag), "{name} shares a bit");
             all |= flag;
         }
