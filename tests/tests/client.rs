@@ -542,3 +542,160 @@ async fn shard_ranges_of_one_bot_each_receive_only_their_guilds() {
     // the first process saw nothing more
     assert!(received[0].1.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn guild_leave_removes_the_guild_and_the_handler_gets_guild_delete() {
+    use acord::event::GuildCreate as GuildCreatePayload;
+    use acord::model::UnavailableGuild;
+
+    struct Leaver {
+        target: u64,
+        deleted: mpsc::Sender<(u64, Option<bool>)>,
+    }
+    impl EventHandler for Leaver {
+        async fn guild_create(&self, ctx: Context, guild: Box<GuildCreatePayload>) {
+            // the model action, from a handler: leave the first guild
+            if let GuildCreatePayload::Available(guild) = *guild {
+                if guild.id.get() == self.target {
+                    guild.leave(&ctx).await.unwrap();
+                }
+            }
+        }
+        async fn guild_delete(&self, _ctx: Context, guild: UnavailableGuild) {
+            self.deleted
+                .send((guild.id.get(), guild.unavailable))
+                .await
+                .unwrap();
+        }
+    }
+    let fake = fake().await;
+    let (tx, mut deleted) = mpsc::channel(4);
+    let first = fake.guild_ids()[0];
+    let bot = client(&fake)
+        .event_handler(Leaver {
+            target: first,
+            deleted: tx,
+        })
+        .build()
+        .await
+        .unwrap();
+    let (bot, run) = spawn(bot);
+    let (id, unavailable) = timeout(STEP, deleted.recv()).await.unwrap().unwrap();
+    // removed, not an outage: no `unavailable`
+    assert_eq!((id, unavailable), (first, None));
+    assert!(!fake.guild_ids().contains(&first));
+    // and the typed endpoint says so too
+    let err = bot
+        .http()
+        .guild(acord::model::GuildId::new(first).unwrap(), false)
+        .await
+        .unwrap_err();
+    assert!(err.status().is_some_and(|s| s == 403 || s == 404), "{err}");
+    bot.shutdown_handle().shutdown();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn sequential_per_channel_keeps_one_channels_order() {
+    // Each handler call sleeps longer for earlier messages; with per-channel
+    // lanes they still finish in the order they arrived.
+    struct Slow {
+        done: mpsc::Sender<String>,
+    }
+    impl EventHandler for Slow {
+        async fn message_create(&self, _ctx: Context, msg: Box<Message>) {
+            let n: u64 = msg.content.parse().unwrap();
+            tokio::time::sleep(Duration::from_millis(50 * (5 - n))).await;
+            self.done.send(msg.content.clone()).await.unwrap();
+        }
+    }
+    for sequential in [true, false] {
+        let fake = fake().await;
+        let (tx, mut done) = mpsc::channel(16);
+        let (rtx, mut ready) = ready_channel();
+        let mut builder = client(&fake)
+            .event_handler(Slow { done: tx })
+            .on::<Ready, _, _>(move |_, _| {
+                let rtx = rtx.clone();
+                async move { rtx.send(0).await.unwrap() }
+            });
+        if sequential {
+            builder = builder.sequential_per_channel();
+        }
+        let (bot, run) = spawn(builder.build().await.unwrap());
+        timeout(STEP, ready.recv()).await.unwrap();
+        for n in 0..5u64 {
+            say(&fake, 1_300_000_000_000_000_100 + n, &n.to_string()).await;
+        }
+        let mut order = Vec::new();
+        while order.len() < 5 {
+            order.push(timeout(STEP, done.recv()).await.unwrap().unwrap());
+        }
+        if sequential {
+            assert_eq!(order, ["0", "1", "2", "3", "4"]);
+        } else {
+            // concurrent: the slowest (first) finishes last
+            assert_eq!(order.last().map(String::as_str), Some("0"), "{order:?}");
+        }
+        bot.shutdown_handle().shutdown();
+        timeout(STEP, run).await.unwrap().unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn handlers_and_listeners_of_one_event_all_get_it_and_data_can_come_last() {
+    struct Counting(Arc<AtomicUsize>);
+    impl EventHandler for Counting {
+        async fn message_create(&self, _ctx: Context, _msg: Box<Message>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let fake = fake().await;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (tx, mut got) = mpsc::channel(8);
+    let (rtx, mut ready) = ready_channel();
+    // a handler and a listener registered before `.data()` keep working
+    let bot = client(&fake)
+        .event_handler(Counting(seen.clone()))
+        .on::<MessageCreate, _, _>({
+            let tx = tx.clone();
+            move |_ctx, msg| {
+                let tx = tx.clone();
+                async move { tx.send(format!("listener {}", msg.content)).await.unwrap() }
+            }
+        })
+        .data(String::from("state"))
+        .on::<Ready, _, _>(move |_, _| {
+            let rtx = rtx.clone();
+            async move { rtx.send(0).await.unwrap() }
+        })
+        .on::<MessageCreate, _, _>(move |ctx: Context<String>, msg| {
+            let tx = tx.clone();
+            async move {
+                tx.send(format!("{} {}", ctx.data(), msg.content))
+                    .await
+                    .unwrap()
+            }
+        })
+        .build()
+        .await
+        .unwrap();
+    let (bot, run) = spawn(bot);
+    timeout(STEP, ready.recv()).await.unwrap();
+    say(&fake, 1_300_000_000_000_000_201, "hello").await;
+    let mut texts = BTreeSet::new();
+    while texts.len() < 2 {
+        texts.insert(timeout(STEP, got.recv()).await.unwrap().unwrap());
+    }
+    assert_eq!(
+        texts,
+        BTreeSet::from(["listener hello".to_owned(), "state hello".to_owned()])
+    );
+    let deadline = tokio::time::Instant::now() + STEP;
+    while seen.load(Ordering::SeqCst) < 1 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    bot.shutdown_handle().shutdown();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
+}
