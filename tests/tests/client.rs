@@ -699,3 +699,92 @@ async fn handlers_and_listeners_of_one_event_all_get_it_and_data_can_come_last()
     bot.shutdown_handle().shutdown();
     timeout(STEP, run).await.unwrap().unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_shard_handle_sends_typed_gateway_commands() {
+    use acord::command::{ActivityCreate, RequestGuildMembers, UpdatePresence};
+    use acord::event::kind::GuildMembersChunk;
+    use acord::model::{GuildId, Status};
+
+    let fake = FakeDiscord::builder()
+        .privileged_intents(Intents::MESSAGE_CONTENT | Intents::GUILD_MEMBERS)
+        .members_per_guild(5)
+        .start()
+        .await
+        .unwrap();
+    let (tx, mut contexts) = mpsc::channel::<Context>(4);
+    let bot = Client::builder(
+        fake.token(),
+        acord_tests::intents() | Intents::GUILD_MEMBERS,
+    )
+    .api_base(fake.api_base())
+    .on::<Ready, _, _>(move |ctx, _| {
+        let tx = tx.clone();
+        async move { tx.send(ctx).await.unwrap() }
+    })
+    .build()
+    .await
+    .unwrap();
+    let (bot, run) = spawn(bot);
+    let ctx = timeout(STEP, contexts.recv()).await.unwrap().unwrap();
+    let shard = ctx.shard();
+    assert_eq!(shard.id(), 0);
+
+    let presence = UpdatePresence::builder(Status::Idle)
+        .activity(ActivityCreate::playing("with the fake"))
+        .build()
+        .unwrap();
+    shard.update_presence(&presence).await.unwrap();
+    let sent = fake
+        .wait_for_gateway_payload(|p| p.op == 3, STEP)
+        .await
+        .expect("op 3 reached the fake");
+    let sent: serde_json::Value = serde_json::from_str(&sent.json).unwrap();
+    assert_eq!(sent["d"]["status"], "idle");
+    assert_eq!(sent["d"]["activities"][0]["name"], "with the fake");
+
+    // members arrive as chunks; a collector registered before the request
+    let guild = GuildId::new(fake.guild_ids()[0]).unwrap();
+    let chunk = ctx.wait_for::<GuildMembersChunk>(move |c| c.guild_id == guild, STEP);
+    let request = RequestGuildMembers::all(guild).nonce("n1").build().unwrap();
+    shard.request_guild_members(&request).await.unwrap();
+    let chunk = chunk.await.unwrap();
+    assert!(!chunk.members.is_empty());
+    assert_eq!(chunk.nonce.as_deref(), Some("n1"));
+
+    // the latency of the shard is measured from heartbeats
+    assert!(shard.info().is_some());
+    bot.shutdown_handle().shutdown();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
+    // a stopped shard refuses commands with a typed error
+    assert!(shard.update_presence(&presence).await.is_err());
+}
+
+#[tokio::test]
+async fn a_custom_http_client_must_carry_the_same_token() {
+    let fake = fake().await;
+    let other = HttpClient::builder("another-token")
+        .api_base(fake.api_base())
+        .build()
+        .unwrap();
+    let err = client(&fake).http(other).build().await.unwrap_err();
+    assert!(matches!(err, ClientError::Config { .. }), "{err}");
+    assert!(!format!("{err:?}{err}").contains("another-token"));
+
+    // the same token: its settings (here a user agent suffix) come along
+    let same = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .user_agent_suffix("custom-client")
+        .build()
+        .unwrap();
+    let bot = client(&fake).http(same).build().await.unwrap();
+    bot.http().current_user().await.unwrap();
+    let last = fake.requests().pop().unwrap();
+    assert!(
+        last.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("user-agent") && v.contains("custom-client")),
+        "{:?}",
+        last.headers
+    );
+}
