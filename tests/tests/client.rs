@@ -452,6 +452,10 @@ async fn a_bad_token_fails_build_with_401() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
+    assert!(
+        err.is_fatal(),
+        "a wrong token is as fatal as close code 4004"
+    );
     assert!(!format!("{err:?}{err}").contains("not-the-token"));
 }
 
@@ -787,4 +791,22 @@ async fn a_custom_http_client_must_carry_the_same_token() {
         "{:?}",
         last.headers
     );
+}
+
+#[tokio::test]
+async fn client_wait_for_sees_ready_and_a_panicking_filter_only_ends_its_collector() {
+    let fake = fake().await;
+    let bot = client(&fake).event_handler(PingPong).build().await.unwrap();
+    // registered before start: READY cannot be missed
+    let ready = bot.wait_for::<Ready>(|_| true, STEP);
+    let boom = bot.wait_for::<MessageCreate>(|_| panic!("filter exploded on purpose"), STEP);
+    let (bot, run) = spawn(bot);
+    let ready = ready.await.unwrap();
+    assert!(ready.user.bot);
+    say(&fake, 1_300_000_000_000_000_301, "ping").await;
+    assert!(matches!(boom.await, Err(ClientError::Closed)));
+    // the event loop lives on: the handler answered
+    assert_eq!(wait_for_pong(&fake).await["content"], "pong");
+    bot.shutdown_handle().shutdown();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
 }

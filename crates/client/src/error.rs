@@ -116,11 +116,13 @@ impl ClientError {
     }
 
     /// Whether retrying cannot help: a fatal gateway close, an invalid
-    /// configuration, or a payload that breaks a limit.
+    /// token (REST 401, as gateway close 4004), an invalid configuration,
+    /// or a payload that breaks a limit.
     pub fn is_fatal(&self) -> bool {
         match self {
             Self::Fatal { .. } | Self::Config { .. } | Self::Validation(_) => true,
             Self::Gateway(e) => e.is_fatal(),
+            Self::Http(e) => e.is_unauthorized(),
             _ => false,
         }
     }

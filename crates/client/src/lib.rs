@@ -90,6 +90,7 @@ pub mod model;
 pub use acord_core_gateway::ShardScheme;
 pub use acord_core_signals::Intents;
 pub use client::{Client, ClientBuilder, Context, DispatchError, ShardHandle, ShutdownHandle};
+pub use client::{API_BASE_ENV, GATEWAY_URL_ENV};
 pub use error::{ClientError, Result};
 pub use event::EventHandler;
 pub use http::Http;

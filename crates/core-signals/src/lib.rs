@@ -4,7 +4,7 @@
 //! close codes and **what each means for reconnecting**, intents and the
 //! events they gate, the API version, REST JSON error codes and rate-limit
 //! header names. Nothing here does I/O; every value comes from
-//! `shared/discord-protocol.md`, and each mapping is unit-tested against it.
+//! Discord's developer docs, and each mapping is unit-tested against them.
 //!
 //! ## Which layer do I need?
 //!

@@ -3,8 +3,8 @@
 //! A fake Discord — REST and gateway — on loopback, so bots (acord's own
 //! crates, your bot, or any other Discord client) can be tested offline.
 //!
-//! It follows Discord's documented behaviour (acord's
-//! `shared/discord-protocol.md`), not acord's: rate-limit headers and 429s,
+//! It follows Discord's documented behaviour (Discord's developer docs),
+//! not acord's: rate-limit headers and 429s,
 //! IDENTIFY validation and close codes, RESUME replay, identify concurrency,
 //! zlib-stream transport compression. It depends only on
 //! `acord-core-signals`, so it cannot inherit the client's assumptions.

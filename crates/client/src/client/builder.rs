@@ -279,7 +279,9 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     }
 
     /// How long [`Client::start`] waits for running handlers after
-    /// shutdown before aborting them (default 5 s).
+    /// shutdown before it returns anyway (default 5 s). Handlers still
+    /// running then are logged and left to finish on their own; they end
+    /// with the runtime.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self

@@ -318,9 +318,23 @@ impl Wants {
             let w = &waiters[i];
             if w.tx.is_closed() {
                 waiters.swap_remove(i);
-            } else if w.flag.intersects(flag) && (w.check)(event) {
-                let w = waiters.swap_remove(i);
-                let _ = w.tx.send(event.clone());
+            } else if w.flag.intersects(flag) {
+                // A panicking filter must not stop the event loop: it ends
+                // its own collector (which then resolves `Closed`).
+                match std::panic::catch_unwind(AssertUnwindSafe(|| (w.check)(event))) {
+                    Ok(true) => {
+                        let w = waiters.swap_remove(i);
+                        let _ = w.tx.send(event.clone());
+                    }
+                    Ok(false) => i += 1,
+                    Err(_) => {
+                        tracing::error!(
+                            event = event.static_name(),
+                            "a wait_for filter panicked; the collector ends"
+                        );
+                        waiters.swap_remove(i);
+                    }
+                }
             } else {
                 i += 1;
             }

@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use crate::error::ClientError;
 use crate::http::Http;
 
-pub use builder::ClientBuilder;
+pub use builder::{ClientBuilder, API_BASE_ENV, GATEWAY_URL_ENV};
 pub use context::{Context, ShardHandle};
 pub use dispatch::DispatchError;
 
@@ -173,6 +173,24 @@ impl<S: Send + Sync + 'static> Client<S> {
     /// before parsing.
     pub fn wanted_events(&self) -> crate::event::EventTypeFlags {
         self.shared.wants.wanted()
+    }
+
+    /// Waits for the next event of kind `E` for which `filter` holds, like
+    /// [`Context::wait_for`], from outside a handler (a test waiting for
+    /// READY, a task waiting for a reply).
+    ///
+    /// # Errors
+    /// [`ClientError::Timeout`] when nothing matched within `timeout`;
+    /// [`ClientError::Closed`] when the client shut down first.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future removes the collector.
+    pub fn wait_for<E: crate::event::EventKind>(
+        &self,
+        filter: impl Fn(&E::Payload) -> bool + Send + Sync + 'static,
+        timeout: std::time::Duration,
+    ) -> impl Future<Output = Result<E::Payload, ClientError>> + Send + 'static {
+        dispatch::wait_for::<E>(&self.shared, filter, timeout)
     }
 
     /// A handle that stops [`start`](Self::start) from anywhere.
