@@ -88,6 +88,9 @@ pub mod http;
 pub mod model;
 
 pub use acord_core_gateway::ShardScheme;
+/// Builds a raw [`Route`](core::http::Route) (`route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = id)`),
+/// for [`Http::request`].
+pub use acord_core_http::route;
 pub use acord_core_signals::Intents;
 pub use client::{Client, ClientBuilder, Context, DispatchError, ShardHandle, ShutdownHandle};
 pub use client::{API_BASE_ENV, GATEWAY_URL_ENV};

@@ -21,7 +21,10 @@ pub trait KeepAlive: Send + fmt::Debug + 'static {
     /// `interval × jitter` (`jitter` uniformly random in `[0, 1)`).
     fn start(&mut self, interval: Duration, now: Instant, jitter: f64);
 
-    /// The connection is gone: stop beating until the next `start`.
+    /// Stop beating until the next `start`: called when a connection is
+    /// gone, and also when a new one opens (before its HELLO, the first
+    /// time too), so an implementation must accept `stop` without a
+    /// `start` before it.
     fn stop(&mut self);
 
     /// When the next heartbeat is due, or `None` while stopped.
