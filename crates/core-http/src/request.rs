@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use acord_core_signals::{headers, limits, RateLimitScope};
@@ -264,7 +266,16 @@ impl RequestBuilder {
     /// Dropping the future while it waits for the rate limiter sends
     /// nothing and frees its place at once. Dropping it while the request
     /// is in flight may leave the request processed by Discord or not.
-    pub async fn send(self) -> Result<Response, HttpError> {
+    pub fn send(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, HttpError>> + Send + 'static>> {
+        // Boxed on purpose: the request machinery (limiter, retries,
+        // reqwest) is compiled once, here, instead of again in every crate
+        // that awaits a request from generic code.
+        Box::pin(self.send_traced())
+    }
+
+    async fn send_traced(self) -> Result<Response, HttpError> {
         let span = tracing::info_span!(
             "http_request",
             method = %self.route.method(),

@@ -15,7 +15,7 @@ use acord_core_signals::Intents;
 
 use super::context::Shared;
 use super::dispatch::{
-    default_error_hook, ErasedHandler, ErrorHook, InFlight, Listener, Router, UnitAdapter, Wants,
+    default_error_hook, unit_data, ErasedHandler, ErrorHook, InFlight, Listener, Router, Wants,
 };
 use super::{Client, Context, DispatchError, ShutdownHandle};
 use crate::error::ClientError;
@@ -30,6 +30,9 @@ pub const API_BASE_ENV: &str = "ACORD_API_BASE";
 pub const GATEWAY_URL_ENV: &str = "ACORD_GATEWAY_URL";
 
 type Configure = Box<dyn FnOnce(ShardConfigBuilder) -> ShardConfigBuilder + Send>;
+/// A handler or listener waiting for the state it will carry (known at
+/// `build`).
+type Pending<S, T> = Box<dyn FnOnce(Arc<S>) -> T + Send>;
 
 /// Builds a [`Client`]; start with [`Client::builder`].
 ///
@@ -40,8 +43,8 @@ pub struct ClientBuilder<S = ()> {
     token: Token,
     intents: Intents,
     data: Arc<S>,
-    handlers: Vec<Arc<dyn ErasedHandler<S>>>,
-    listeners: Vec<Listener<S>>,
+    handlers: Vec<Pending<S, Arc<dyn ErasedHandler>>>,
+    listeners: Vec<Pending<S, Listener>>,
     scheme: ShardScheme,
     api_base: Option<String>,
     gateway_url: Option<String>,
@@ -104,21 +107,16 @@ impl ClientBuilder<()> {
             token: self.token,
             intents: self.intents,
             data: Arc::new(state),
+            // Registered before `.data()`: they keep the unit state.
             handlers: self
                 .handlers
                 .into_iter()
-                .map(|h| Arc::new(UnitAdapter(h)) as Arc<dyn ErasedHandler<T>>)
+                .map(|h| Box::new(move |_: Arc<T>| h(unit_data())) as Pending<T, _>)
                 .collect(),
             listeners: self
                 .listeners
                 .into_iter()
-                .map(|l| {
-                    let call = l.call;
-                    Listener {
-                        flag: l.flag,
-                        call: Arc::new(move |ctx: Context<T>, ev| call(ctx.without_data(), ev)),
-                    }
-                })
+                .map(|l| Box::new(move |_: Arc<T>| l(unit_data())) as Pending<T, _>)
                 .collect(),
             scheme: self.scheme,
             api_base: self.api_base,
@@ -140,7 +138,9 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// Adds an [`EventHandler`]; several may be added, each gets every
     /// event it handles.
     pub fn event_handler(mut self, handler: impl EventHandler<S>) -> Self {
-        self.handlers.push(Arc::new(super::HandlerBox(handler)));
+        self.handlers.push(Box::new(move |data| {
+            Arc::new(super::HandlerBox { handler, data }) as Arc<dyn ErasedHandler>
+        }));
         self
     }
 
@@ -163,13 +163,15 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         F: Fn(Context<S>, E::Payload) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.listeners.push(Listener {
+        self.listeners.push(Box::new(move |data: Arc<S>| Listener {
             flag: E::FLAG,
-            call: Arc::new(move |ctx, event| match E::from_event(event) {
-                Some(payload) => Box::pin(listener(ctx, payload)),
+            call: Arc::new(move |base, event| match E::from_event(event) {
+                Some(payload) => {
+                    Box::pin(listener(Context::from_base(base, data.clone()), payload))
+                }
                 None => Box::pin(std::future::ready(())),
             }),
-        });
+        }));
         self
     }
 
@@ -346,9 +348,18 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             .build()
             .map_err(|e| ClientError::config(e.to_string()))?;
 
-        let handler_flags: Vec<EventTypeFlags> = self.handlers.iter().map(|h| h.wanted()).collect();
-        let listener_flags = self
+        let handlers: Vec<Arc<dyn ErasedHandler>> = self
+            .handlers
+            .into_iter()
+            .map(|h| h(self.data.clone()))
+            .collect();
+        let listeners: Vec<Listener> = self
             .listeners
+            .into_iter()
+            .map(|l| l(self.data.clone()))
+            .collect();
+        let handler_flags: Vec<EventTypeFlags> = handlers.iter().map(|h| h.wanted()).collect();
+        let listener_flags = listeners
             .iter()
             .fold(EventTypeFlags::empty(), |acc, l| acc | l.flag);
         warn_missing_intents(self.intents, listener_flags);
@@ -362,9 +373,8 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         });
         let router = Router {
             shared: shared.clone(),
-            data: self.data.clone(),
-            handlers: self.handlers,
-            listeners: self.listeners,
+            handlers,
+            listeners,
             sequential: self.sequential,
             grace: self.grace,
         };

@@ -28,6 +28,26 @@ pub(crate) struct Shared {
 /// Marks a context made for no particular handler (listeners, the client).
 pub(crate) const NO_HANDLER: u32 = u32::MAX;
 
+/// The part of a [`Context`] that does not depend on the state type: what
+/// the (non-generic) event loop hands a handler, which adds its state.
+#[derive(Clone)]
+pub(crate) struct BaseContext {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) shard_id: u32,
+    pub(crate) handler: u32,
+}
+
+impl<S> Context<S> {
+    pub(crate) fn from_base(base: BaseContext, data: Arc<S>) -> Self {
+        Self {
+            shared: base.shared,
+            data,
+            shard_id: base.shard_id,
+            handler: base.handler,
+        }
+    }
+}
+
 /// Handed to every handler and listener: typed REST ([`http`](Self::http)),
 /// the shard the event came from ([`shard`](Self::shard)), the shared
 /// state ([`data`](Self::data)), collectors ([`wait_for`](Self::wait_for))
@@ -166,17 +186,6 @@ impl<S: Send + Sync + 'static> Context<S> {
     #[doc(hidden)]
     pub fn skip_raw_for_handler(&self) {
         self.shared.wants.skip_raw_for_handler(self.handler);
-    }
-
-    /// This context with the unit state, for handlers registered before
-    /// [`ClientBuilder::data`](crate::ClientBuilder::data).
-    pub(crate) fn without_data(&self) -> Context<()> {
-        Context {
-            shared: self.shared.clone(),
-            data: dispatch::unit_data(),
-            shard_id: self.shard_id,
-            handler: self.handler,
-        }
     }
 }
 

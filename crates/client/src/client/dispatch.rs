@@ -15,25 +15,26 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tracing::Instrument;
 
-use super::context::{Context, Shared, NO_HANDLER};
+use super::context::{BaseContext, Shared, NO_HANDLER};
 use super::BoxFuture;
 use crate::error::ClientError;
 use crate::event::{Event, EventError, EventKind, EventTypeFlags};
 use crate::model::ChannelId;
 
-/// A typed handler with its type erased, implemented for every
-/// [`EventHandler`](crate::EventHandler) (the impl is generated next to
-/// the trait).
-pub(crate) trait ErasedHandler<S>: Send + Sync + 'static {
+/// A typed handler with its type (and its state type) erased, implemented
+/// for every [`EventHandler`](crate::EventHandler) (the impl is generated
+/// next to the trait). The event loop only sees this, so it is compiled
+/// once, in acord, not once per bot.
+pub(crate) trait ErasedHandler: Send + Sync + 'static {
     /// The events the handler declares it wants.
     fn wanted(&self) -> EventTypeFlags;
     /// Calls the method of `event`'s type.
-    fn call(self: Arc<Self>, ctx: Context<S>, event: Event) -> BoxFuture;
+    fn call(self: Arc<Self>, base: BaseContext, event: Event) -> BoxFuture;
     /// Calls `raw_event`.
-    fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture;
+    fn call_raw(self: Arc<Self>, base: BaseContext, dispatch: Dispatch) -> BoxFuture;
     /// Spawns one task that parses `dispatch` and calls the method of its
     /// type.
-    fn spawn_parse_and_call(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch, job: Job);
+    fn spawn_parse_and_call(self: Arc<Self>, base: BaseContext, dispatch: Dispatch, job: Job);
 }
 
 /// What a handler task needs besides the handler: the shard, the error
@@ -71,31 +72,12 @@ impl Job {
     }
 }
 
-/// Holds one [`EventHandler`](crate::EventHandler); the type-erased
-/// call is implemented for it next to the trait.
-pub(crate) struct HandlerBox<H>(pub(crate) H);
-
-/// A handler registered before `.data()`, adapted to the new state type.
-pub(crate) struct UnitAdapter(pub(crate) Arc<dyn ErasedHandler<()>>);
-
-impl<S: Send + Sync + 'static> ErasedHandler<S> for UnitAdapter {
-    fn wanted(&self) -> EventTypeFlags {
-        self.0.wanted()
-    }
-
-    fn call(self: Arc<Self>, ctx: Context<S>, event: Event) -> BoxFuture {
-        self.0.clone().call(ctx.without_data(), event)
-    }
-
-    fn call_raw(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch) -> BoxFuture {
-        self.0.clone().call_raw(ctx.without_data(), dispatch)
-    }
-
-    fn spawn_parse_and_call(self: Arc<Self>, ctx: Context<S>, dispatch: Dispatch, job: Job) {
-        self.0
-            .clone()
-            .spawn_parse_and_call(ctx.without_data(), dispatch, job);
-    }
+/// Holds one [`EventHandler`](crate::EventHandler) with the state its
+/// contexts carry; the type-erased call is implemented for it next to the
+/// trait.
+pub(crate) struct HandlerBox<H, S> {
+    pub(crate) handler: H,
+    pub(crate) data: Arc<S>,
 }
 
 pub(crate) fn unit_data() -> Arc<()> {
@@ -103,19 +85,12 @@ pub(crate) fn unit_data() -> Arc<()> {
     UNIT.get_or_init(|| Arc::new(())).clone()
 }
 
-/// A closure listener: its event type and the type-erased call.
-pub(crate) struct Listener<S> {
+/// A closure listener: its event type and the type-erased call (which
+/// holds the state).
+#[derive(Clone)]
+pub(crate) struct Listener {
     pub(crate) flag: EventTypeFlags,
-    pub(crate) call: Arc<dyn Fn(Context<S>, Event) -> BoxFuture + Send + Sync>,
-}
-
-impl<S> Clone for Listener<S> {
-    fn clone(&self) -> Self {
-        Self {
-            flag: self.flag,
-            call: self.call.clone(),
-        }
-    }
+    pub(crate) call: Arc<dyn Fn(BaseContext, Event) -> BoxFuture + Send + Sync>,
 }
 
 /// What went wrong while delivering an event; handed to the error hook
@@ -487,17 +462,16 @@ const LANE_IDLE: Duration = Duration::from_secs(10);
 const LANE_CAPACITY: usize = 64;
 
 /// Everything the event loop owns.
-pub(crate) struct Router<S> {
+pub(crate) struct Router {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) data: Arc<S>,
-    pub(crate) handlers: Vec<Arc<dyn ErasedHandler<S>>>,
-    pub(crate) listeners: Vec<Listener<S>>,
+    pub(crate) handlers: Vec<Arc<dyn ErasedHandler>>,
+    pub(crate) listeners: Vec<Listener>,
     pub(crate) sequential: bool,
     pub(crate) grace: Duration,
 }
 
-struct Running<S> {
-    router: Router<S>,
+struct Running {
+    router: Router,
     lanes: Lanes,
     next_lane: u64,
 }
@@ -506,8 +480,8 @@ struct Running<S> {
 type Lanes = Arc<Mutex<HashMap<ChannelId, (u64, mpsc::Sender<BoxFuture>)>>>;
 
 /// Runs the event loop until shutdown or a fatal close.
-pub(crate) async fn run<S: Send + Sync + 'static>(
-    router: Router<S>,
+pub(crate) async fn run(
+    router: Router,
     mut events: mpsc::Receiver<(u32, ShardEvent)>,
 ) -> Result<(), ClientError> {
     let shared = router.shared.clone();
@@ -568,11 +542,10 @@ pub(crate) async fn run<S: Send + Sync + 'static>(
     result
 }
 
-impl<S: Send + Sync + 'static> Running<S> {
-    fn context(&self, shard: u32, handler: u32) -> Context<S> {
-        Context {
+impl Running {
+    fn context(&self, shard: u32, handler: u32) -> BaseContext {
+        BaseContext {
             shared: self.router.shared.clone(),
-            data: self.router.data.clone(),
             shard_id: shard,
             handler,
         }

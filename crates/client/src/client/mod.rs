@@ -33,6 +33,7 @@ pub use builder::{ClientBuilder, API_BASE_ENV, GATEWAY_URL_ENV};
 pub use context::{Context, ShardHandle};
 pub use dispatch::DispatchError;
 
+pub(crate) use context::BaseContext;
 pub(crate) use dispatch::{ErasedHandler, HandlerBox, Job};
 
 #[cfg(doc)]
@@ -124,7 +125,7 @@ impl ShutdownHandle {
 pub struct Client<S = ()> {
     shared: Arc<context::Shared>,
     data: Arc<S>,
-    pending: Mutex<Option<dispatch::Router<S>>>,
+    pending: Mutex<Option<dispatch::Router>>,
 }
 
 impl<S> fmt::Debug for Client<S> {

@@ -290,48 +290,53 @@ macro_rules! events {
             }
         }
 
-        impl<H> crate::client::HandlerBox<H> {
+        impl<H, S: Send + Sync + 'static> crate::client::HandlerBox<H, S>
+        where
+            H: EventHandler<S>,
+        {
             /// Calls the method of `event`'s type: one future type for all
             /// 79 events, shared by the boxed and the spawned path (half the
             /// code to generate per handler type).
-            async fn handle<S: Send + Sync + 'static>(
+            async fn handle(
                 self: std::sync::Arc<Self>,
-                ctx: Context<S>,
+                base: crate::client::BaseContext,
                 event: Event,
-            ) where
-                H: EventHandler<S>,
-            {
+            ) {
+                let ctx = Context::from_base(base, self.data.clone());
                 match event {
-                    $( Event::$variant(payload) => self.0.$method(ctx, payload).await, )*
+                    $( Event::$variant(payload) => self.handler.$method(ctx, payload).await, )*
                     Event::Unknown { .. } => {}
                 }
             }
         }
 
-        impl<S: Send + Sync + 'static, H: EventHandler<S>> crate::client::ErasedHandler<S> for crate::client::HandlerBox<H> {
+        impl<S: Send + Sync + 'static, H: EventHandler<S>> crate::client::ErasedHandler for crate::client::HandlerBox<H, S> {
             fn wanted(&self) -> EventTypeFlags {
-                self.0.event_types()
+                self.handler.event_types()
             }
 
             fn call(
                 self: std::sync::Arc<Self>,
-                ctx: Context<S>,
+                base: crate::client::BaseContext,
                 event: Event,
             ) -> crate::client::BoxFuture {
-                Box::pin(self.handle(ctx, event))
+                Box::pin(self.handle(base, event))
             }
 
             fn call_raw(
                 self: std::sync::Arc<Self>,
-                ctx: Context<S>,
+                base: crate::client::BaseContext,
                 dispatch: Dispatch,
             ) -> crate::client::BoxFuture {
-                Box::pin(async move { self.0.raw_event(ctx, dispatch).await })
+                Box::pin(async move {
+                    let ctx = Context::from_base(base, self.data.clone());
+                    self.handler.raw_event(ctx, dispatch).await
+                })
             }
 
             fn spawn_parse_and_call(
                 self: std::sync::Arc<Self>,
-                ctx: Context<S>,
+                base: crate::client::BaseContext,
                 dispatch: Dispatch,
                 job: crate::client::Job,
             ) {
@@ -341,7 +346,7 @@ macro_rules! events {
                     let Some(event) = job.parse(&dispatch) else { return };
                     drop(dispatch);
                     let name = event.static_name();
-                    job.guard(name, self.handle(ctx, event)).await;
+                    job.guard(name, self.handle(base, event)).await;
                 };
                 tokio::spawn(Box::pin(task));
             }
