@@ -17,7 +17,7 @@
 //! [`Route`]: acord_core_http::Route
 
 use crate::command::{CreateMessage, EditMessage, ValidationError};
-use crate::http::{GetMessages, Http, ReactionEmoji};
+use crate::http::{BoxFuture, GetMessages, Http, ReactionEmoji};
 use crate::model::{
     Channel, ChannelId, Guild, GuildId, Member, Message, MessageId, PartialGuild, Role, RoleId,
     UnavailableGuild, User, UserId,
@@ -36,8 +36,8 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// As [`Http::leave_guild`].
-    pub async fn leave(self, http: impl AsRef<Http>) -> Result<()> {
-        http.as_ref().leave_guild(self).await
+    pub fn leave(self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<()>> {
+        guild_leave(self, http.as_ref().clone())
     }
 
     /// Fetches a member of this guild.
@@ -51,8 +51,12 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn member(self, http: impl AsRef<Http>, user_id: UserId) -> Result<Member> {
-        http.as_ref().member(self, user_id).await
+    pub fn member(
+        self,
+        http: impl AsRef<Http>,
+        user_id: UserId,
+    ) -> BoxFuture<'static, Result<Member>> {
+        guild_member(self, http.as_ref().clone(), user_id)
     }
 
     /// Kicks a user from this guild.
@@ -66,13 +70,13 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// As [`Http::kick_member`].
-    pub async fn kick(
+    pub fn kick(
         self,
         http: impl AsRef<Http>,
         user_id: UserId,
         reason: Option<&str>,
-    ) -> Result<()> {
-        http.as_ref().kick_member(self, user_id, reason).await
+    ) -> BoxFuture<'_, Result<()>> {
+        guild_kick(self, http.as_ref().clone(), user_id, reason)
     }
 
     /// Bans a user from this guild, deleting their messages of the last
@@ -87,16 +91,20 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// As [`Http::create_ban`].
-    pub async fn ban(
+    pub fn ban(
         self,
         http: impl AsRef<Http>,
         user_id: UserId,
         delete_message_seconds: u32,
         reason: Option<&str>,
-    ) -> Result<()> {
-        http.as_ref()
-            .create_ban(self, user_id, delete_message_seconds, reason)
-            .await
+    ) -> BoxFuture<'_, Result<()>> {
+        guild_ban(
+            self,
+            http.as_ref().clone(),
+            user_id,
+            delete_message_seconds,
+            reason,
+        )
     }
 
     /// Lifts a user's ban.
@@ -110,13 +118,13 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// As [`Http::remove_ban`].
-    pub async fn unban(
+    pub fn unban(
         self,
         http: impl AsRef<Http>,
         user_id: UserId,
         reason: Option<&str>,
-    ) -> Result<()> {
-        http.as_ref().remove_ban(self, user_id, reason).await
+    ) -> BoxFuture<'_, Result<()>> {
+        guild_unban(self, http.as_ref().clone(), user_id, reason)
     }
 
     /// Lists this guild's channels (not threads).
@@ -130,8 +138,8 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn channels(self, http: impl AsRef<Http>) -> Result<Vec<Channel>> {
-        http.as_ref().guild_channels(self).await
+    pub fn channels(self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<Vec<Channel>>> {
+        guild_channels(self, http.as_ref().clone())
     }
 
     /// Lists this guild's roles.
@@ -145,8 +153,8 @@ impl GuildId {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn roles(self, http: impl AsRef<Http>) -> Result<Vec<Role>> {
-        http.as_ref().roles(self).await
+    pub fn roles(self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<Vec<Role>>> {
+        guild_roles(self, http.as_ref().clone())
     }
 }
 
@@ -162,8 +170,8 @@ impl Guild {
     /// # Cancel safety
     ///
     /// As [`Http::leave_guild`].
-    pub async fn leave(&self, http: impl AsRef<Http>) -> Result<()> {
-        self.id.leave(http).await
+    pub fn leave(&self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<()>> {
+        self.id.leave(http)
     }
 }
 
@@ -179,8 +187,8 @@ impl PartialGuild {
     /// # Cancel safety
     ///
     /// As [`Http::leave_guild`].
-    pub async fn leave(&self, http: impl AsRef<Http>) -> Result<()> {
-        self.id.leave(http).await
+    pub fn leave(&self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<()>> {
+        self.id.leave(http)
     }
 }
 
@@ -197,8 +205,8 @@ impl UnavailableGuild {
     /// # Cancel safety
     ///
     /// As [`Http::leave_guild`].
-    pub async fn leave(&self, http: impl AsRef<Http>) -> Result<()> {
-        self.id.leave(http).await
+    pub fn leave(&self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<()>> {
+        self.id.leave(http)
     }
 }
 
@@ -216,9 +224,12 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// As [`Http::create_message`].
-    pub async fn say(self, http: impl AsRef<Http>, content: impl Into<String>) -> Result<Message> {
-        let message = CreateMessage::builder().content(content).build()?;
-        http.as_ref().create_message(self, &message).await
+    pub fn say(
+        self,
+        http: impl AsRef<Http>,
+        content: impl Into<String>,
+    ) -> BoxFuture<'static, Result<Message>> {
+        channel_say(self, http.as_ref().clone(), content.into())
     }
 
     /// Sends a message built with [`CreateMessage::builder`] to this
@@ -233,12 +244,12 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// As [`Http::create_message`].
-    pub async fn send_message(
+    pub fn send_message(
         self,
         http: impl AsRef<Http>,
         message: &CreateMessage,
-    ) -> Result<Message> {
-        http.as_ref().create_message(self, message).await
+    ) -> BoxFuture<'_, Result<Message>> {
+        channel_send_message(self, http.as_ref().clone(), message)
     }
 
     /// Fetches one message of this channel.
@@ -252,8 +263,12 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn message(self, http: impl AsRef<Http>, message_id: MessageId) -> Result<Message> {
-        http.as_ref().message(self, message_id).await
+    pub fn message(
+        self,
+        http: impl AsRef<Http>,
+        message_id: MessageId,
+    ) -> BoxFuture<'static, Result<Message>> {
+        channel_message(self, http.as_ref().clone(), message_id)
     }
 
     /// Fetches a page of this channel's messages, newest first.
@@ -267,12 +282,12 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn messages(
+    pub fn messages(
         self,
         http: impl AsRef<Http>,
         query: GetMessages,
-    ) -> Result<Vec<Message>> {
-        http.as_ref().messages(self, query).await
+    ) -> BoxFuture<'static, Result<Vec<Message>>> {
+        channel_messages(self, http.as_ref().clone(), query)
     }
 
     /// Shows "bot is typing…" in this channel for 10 seconds.
@@ -286,8 +301,8 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// Safe to drop.
-    pub async fn broadcast_typing(self, http: impl AsRef<Http>) -> Result<()> {
-        http.as_ref().trigger_typing(self).await
+    pub fn broadcast_typing(self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<()>> {
+        channel_typing(self, http.as_ref().clone())
     }
 
     /// Deletes a message of this channel.
@@ -301,13 +316,13 @@ impl ChannelId {
     /// # Cancel safety
     ///
     /// As [`Http::delete_message`].
-    pub async fn delete_message(
+    pub fn delete_message(
         self,
         http: impl AsRef<Http>,
         message_id: MessageId,
         reason: Option<&str>,
-    ) -> Result<()> {
-        http.as_ref().delete_message(self, message_id, reason).await
+    ) -> BoxFuture<'_, Result<()>> {
+        channel_delete_message(self, http.as_ref().clone(), message_id, reason)
     }
 }
 
@@ -326,18 +341,17 @@ impl Message {
     /// # Cancel safety
     ///
     /// As [`Http::create_message`].
-    pub async fn reply(
+    pub fn reply(
         &self,
         http: impl AsRef<Http>,
         content: impl Into<String>,
-    ) -> Result<Message> {
-        let message = CreateMessage::builder()
-            .content(content)
-            .reply(self.channel_id, self.id, true)
-            .build()?;
-        http.as_ref()
-            .create_message(self.channel_id, &message)
-            .await
+    ) -> BoxFuture<'static, Result<Message>> {
+        message_reply(
+            self.channel_id,
+            self.id,
+            http.as_ref().clone(),
+            content.into(),
+        )
     }
 
     /// Reacts to this message as the bot (`"👍"`, a [`ReactionEmoji`], a
@@ -352,14 +366,17 @@ impl Message {
     /// # Cancel safety
     ///
     /// Safe to drop; reacting twice is harmless.
-    pub async fn react(
+    pub fn react(
         &self,
         http: impl AsRef<Http>,
         emoji: impl Into<ReactionEmoji>,
-    ) -> Result<()> {
-        http.as_ref()
-            .create_reaction(self.channel_id, self.id, emoji)
-            .await
+    ) -> BoxFuture<'static, Result<()>> {
+        message_react(
+            self.channel_id,
+            self.id,
+            http.as_ref().clone(),
+            emoji.into(),
+        )
     }
 
     /// Edits this message (the bot's own; only flags on others').
@@ -373,10 +390,12 @@ impl Message {
     /// # Cancel safety
     ///
     /// As [`Http::edit_message`].
-    pub async fn edit(&self, http: impl AsRef<Http>, edit: &EditMessage) -> Result<Message> {
-        http.as_ref()
-            .edit_message(self.channel_id, self.id, edit)
-            .await
+    pub fn edit<'a>(
+        &self,
+        http: impl AsRef<Http>,
+        edit: &'a EditMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        message_edit(self.channel_id, self.id, http.as_ref().clone(), edit)
     }
 
     /// Deletes this message (someone else's needs MANAGE_MESSAGES and is
@@ -391,10 +410,12 @@ impl Message {
     /// # Cancel safety
     ///
     /// As [`Http::delete_message`].
-    pub async fn delete(&self, http: impl AsRef<Http>, reason: Option<&str>) -> Result<()> {
-        http.as_ref()
-            .delete_message(self.channel_id, self.id, reason)
-            .await
+    pub fn delete<'a>(
+        &self,
+        http: impl AsRef<Http>,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        channel_delete_message(self.channel_id, http.as_ref().clone(), self.id, reason)
     }
 
     /// Pins this message.
@@ -408,10 +429,12 @@ impl Message {
     /// # Cancel safety
     ///
     /// As [`Http::pin_message`].
-    pub async fn pin(&self, http: impl AsRef<Http>, reason: Option<&str>) -> Result<()> {
-        http.as_ref()
-            .pin_message(self.channel_id, self.id, reason)
-            .await
+    pub fn pin<'a>(
+        &self,
+        http: impl AsRef<Http>,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        message_pin(self.channel_id, self.id, http.as_ref().clone(), reason)
     }
 }
 
@@ -441,14 +464,18 @@ impl Member {
     /// # Cancel safety
     ///
     /// As [`Http::kick_member`].
-    pub async fn kick(
+    pub fn kick<'a>(
         &self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let user_id = member_user_id(self)?;
-        http.as_ref().kick_member(guild_id, user_id, reason).await
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        member_kick(
+            member_user_id(self),
+            http.as_ref().clone(),
+            guild_id,
+            reason,
+        )
     }
 
     /// Bans this member from `guild_id`, deleting their messages of the
@@ -464,17 +491,20 @@ impl Member {
     /// # Cancel safety
     ///
     /// As [`Http::create_ban`].
-    pub async fn ban(
+    pub fn ban<'a>(
         &self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
         delete_message_seconds: u32,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let user_id = member_user_id(self)?;
-        http.as_ref()
-            .create_ban(guild_id, user_id, delete_message_seconds, reason)
-            .await
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        member_ban(
+            member_user_id(self),
+            http.as_ref().clone(),
+            guild_id,
+            delete_message_seconds,
+            reason,
+        )
     }
 
     /// Gives this member a role in `guild_id`.
@@ -489,17 +519,20 @@ impl Member {
     /// # Cancel safety
     ///
     /// Safe to drop; adding a role twice is harmless.
-    pub async fn add_role(
+    pub fn add_role<'a>(
         &self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
         role_id: RoleId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let user_id = member_user_id(self)?;
-        http.as_ref()
-            .add_member_role(guild_id, user_id, role_id, reason)
-            .await
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        member_add_role(
+            member_user_id(self),
+            http.as_ref().clone(),
+            guild_id,
+            role_id,
+            reason,
+        )
     }
 
     /// Takes a role from this member in `guild_id`.
@@ -515,17 +548,20 @@ impl Member {
     /// # Cancel safety
     ///
     /// Safe to drop; removing a role twice is harmless.
-    pub async fn remove_role(
+    pub fn remove_role<'a>(
         &self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
         role_id: RoleId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let user_id = member_user_id(self)?;
-        http.as_ref()
-            .remove_member_role(guild_id, user_id, role_id, reason)
-            .await
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        member_remove_role(
+            member_user_id(self),
+            http.as_ref().clone(),
+            guild_id,
+            role_id,
+            reason,
+        )
     }
 }
 
@@ -541,8 +577,8 @@ impl UserId {
     /// # Cancel safety
     ///
     /// As [`Http::create_dm`].
-    pub async fn create_dm(self, http: impl AsRef<Http>) -> Result<Channel> {
-        http.as_ref().create_dm(self).await
+    pub fn create_dm(self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<Channel>> {
+        user_create_dm(self, http.as_ref().clone())
     }
 }
 
@@ -558,8 +594,8 @@ impl User {
     /// # Cancel safety
     ///
     /// As [`Http::create_dm`].
-    pub async fn create_dm(&self, http: impl AsRef<Http>) -> Result<Channel> {
-        self.id.create_dm(http).await
+    pub fn create_dm(&self, http: impl AsRef<Http>) -> BoxFuture<'static, Result<Channel>> {
+        self.id.create_dm(http)
     }
 }
 
@@ -576,13 +612,13 @@ impl RoleId {
     /// # Cancel safety
     ///
     /// As [`Http::delete_role`].
-    pub async fn delete(
+    pub fn delete(
         self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
         reason: Option<&str>,
-    ) -> Result<()> {
-        http.as_ref().delete_role(guild_id, self, reason).await
+    ) -> BoxFuture<'_, Result<()>> {
+        role_delete(self, http.as_ref().clone(), guild_id, reason)
     }
 }
 
@@ -598,12 +634,211 @@ impl Role {
     /// # Cancel safety
     ///
     /// As [`Http::delete_role`].
-    pub async fn delete(
+    pub fn delete<'a>(
         &self,
         http: impl AsRef<Http>,
         guild_id: GuildId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        self.id.delete(http, guild_id, reason).await
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.id.delete(http, guild_id, reason)
     }
+}
+
+// The private, non-generic functions below create the futures the actions
+// return, so their bodies are compiled once, in acord, and not again in
+// each crate that awaits an action (the public shells only convert their
+// generic arguments and call one of these).
+
+fn guild_leave(id: GuildId, http: Http) -> BoxFuture<'static, Result<()>> {
+    Box::pin(async move { http.leave_guild(id).await })
+}
+
+fn guild_member(id: GuildId, http: Http, user_id: UserId) -> BoxFuture<'static, Result<Member>> {
+    Box::pin(async move { http.member(id, user_id).await })
+}
+
+fn guild_kick(
+    id: GuildId,
+    http: Http,
+    user_id: UserId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.kick_member(id, user_id, reason).await })
+}
+
+fn guild_ban(
+    id: GuildId,
+    http: Http,
+    user_id: UserId,
+    delete_message_seconds: u32,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        http.create_ban(id, user_id, delete_message_seconds, reason)
+            .await
+    })
+}
+
+fn guild_unban(
+    id: GuildId,
+    http: Http,
+    user_id: UserId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.remove_ban(id, user_id, reason).await })
+}
+
+fn guild_channels(id: GuildId, http: Http) -> BoxFuture<'static, Result<Vec<Channel>>> {
+    Box::pin(async move { http.guild_channels(id).await })
+}
+
+fn guild_roles(id: GuildId, http: Http) -> BoxFuture<'static, Result<Vec<Role>>> {
+    Box::pin(async move { http.roles(id).await })
+}
+
+fn channel_say(id: ChannelId, http: Http, content: String) -> BoxFuture<'static, Result<Message>> {
+    Box::pin(async move {
+        let message = CreateMessage::builder().content(content).build()?;
+        http.create_message(id, &message).await
+    })
+}
+
+fn channel_send_message(
+    id: ChannelId,
+    http: Http,
+    message: &CreateMessage,
+) -> BoxFuture<'_, Result<Message>> {
+    Box::pin(async move { http.create_message(id, message).await })
+}
+
+fn channel_message(
+    id: ChannelId,
+    http: Http,
+    message_id: MessageId,
+) -> BoxFuture<'static, Result<Message>> {
+    Box::pin(async move { http.message(id, message_id).await })
+}
+
+fn channel_messages(
+    id: ChannelId,
+    http: Http,
+    query: GetMessages,
+) -> BoxFuture<'static, Result<Vec<Message>>> {
+    Box::pin(async move { http.messages(id, query).await })
+}
+
+fn channel_typing(id: ChannelId, http: Http) -> BoxFuture<'static, Result<()>> {
+    Box::pin(async move { http.trigger_typing(id).await })
+}
+
+fn channel_delete_message(
+    id: ChannelId,
+    http: Http,
+    message_id: MessageId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.delete_message(id, message_id, reason).await })
+}
+
+fn message_reply(
+    channel_id: ChannelId,
+    id: MessageId,
+    http: Http,
+    content: String,
+) -> BoxFuture<'static, Result<Message>> {
+    Box::pin(async move {
+        let message = CreateMessage::builder()
+            .content(content)
+            .reply(channel_id, id, true)
+            .build()?;
+        http.create_message(channel_id, &message).await
+    })
+}
+
+fn message_react(
+    channel_id: ChannelId,
+    id: MessageId,
+    http: Http,
+    emoji: ReactionEmoji,
+) -> BoxFuture<'static, Result<()>> {
+    Box::pin(async move { http.create_reaction(channel_id, id, emoji).await })
+}
+
+fn message_edit(
+    channel_id: ChannelId,
+    id: MessageId,
+    http: Http,
+    edit: &EditMessage,
+) -> BoxFuture<'_, Result<Message>> {
+    Box::pin(async move { http.edit_message(channel_id, id, edit).await })
+}
+
+fn message_pin(
+    channel_id: ChannelId,
+    id: MessageId,
+    http: Http,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.pin_message(channel_id, id, reason).await })
+}
+
+fn member_kick(
+    user_id: Result<UserId>,
+    http: Http,
+    guild_id: GuildId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.kick_member(guild_id, user_id?, reason).await })
+}
+
+fn member_ban(
+    user_id: Result<UserId>,
+    http: Http,
+    guild_id: GuildId,
+    delete_message_seconds: u32,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        http.create_ban(guild_id, user_id?, delete_message_seconds, reason)
+            .await
+    })
+}
+
+fn member_add_role(
+    user_id: Result<UserId>,
+    http: Http,
+    guild_id: GuildId,
+    role_id: RoleId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        http.add_member_role(guild_id, user_id?, role_id, reason)
+            .await
+    })
+}
+
+fn member_remove_role(
+    user_id: Result<UserId>,
+    http: Http,
+    guild_id: GuildId,
+    role_id: RoleId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        http.remove_member_role(guild_id, user_id?, role_id, reason)
+            .await
+    })
+}
+
+fn user_create_dm(id: UserId, http: Http) -> BoxFuture<'static, Result<Channel>> {
+    Box::pin(async move { http.create_dm(id).await })
+}
+
+fn role_delete(
+    id: RoleId,
+    http: Http,
+    guild_id: GuildId,
+    reason: Option<&str>,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move { http.delete_role(guild_id, id, reason).await })
 }

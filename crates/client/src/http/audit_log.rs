@@ -3,7 +3,7 @@
 use acord_core_http::route;
 
 use super::validate::check_opt_range;
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::model::{AuditLog, AuditLogEntryId, AuditLogEvent, GuildId, UserId};
 use crate::Result;
 
@@ -76,26 +76,32 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn audit_log(&self, guild_id: GuildId, query: GetAuditLog) -> Result<AuditLog> {
-        check_opt_range("limit", query.limit, 1, 100)?;
-        let mut request = self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/audit-logs", guild_id = guild_id));
-        if let Some(user_id) = query.user_id {
-            request = request.query("user_id", user_id);
-        }
-        if let Some(action) = query.action_type {
-            request = request.query("action_type", action.value());
-        }
-        if let Some(before) = query.before {
-            request = request.query("before", before);
-        }
-        if let Some(after) = query.after {
-            request = request.query("after", after);
-        }
-        if let Some(limit) = query.limit {
-            request = request.query("limit", limit);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn audit_log(
+        &self,
+        guild_id: GuildId,
+        query: GetAuditLog,
+    ) -> BoxFuture<'_, Result<AuditLog>> {
+        Box::pin(async move {
+            check_opt_range("limit", query.limit, 1, 100)?;
+            let mut request = self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/audit-logs", guild_id = guild_id));
+            if let Some(user_id) = query.user_id {
+                request = request.query("user_id", user_id);
+            }
+            if let Some(action) = query.action_type {
+                request = request.query("action_type", action.value());
+            }
+            if let Some(before) = query.before {
+                request = request.query("before", before);
+            }
+            if let Some(after) = query.after {
+                request = request.query("after", after);
+            }
+            if let Some(limit) = query.limit {
+                request = request.query("limit", limit);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 }

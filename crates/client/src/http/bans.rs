@@ -3,7 +3,7 @@
 use acord_core_http::route;
 
 use super::validate::{check_opt_range, check_range, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::model::{Ban, GuildId, UserId};
 use crate::Result;
 
@@ -62,26 +62,28 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; banning twice is harmless.
-    pub async fn create_ban(
-        &self,
+    pub fn create_ban<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
         delete_message_seconds: u32,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        check_range(
-            "delete_message_seconds",
-            i64::from(delete_message_seconds),
-            0,
-            DELETE_MESSAGE_SECONDS_MAX,
-        )?;
-        let request = self
-            .client
-            .request(route!(PUT "/guilds/{guild_id}/bans/{user_id}",
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            check_range(
+                "delete_message_seconds",
+                i64::from(delete_message_seconds),
+                0,
+                DELETE_MESSAGE_SECONDS_MAX,
+            )?;
+            let request = self
+                .client
+                .request(route!(PUT "/guilds/{guild_id}/bans/{user_id}",
                 guild_id = guild_id, user_id = user_id))
-            .json(&serde_json::json!({ "delete_message_seconds": delete_message_seconds }));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+                .json(&serde_json::json!({ "delete_message_seconds": delete_message_seconds }));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Lifts a ban: `DELETE /guilds/{guild.id}/bans/{user.id}`
@@ -98,19 +100,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the ban lifted.
-    pub async fn remove_ban(
-        &self,
+    pub fn remove_ban<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/guilds/{guild_id}/bans/{user_id}",
-            guild_id = guild_id,
-            user_id = user_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/guilds/{guild_id}/bans/{user_id}",
+                guild_id = guild_id,
+                user_id = user_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Lists bans: `GET /guilds/{guild.id}/bans` with `limit`, `before`,
@@ -125,21 +129,23 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn bans(&self, guild_id: GuildId, query: GetBans) -> Result<Vec<Ban>> {
-        check_opt_range("limit", query.limit, 1, BANS_LIMIT_MAX)?;
-        let mut request = self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/bans", guild_id = guild_id));
-        if let Some(limit) = query.limit {
-            request = request.query("limit", limit);
-        }
-        if let Some(before) = query.before {
-            request = request.query("before", before);
-        }
-        if let Some(after) = query.after {
-            request = request.query("after", after);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn bans(&self, guild_id: GuildId, query: GetBans) -> BoxFuture<'_, Result<Vec<Ban>>> {
+        Box::pin(async move {
+            check_opt_range("limit", query.limit, 1, BANS_LIMIT_MAX)?;
+            let mut request = self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/bans", guild_id = guild_id));
+            if let Some(limit) = query.limit {
+                request = request.query("limit", limit);
+            }
+            if let Some(before) = query.before {
+                request = request.query("before", before);
+            }
+            if let Some(after) = query.after {
+                request = request.query("after", after);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Fetches one ban: `GET /guilds/{guild.id}/bans/{user.id}`.
@@ -152,13 +158,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn ban(&self, guild_id: GuildId, user_id: UserId) -> Result<Ban> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/bans/{user_id}",
+    pub fn ban(&self, guild_id: GuildId, user_id: UserId) -> BoxFuture<'_, Result<Ban>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/bans/{user_id}",
                 guild_id = guild_id, user_id = user_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 }

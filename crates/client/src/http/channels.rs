@@ -8,7 +8,7 @@ use super::validate::{
     check_auto_archive, check_len, check_opt_range, with_reason, CHANNEL_NAME_MAX,
     RATE_LIMIT_PER_USER_MAX,
 };
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{
     Channel, ChannelId, ChannelType, GenericId, GuildId, OverwriteType, PermissionOverwrite,
@@ -349,13 +349,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn channel(&self, channel_id: ChannelId) -> Result<Channel> {
-        Ok(self
-            .client
-            .request(route!(GET "/channels/{channel_id}", channel_id = channel_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn channel(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<Channel>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/channels/{channel_id}", channel_id = channel_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Creates a channel in a guild (MANAGE_CHANNELS):
@@ -372,18 +374,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the channel created.
-    pub async fn create_guild_channel(
-        &self,
+    pub fn create_guild_channel<'a>(
+        &'a self,
         guild_id: GuildId,
-        channel: &CreateChannel,
-        reason: Option<&str>,
-    ) -> Result<Channel> {
-        channel.validate()?;
-        let request = self
-            .client
-            .request(route!(POST "/guilds/{guild_id}/channels", guild_id = guild_id))
-            .json(channel);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        channel: &'a CreateChannel,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Channel>> {
+        Box::pin(async move {
+            channel.validate()?;
+            let request = self
+                .client
+                .request(route!(POST "/guilds/{guild_id}/channels", guild_id = guild_id))
+                .json(channel);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Edits a channel or thread: `PATCH /channels/{channel.id}`
@@ -399,18 +403,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the channel edited.
-    pub async fn edit_channel(
-        &self,
+    pub fn edit_channel<'a>(
+        &'a self,
         channel_id: ChannelId,
-        edit: &EditChannel,
-        reason: Option<&str>,
-    ) -> Result<Channel> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/channels/{channel_id}", channel_id = channel_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        edit: &'a EditChannel,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Channel>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/channels/{channel_id}", channel_id = channel_id))
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Deletes a guild channel or thread, or closes a DM:
@@ -427,15 +433,17 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the channel deleted.
-    pub async fn delete_channel(
-        &self,
+    pub fn delete_channel<'a>(
+        &'a self,
         channel_id: ChannelId,
-        reason: Option<&str>,
-    ) -> Result<Channel> {
-        let request = self
-            .client
-            .request(route!(DELETE "/channels/{channel_id}", channel_id = channel_id));
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Channel>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(route!(DELETE "/channels/{channel_id}", channel_id = channel_id));
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Creates or replaces a permission overwrite for a role or member:
@@ -451,25 +459,27 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; setting the same overwrite twice is harmless.
-    pub async fn edit_permission_overwrite(
-        &self,
+    pub fn edit_permission_overwrite<'a>(
+        &'a self,
         channel_id: ChannelId,
-        overwrite: &PermissionOverwrite,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self
-            .client
-            .request(
-                route!(PUT "/channels/{channel_id}/permissions/{overwrite_id}",
+        overwrite: &'a PermissionOverwrite,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(
+                    route!(PUT "/channels/{channel_id}/permissions/{overwrite_id}",
                 channel_id = channel_id, overwrite_id = overwrite.id),
-            )
-            .json(&OverwriteBody {
-                allow: overwrite.allow,
-                deny: overwrite.deny,
-                kind: overwrite.kind,
-            });
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+                )
+                .json(&OverwriteBody {
+                    allow: overwrite.allow,
+                    deny: overwrite.deny,
+                    kind: overwrite.kind,
+                });
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Removes a permission overwrite (a role ID or user ID; use
@@ -484,19 +494,21 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; removing twice is harmless.
-    pub async fn delete_permission_overwrite(
-        &self,
+    pub fn delete_permission_overwrite<'a>(
+        &'a self,
         channel_id: ChannelId,
         overwrite_id: GenericId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/channels/{channel_id}/permissions/{overwrite_id}",
-            channel_id = channel_id,
-            overwrite_id = overwrite_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/channels/{channel_id}/permissions/{overwrite_id}",
+                channel_id = channel_id,
+                overwrite_id = overwrite_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 }
 

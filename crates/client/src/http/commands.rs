@@ -10,7 +10,7 @@
 use acord_core_http::route;
 
 use super::validate::check_count;
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::{CommandDefinition, ValidationError};
 use crate::model::{
     ApplicationCommand, ApplicationId, CommandId, CommandType, GuildId, PartialApplication,
@@ -50,18 +50,20 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn current_application_id(&self) -> Result<ApplicationId> {
-        if let Some(id) = self.application_id() {
-            return Ok(id);
-        }
-        let app: PartialApplication = self
-            .client
-            .request(route!(GET "/applications/@me"))
-            .send()
-            .await?
-            .json()?;
-        self.set_application_id(app.id);
-        Ok(app.id)
+    pub fn current_application_id(&self) -> BoxFuture<'_, Result<ApplicationId>> {
+        Box::pin(async move {
+            if let Some(id) = self.application_id() {
+                return Ok(id);
+            }
+            let app: PartialApplication = self
+                .client
+                .request(route!(GET "/applications/@me"))
+                .send()
+                .await?
+                .json()?;
+            self.set_application_id(app.id);
+            Ok(app.id)
+        })
     }
 
     /// Lists the global commands: `GET /applications/{application.id}/commands`.
@@ -73,17 +75,19 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn global_commands(
+    pub fn global_commands(
         &self,
         application_id: ApplicationId,
-    ) -> Result<Vec<ApplicationCommand>> {
-        Ok(self
-            .client
-            .request(route!(GET "/applications/{application_id}/commands",
+    ) -> BoxFuture<'_, Result<Vec<ApplicationCommand>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/applications/{application_id}/commands",
                 application_id = application_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches one global command:
@@ -97,20 +101,22 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn global_command(
+    pub fn global_command(
         &self,
         application_id: ApplicationId,
         command_id: CommandId,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(
-                route!(GET "/applications/{application_id}/commands/{command_id}",
+    ) -> BoxFuture<'_, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(GET "/applications/{application_id}/commands/{command_id}",
                 application_id = application_id, command_id = command_id),
-            )
-            .send()
-            .await?
-            .json()?)
+                )
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Creates a global command, or overwrites the one with the same name
@@ -125,19 +131,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command created.
-    pub async fn create_global_command(
-        &self,
+    pub fn create_global_command<'a>(
+        &'a self,
         application_id: ApplicationId,
-        command: &CommandDefinition,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(route!(POST "/applications/{application_id}/commands",
+        command: &'a CommandDefinition,
+    ) -> BoxFuture<'a, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(POST "/applications/{application_id}/commands",
                 application_id = application_id))
-            .json(command)
-            .send()
-            .await?
-            .json()?)
+                .json(command)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits a global command:
@@ -151,22 +159,24 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command edited.
-    pub async fn edit_global_command(
-        &self,
+    pub fn edit_global_command<'a>(
+        &'a self,
         application_id: ApplicationId,
         command_id: CommandId,
-        command: &CommandDefinition,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(
-                route!(PATCH "/applications/{application_id}/commands/{command_id}",
+        command: &'a CommandDefinition,
+    ) -> BoxFuture<'a, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(PATCH "/applications/{application_id}/commands/{command_id}",
                 application_id = application_id, command_id = command_id),
-            )
-            .json(command)
-            .send()
-            .await?
-            .json()?)
+                )
+                .json(command)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Deletes a global command:
@@ -180,19 +190,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command deleted.
-    pub async fn delete_global_command(
+    pub fn delete_global_command(
         &self,
         application_id: ApplicationId,
         command_id: CommandId,
-    ) -> Result<()> {
-        self.client
-            .request(
-                route!(DELETE "/applications/{application_id}/commands/{command_id}",
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(
+                    route!(DELETE "/applications/{application_id}/commands/{command_id}",
                 application_id = application_id, command_id = command_id),
-            )
-            .send()
-            .await?;
-        Ok(())
+                )
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Replaces all global commands with `commands` (an empty list removes
@@ -207,20 +219,22 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; sending the same list twice is harmless.
-    pub async fn set_global_commands(
-        &self,
+    pub fn set_global_commands<'a>(
+        &'a self,
         application_id: ApplicationId,
-        commands: &[CommandDefinition],
-    ) -> Result<Vec<ApplicationCommand>> {
-        check_command_counts(commands)?;
-        Ok(self
-            .client
-            .request(route!(PUT "/applications/{application_id}/commands",
+        commands: &'a [CommandDefinition],
+    ) -> BoxFuture<'a, Result<Vec<ApplicationCommand>>> {
+        Box::pin(async move {
+            check_command_counts(commands)?;
+            Ok(self
+                .client
+                .request(route!(PUT "/applications/{application_id}/commands",
                 application_id = application_id))
-            .json(commands)
-            .send()
-            .await?
-            .json()?)
+                .json(commands)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists a guild's commands:
@@ -233,20 +247,22 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn guild_commands(
+    pub fn guild_commands(
         &self,
         application_id: ApplicationId,
         guild_id: GuildId,
-    ) -> Result<Vec<ApplicationCommand>> {
-        Ok(self
-            .client
-            .request(
-                route!(GET "/applications/{application_id}/guilds/{guild_id}/commands",
+    ) -> BoxFuture<'_, Result<Vec<ApplicationCommand>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(GET "/applications/{application_id}/guilds/{guild_id}/commands",
                 application_id = application_id, guild_id = guild_id),
-            )
-            .send()
-            .await?
-            .json()?)
+                )
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches one guild command:
@@ -260,23 +276,25 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn guild_command(
+    pub fn guild_command(
         &self,
         application_id: ApplicationId,
         guild_id: GuildId,
         command_id: CommandId,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(route!(
-                GET "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-                application_id = application_id,
-                guild_id = guild_id,
-                command_id = command_id
-            ))
-            .send()
-            .await?
-            .json()?)
+    ) -> BoxFuture<'_, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(
+                    GET "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                    application_id = application_id,
+                    guild_id = guild_id,
+                    command_id = command_id
+                ))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Creates a guild command, or overwrites the one with the same name
@@ -291,22 +309,24 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command created.
-    pub async fn create_guild_command(
-        &self,
+    pub fn create_guild_command<'a>(
+        &'a self,
         application_id: ApplicationId,
         guild_id: GuildId,
-        command: &CommandDefinition,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(
-                route!(POST "/applications/{application_id}/guilds/{guild_id}/commands",
+        command: &'a CommandDefinition,
+    ) -> BoxFuture<'a, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(POST "/applications/{application_id}/guilds/{guild_id}/commands",
                 application_id = application_id, guild_id = guild_id),
-            )
-            .json(command)
-            .send()
-            .await?
-            .json()?)
+                )
+                .json(command)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits a guild command:
@@ -320,25 +340,27 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command edited.
-    pub async fn edit_guild_command(
-        &self,
+    pub fn edit_guild_command<'a>(
+        &'a self,
         application_id: ApplicationId,
         guild_id: GuildId,
         command_id: CommandId,
-        command: &CommandDefinition,
-    ) -> Result<ApplicationCommand> {
-        Ok(self
-            .client
-            .request(route!(
-                PATCH "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-                application_id = application_id,
-                guild_id = guild_id,
-                command_id = command_id
-            ))
-            .json(command)
-            .send()
-            .await?
-            .json()?)
+        command: &'a CommandDefinition,
+    ) -> BoxFuture<'a, Result<ApplicationCommand>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(
+                    PATCH "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                    application_id = application_id,
+                    guild_id = guild_id,
+                    command_id = command_id
+                ))
+                .json(command)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Deletes a guild command:
@@ -352,22 +374,24 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the command deleted.
-    pub async fn delete_guild_command(
+    pub fn delete_guild_command(
         &self,
         application_id: ApplicationId,
         guild_id: GuildId,
         command_id: CommandId,
-    ) -> Result<()> {
-        self.client
-            .request(route!(
-                DELETE "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-                application_id = application_id,
-                guild_id = guild_id,
-                command_id = command_id
-            ))
-            .send()
-            .await?;
-        Ok(())
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(
+                    DELETE "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+                    application_id = application_id,
+                    guild_id = guild_id,
+                    command_id = command_id
+                ))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Replaces all of a guild's commands with `commands`:
@@ -380,23 +404,25 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; sending the same list twice is harmless.
-    pub async fn set_guild_commands(
-        &self,
+    pub fn set_guild_commands<'a>(
+        &'a self,
         application_id: ApplicationId,
         guild_id: GuildId,
-        commands: &[CommandDefinition],
-    ) -> Result<Vec<ApplicationCommand>> {
-        check_command_counts(commands)?;
-        Ok(self
-            .client
-            .request(
-                route!(PUT "/applications/{application_id}/guilds/{guild_id}/commands",
+        commands: &'a [CommandDefinition],
+    ) -> BoxFuture<'a, Result<Vec<ApplicationCommand>>> {
+        Box::pin(async move {
+            check_command_counts(commands)?;
+            Ok(self
+                .client
+                .request(
+                    route!(PUT "/applications/{application_id}/guilds/{guild_id}/commands",
                 application_id = application_id, guild_id = guild_id),
-            )
-            .json(commands)
-            .send()
-            .await?
-            .json()?)
+                )
+                .json(commands)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{Emoji, EmojiId, GuildId, RoleId};
 use crate::Result;
@@ -127,13 +127,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn emojis(&self, guild_id: GuildId) -> Result<Vec<Emoji>> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/emojis", guild_id = guild_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn emojis(&self, guild_id: GuildId) -> BoxFuture<'_, Result<Vec<Emoji>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/emojis", guild_id = guild_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches one emoji: `GET /guilds/{guild.id}/emojis/{emoji.id}`.
@@ -145,14 +147,16 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn emoji(&self, guild_id: GuildId, emoji_id: EmojiId) -> Result<Emoji> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/emojis/{emoji_id}",
+    pub fn emoji(&self, guild_id: GuildId, emoji_id: EmojiId) -> BoxFuture<'_, Result<Emoji>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/emojis/{emoji_id}",
                 guild_id = guild_id, emoji_id = emoji_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Creates an emoji: `POST /guilds/{guild.id}/emojis` (audit-logged).
@@ -168,18 +172,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the emoji created.
-    pub async fn create_emoji(
-        &self,
+    pub fn create_emoji<'a>(
+        &'a self,
         guild_id: GuildId,
-        emoji: &CreateEmoji,
-        reason: Option<&str>,
-    ) -> Result<Emoji> {
-        emoji.validate()?;
-        let request = self
-            .client
-            .request(route!(POST "/guilds/{guild_id}/emojis", guild_id = guild_id))
-            .json(emoji);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        emoji: &'a CreateEmoji,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Emoji>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            let request = self
+                .client
+                .request(route!(POST "/guilds/{guild_id}/emojis", guild_id = guild_id))
+                .json(emoji);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Edits an emoji: `PATCH /guilds/{guild.id}/emojis/{emoji.id}`
@@ -193,20 +199,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the emoji edited.
-    pub async fn edit_emoji(
-        &self,
+    pub fn edit_emoji<'a>(
+        &'a self,
         guild_id: GuildId,
         emoji_id: EmojiId,
-        edit: &EditEmoji,
-        reason: Option<&str>,
-    ) -> Result<Emoji> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/guilds/{guild_id}/emojis/{emoji_id}",
+        edit: &'a EditEmoji,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Emoji>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/guilds/{guild_id}/emojis/{emoji_id}",
                 guild_id = guild_id, emoji_id = emoji_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Deletes an emoji: `DELETE /guilds/{guild.id}/emojis/{emoji.id}`
@@ -222,19 +230,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the emoji deleted.
-    pub async fn delete_emoji(
-        &self,
+    pub fn delete_emoji<'a>(
+        &'a self,
         guild_id: GuildId,
         emoji_id: EmojiId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/guilds/{guild_id}/emojis/{emoji_id}",
-            guild_id = guild_id,
-            emoji_id = emoji_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/guilds/{guild_id}/emojis/{emoji_id}",
+                guild_id = guild_id,
+                emoji_id = emoji_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 }
 

@@ -4,7 +4,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{
     Channel, ChannelId, DefaultMessageNotificationLevel, ExplicitContentFilterLevel, Guild,
@@ -172,14 +172,16 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn guild(&self, guild_id: GuildId, with_counts: bool) -> Result<Guild> {
-        let mut request = self
-            .client
-            .request(route!(GET "/guilds/{guild_id}", guild_id = guild_id));
-        if with_counts {
-            request = request.query("with_counts", true);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn guild(&self, guild_id: GuildId, with_counts: bool) -> BoxFuture<'_, Result<Guild>> {
+        Box::pin(async move {
+            let mut request = self
+                .client
+                .request(route!(GET "/guilds/{guild_id}", guild_id = guild_id));
+            if with_counts {
+                request = request.query("with_counts", true);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Edits a guild (MANAGE_GUILD): `PATCH /guilds/{guild.id}`
@@ -195,18 +197,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the guild edited.
-    pub async fn edit_guild(
-        &self,
+    pub fn edit_guild<'a>(
+        &'a self,
         guild_id: GuildId,
-        edit: &EditGuild,
-        reason: Option<&str>,
-    ) -> Result<Guild> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/guilds/{guild_id}", guild_id = guild_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        edit: &'a EditGuild,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Guild>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/guilds/{guild_id}", guild_id = guild_id))
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Leaves a guild: `DELETE /users/@me/guilds/{guild.id}`. The gateway
@@ -221,12 +225,14 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the bot gone from the guild.
-    pub async fn leave_guild(&self, guild_id: GuildId) -> Result<()> {
-        self.client
-            .request(route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = guild_id))
-            .send()
-            .await?;
-        Ok(())
+    pub fn leave_guild(&self, guild_id: GuildId) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = guild_id))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Lists a guild's channels (not threads): `GET /guilds/{guild.id}/channels`.
@@ -238,13 +244,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn guild_channels(&self, guild_id: GuildId) -> Result<Vec<Channel>> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/channels", guild_id = guild_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn guild_channels(&self, guild_id: GuildId) -> BoxFuture<'_, Result<Vec<Channel>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/channels", guild_id = guild_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 }
 

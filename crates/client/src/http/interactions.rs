@@ -16,7 +16,7 @@
 
 use acord_core_http::route;
 
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::{EditMessage, InteractionMessage, InteractionResponse, ValidationError};
 use crate::model::{ApplicationId, InteractionId, InteractionToken, Message, MessageId};
 use crate::Result;
@@ -48,22 +48,24 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the interaction answered; a second answer is refused with 40060.
-    pub async fn create_interaction_response(
-        &self,
+    pub fn create_interaction_response<'a>(
+        &'a self,
         interaction_id: InteractionId,
-        token: &InteractionToken,
-        response: &InteractionResponse,
-    ) -> Result<()> {
-        self.client
-            .request(
-                route!(POST "/interactions/{interaction_id}/{interaction_token}/callback",
+        token: &'a InteractionToken,
+        response: &'a InteractionResponse,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(
+                    route!(POST "/interactions/{interaction_id}/{interaction_token}/callback",
                 interaction_id = interaction_id, interaction_token = token.as_str()),
-            )
-            .without_auth()
-            .json(response)
-            .send()
-            .await?;
-        Ok(())
+                )
+                .without_auth()
+                .json(response)
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Acknowledges an interaction now and answers later by editing
@@ -77,18 +79,20 @@ impl Http {
     /// # Cancel safety
     ///
     /// As [`create_interaction_response`](Self::create_interaction_response).
-    pub async fn defer_interaction(
-        &self,
+    pub fn defer_interaction<'a>(
+        &'a self,
         interaction_id: InteractionId,
-        token: &InteractionToken,
+        token: &'a InteractionToken,
         ephemeral: bool,
-    ) -> Result<()> {
-        self.create_interaction_response(
-            interaction_id,
-            token,
-            &InteractionResponse::deferred_message(ephemeral),
-        )
-        .await
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.create_interaction_response(
+                interaction_id,
+                token,
+                &InteractionResponse::deferred_message(ephemeral),
+            )
+            .await
+        })
     }
 
     /// Fetches the original response:
@@ -102,21 +106,23 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn original_response(
-        &self,
+    pub fn original_response<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(
-                route!(GET "/webhooks/{application_id}/{interaction_token}/messages/@original",
+        token: &'a InteractionToken,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(GET "/webhooks/{application_id}/{interaction_token}/messages/@original",
                 application_id = application_id, interaction_token = token.as_str()),
-            )
-            .without_auth()
-            .send()
-            .await?
-            .json()?)
+                )
+                .without_auth()
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits the original response (also how a deferred interaction is
@@ -131,13 +137,14 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the response edited.
-    pub async fn edit_original_response(
-        &self,
+    pub fn edit_original_response<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
-        edit: &EditMessage,
-    ) -> Result<Message> {
-        Ok(self
+        token: &'a InteractionToken,
+        edit: &'a EditMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
             .client
             .request(
                 route!(PATCH "/webhooks/{application_id}/{interaction_token}/messages/@original",
@@ -148,6 +155,7 @@ impl Http {
             .send()
             .await?
             .json()?)
+        })
     }
 
     /// Deletes the original response:
@@ -161,12 +169,13 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the response deleted.
-    pub async fn delete_original_response(
-        &self,
+    pub fn delete_original_response<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
-    ) -> Result<()> {
-        self.client
+        token: &'a InteractionToken,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.client
             .request(
                 route!(DELETE "/webhooks/{application_id}/{interaction_token}/messages/@original",
                 application_id = application_id, interaction_token = token.as_str()),
@@ -174,7 +183,8 @@ impl Http {
             .without_auth()
             .send()
             .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Sends a follow-up message (ephemeral with the EPHEMERAL flag):
@@ -190,24 +200,26 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the follow-up posted.
-    pub async fn create_followup(
-        &self,
+    pub fn create_followup<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
-        message: &InteractionMessage,
-    ) -> Result<Message> {
-        check_not_empty(message)?;
-        Ok(self
-            .client
-            .request(
-                route!(POST "/webhooks/{application_id}/{interaction_token}",
+        token: &'a InteractionToken,
+        message: &'a InteractionMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            check_not_empty(message)?;
+            Ok(self
+                .client
+                .request(
+                    route!(POST "/webhooks/{application_id}/{interaction_token}",
                 application_id = application_id, interaction_token = token.as_str()),
-            )
-            .without_auth()
-            .json(message)
-            .send()
-            .await?
-            .json()?)
+                )
+                .without_auth()
+                .json(message)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches a follow-up message:
@@ -221,13 +233,14 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn followup(
-        &self,
+    pub fn followup<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
+        token: &'a InteractionToken,
         message_id: MessageId,
-    ) -> Result<Message> {
-        Ok(self
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
             .client
             .request(
                 route!(GET "/webhooks/{application_id}/{interaction_token}/messages/{message_id}",
@@ -238,6 +251,7 @@ impl Http {
             .send()
             .await?
             .json()?)
+        })
     }
 
     /// Edits a follow-up message:
@@ -251,14 +265,15 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message edited.
-    pub async fn edit_followup(
-        &self,
+    pub fn edit_followup<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
+        token: &'a InteractionToken,
         message_id: MessageId,
-        edit: &EditMessage,
-    ) -> Result<Message> {
-        Ok(self
+        edit: &'a EditMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
             .client
             .request(
                 route!(PATCH "/webhooks/{application_id}/{interaction_token}/messages/{message_id}",
@@ -270,6 +285,7 @@ impl Http {
             .send()
             .await?
             .json()?)
+        })
     }
 
     /// Deletes a follow-up message:
@@ -283,19 +299,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message deleted.
-    pub async fn delete_followup(
-        &self,
+    pub fn delete_followup<'a>(
+        &'a self,
         application_id: ApplicationId,
-        token: &InteractionToken,
+        token: &'a InteractionToken,
         message_id: MessageId,
-    ) -> Result<()> {
-        self.client
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.client
             .request(route!(DELETE "/webhooks/{application_id}/{interaction_token}/messages/{message_id}",
                 application_id = application_id, interaction_token = token.as_str(),
                 message_id = message_id))
             .without_auth()
             .send()
             .await?;
-        Ok(())
+            Ok(())
+        })
     }
 }

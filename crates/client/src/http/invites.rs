@@ -5,7 +5,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, check_opt_range, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{ChannelId, Invite};
 use crate::Result;
@@ -98,18 +98,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the invite created.
-    pub async fn create_invite(
-        &self,
+    pub fn create_invite<'a>(
+        &'a self,
         channel_id: ChannelId,
-        invite: &CreateInvite,
-        reason: Option<&str>,
-    ) -> Result<Invite> {
-        invite.validate()?;
-        let request = self
-            .client
-            .request(route!(POST "/channels/{channel_id}/invites", channel_id = channel_id))
-            .json(invite);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        invite: &'a CreateInvite,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Invite>> {
+        Box::pin(async move {
+            invite.validate()?;
+            let request = self
+                .client
+                .request(route!(POST "/channels/{channel_id}/invites", channel_id = channel_id))
+                .json(invite);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Fetches an invite by code: `GET /invites/{invite.code}`, with
@@ -124,15 +126,17 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn invite(&self, code: &str, with_counts: bool) -> Result<Invite> {
-        check_len("code", code, 1, 100)?;
-        let mut request = self
-            .client
-            .request(route!(GET "/invites/{invite_code}", invite_code = code));
-        if with_counts {
-            request = request.query("with_counts", true);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn invite<'a>(&'a self, code: &'a str, with_counts: bool) -> BoxFuture<'a, Result<Invite>> {
+        Box::pin(async move {
+            check_len("code", code, 1, 100)?;
+            let mut request = self
+                .client
+                .request(route!(GET "/invites/{invite_code}", invite_code = code));
+            if with_counts {
+                request = request.query("with_counts", true);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Deletes an invite (MANAGE_CHANNELS or MANAGE_GUILD):
@@ -149,12 +153,18 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the invite deleted.
-    pub async fn delete_invite(&self, code: &str, reason: Option<&str>) -> Result<Invite> {
-        check_len("code", code, 1, 100)?;
-        let request = self
-            .client
-            .request(route!(DELETE "/invites/{invite_code}", invite_code = code));
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+    pub fn delete_invite<'a>(
+        &'a self,
+        code: &'a str,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Invite>> {
+        Box::pin(async move {
+            check_len("code", code, 1, 100)?;
+            let request = self
+                .client
+                .request(route!(DELETE "/invites/{invite_code}", invite_code = code));
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Lists a channel's invites (MANAGE_CHANNELS):
@@ -167,13 +177,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn channel_invites(&self, channel_id: ChannelId) -> Result<Vec<Invite>> {
-        Ok(self
-            .client
-            .request(route!(GET "/channels/{channel_id}/invites", channel_id = channel_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn channel_invites(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<Vec<Invite>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/channels/{channel_id}/invites", channel_id = channel_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, check_opt_range, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{ChannelId, GuildId, Member, MemberFlags, RoleId, Timestamp, UserId};
 use crate::Result;
@@ -178,14 +178,16 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn member(&self, guild_id: GuildId, user_id: UserId) -> Result<Member> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/members/{user_id}",
+    pub fn member(&self, guild_id: GuildId, user_id: UserId) -> BoxFuture<'_, Result<Member>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/members/{user_id}",
                 guild_id = guild_id, user_id = user_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists members in user ID order: `GET /guilds/{guild.id}/members`
@@ -201,18 +203,24 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn members(&self, guild_id: GuildId, query: GetMembers) -> Result<Vec<Member>> {
-        check_opt_range("limit", query.limit, 1, MEMBERS_LIMIT_MAX)?;
-        let mut request = self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/members", guild_id = guild_id));
-        if let Some(limit) = query.limit {
-            request = request.query("limit", limit);
-        }
-        if let Some(after) = query.after {
-            request = request.query("after", after);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn members(
+        &self,
+        guild_id: GuildId,
+        query: GetMembers,
+    ) -> BoxFuture<'_, Result<Vec<Member>>> {
+        Box::pin(async move {
+            check_opt_range("limit", query.limit, 1, MEMBERS_LIMIT_MAX)?;
+            let mut request = self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/members", guild_id = guild_id));
+            if let Some(limit) = query.limit {
+                request = request.query("limit", limit);
+            }
+            if let Some(after) = query.after {
+                request = request.query("after", after);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Searches members whose username or nickname starts with `query`:
@@ -228,22 +236,24 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn search_members(
-        &self,
+    pub fn search_members<'a>(
+        &'a self,
         guild_id: GuildId,
-        query: &str,
+        query: &'a str,
         limit: u16,
-    ) -> Result<Vec<Member>> {
-        check_len("query", query, 1, usize::MAX)?;
-        check_opt_range("limit", Some(limit), 1, MEMBERS_LIMIT_MAX)?;
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/members/search", guild_id = guild_id))
-            .query("query", query)
-            .query("limit", limit)
-            .send()
-            .await?
-            .json()?)
+    ) -> BoxFuture<'a, Result<Vec<Member>>> {
+        Box::pin(async move {
+            check_len("query", query, 1, usize::MAX)?;
+            check_opt_range("limit", Some(limit), 1, MEMBERS_LIMIT_MAX)?;
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/members/search", guild_id = guild_id))
+                .query("query", query)
+                .query("limit", limit)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits a member (nickname, roles, timeout, voice):
@@ -260,20 +270,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the member edited.
-    pub async fn edit_member(
-        &self,
+    pub fn edit_member<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
-        edit: &EditMember,
-        reason: Option<&str>,
-    ) -> Result<Member> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/guilds/{guild_id}/members/{user_id}",
+        edit: &'a EditMember,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Member>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/guilds/{guild_id}/members/{user_id}",
                 guild_id = guild_id, user_id = user_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Kicks a member (KICK_MEMBERS):
@@ -290,19 +302,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the member kicked.
-    pub async fn kick_member(
-        &self,
+    pub fn kick_member<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/guilds/{guild_id}/members/{user_id}",
-            guild_id = guild_id,
-            user_id = user_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/guilds/{guild_id}/members/{user_id}",
+                guild_id = guild_id,
+                user_id = user_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Gives a member a role (MANAGE_ROLES):
@@ -319,21 +333,23 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; adding a role twice is harmless.
-    pub async fn add_member_role(
-        &self,
+    pub fn add_member_role<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
         role_id: RoleId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            PUT "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            guild_id = guild_id,
-            user_id = user_id,
-            role_id = role_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                PUT "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+                guild_id = guild_id,
+                user_id = user_id,
+                role_id = role_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Takes a role from a member (MANAGE_ROLES):
@@ -347,21 +363,23 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; removing a role twice is harmless.
-    pub async fn remove_member_role(
-        &self,
+    pub fn remove_member_role<'a>(
+        &'a self,
         guild_id: GuildId,
         user_id: UserId,
         role_id: RoleId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            guild_id = guild_id,
-            user_id = user_id,
-            role_id = role_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+                guild_id = guild_id,
+                user_id = user_id,
+                role_id = role_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use acord_core_signals::limits::ATTACHMENTS_PER_MESSAGE;
 use bytes::Bytes;
 
 use super::validate::{check_count, check_len, check_opt_range, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::{CreateMessage, EditMessage, ValidationError};
 use crate::model::{ChannelId, ChannelPins, Message, MessageId, Timestamp};
 use crate::Result;
@@ -189,18 +189,20 @@ impl Http {
     ///
     /// Dropping the future before the request is sent sends nothing; after
     /// that, the message may or may not have been posted.
-    pub async fn create_message(
-        &self,
+    pub fn create_message<'a>(
+        &'a self,
         channel_id: ChannelId,
-        message: &CreateMessage,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel_id))
-            .json(message)
-            .send()
-            .await?
-            .json()?)
+        message: &'a CreateMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel_id))
+                .json(message)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Sends a message with files (multipart: `payload_json` plus
@@ -218,17 +220,19 @@ impl Http {
     /// # Cancel safety
     ///
     /// As [`create_message`](Self::create_message).
-    pub async fn create_message_with_files(
-        &self,
+    pub fn create_message_with_files<'a>(
+        &'a self,
         channel_id: ChannelId,
-        message: &CreateMessage,
+        message: &'a CreateMessage,
         files: Vec<AttachmentFile>,
-    ) -> Result<Message> {
-        let request = self
-            .client
-            .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel_id))
-            .json(message);
-        Ok(attach_files(request, files)?.send().await?.json()?)
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(route!(POST "/channels/{channel_id}/messages", channel_id = channel_id))
+                .json(message);
+            Ok(attach_files(request, files)?.send().await?.json()?)
+        })
     }
 
     /// Edits a message the bot sent (or only its flags, for others'):
@@ -243,20 +247,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message edited.
-    pub async fn edit_message(
-        &self,
+    pub fn edit_message<'a>(
+        &'a self,
         channel_id: ChannelId,
         message_id: MessageId,
-        edit: &EditMessage,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(route!(PATCH "/channels/{channel_id}/messages/{message_id}",
+        edit: &'a EditMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(PATCH "/channels/{channel_id}/messages/{message_id}",
                 channel_id = channel_id, message_id = message_id))
-            .json(edit)
-            .send()
-            .await?
-            .json()?)
+                .json(edit)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Deletes a message: `DELETE /channels/{channel.id}/messages/{message.id}`
@@ -273,19 +279,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message deleted.
-    pub async fn delete_message(
-        &self,
+    pub fn delete_message<'a>(
+        &'a self,
         channel_id: ChannelId,
         message_id: MessageId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/channels/{channel_id}/messages/{message_id}",
-            channel_id = channel_id,
-            message_id = message_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/channels/{channel_id}/messages/{message_id}",
+                channel_id = channel_id,
+                message_id = message_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Deletes 2-100 messages at once:
@@ -305,20 +313,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the messages deleted.
-    pub async fn delete_messages(
-        &self,
+    pub fn delete_messages<'a>(
+        &'a self,
         channel_id: ChannelId,
-        message_ids: &[MessageId],
-        reason: Option<&str>,
-    ) -> Result<()> {
-        validate_bulk_delete(message_ids, SystemTime::now())?;
-        let request = self
-            .client
-            .request(route!(POST "/channels/{channel_id}/messages/bulk-delete",
+        message_ids: &'a [MessageId],
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            validate_bulk_delete(message_ids, SystemTime::now())?;
+            let request = self
+                .client
+                .request(route!(POST "/channels/{channel_id}/messages/bulk-delete",
                 channel_id = channel_id))
-            .json(&serde_json::json!({ "messages": message_ids }));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+                .json(&serde_json::json!({ "messages": message_ids }));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Fetches one message: `GET /channels/{channel.id}/messages/{message.id}`.
@@ -331,14 +341,20 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn message(&self, channel_id: ChannelId, message_id: MessageId) -> Result<Message> {
-        Ok(self
-            .client
-            .request(route!(GET "/channels/{channel_id}/messages/{message_id}",
+    pub fn message(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> BoxFuture<'_, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/channels/{channel_id}/messages/{message_id}",
                 channel_id = channel_id, message_id = message_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches a page of messages, newest first:
@@ -354,15 +370,17 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn messages(
+    pub fn messages(
         &self,
         channel_id: ChannelId,
         query: GetMessages,
-    ) -> Result<Vec<Message>> {
-        let request = self
-            .client
-            .request(route!(GET "/channels/{channel_id}/messages", channel_id = channel_id));
-        Ok(query.apply(request)?.send().await?.json()?)
+    ) -> BoxFuture<'_, Result<Vec<Message>>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(route!(GET "/channels/{channel_id}/messages", channel_id = channel_id));
+            Ok(query.apply(request)?.send().await?.json()?)
+        })
     }
 
     /// Fetches a page of pinned messages:
@@ -377,19 +395,25 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn pins(&self, channel_id: ChannelId, query: GetPins) -> Result<ChannelPins> {
-        check_opt_range("limit", query.limit, 1, 50)?;
-        let mut request = self.client.request(route!(
-            GET "/channels/{channel_id}/messages/pins",
-            channel_id = channel_id
-        ));
-        if let Some(before) = query.before {
-            request = request.query("before", before);
-        }
-        if let Some(limit) = query.limit {
-            request = request.query("limit", limit);
-        }
-        Ok(request.send().await?.json()?)
+    pub fn pins(
+        &self,
+        channel_id: ChannelId,
+        query: GetPins,
+    ) -> BoxFuture<'_, Result<ChannelPins>> {
+        Box::pin(async move {
+            check_opt_range("limit", query.limit, 1, 50)?;
+            let mut request = self.client.request(route!(
+                GET "/channels/{channel_id}/messages/pins",
+                channel_id = channel_id
+            ));
+            if let Some(before) = query.before {
+                request = request.query("before", before);
+            }
+            if let Some(limit) = query.limit {
+                request = request.query("limit", limit);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Pins a message:
@@ -406,19 +430,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message pinned; pinning twice is harmless.
-    pub async fn pin_message(
-        &self,
+    pub fn pin_message<'a>(
+        &'a self,
         channel_id: ChannelId,
         message_id: MessageId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            PUT "/channels/{channel_id}/messages/pins/{message_id}",
-            channel_id = channel_id,
-            message_id = message_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                PUT "/channels/{channel_id}/messages/pins/{message_id}",
+                channel_id = channel_id,
+                message_id = message_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Unpins a message:
@@ -433,19 +459,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message unpinned; unpinning twice is harmless.
-    pub async fn unpin_message(
-        &self,
+    pub fn unpin_message<'a>(
+        &'a self,
         channel_id: ChannelId,
         message_id: MessageId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/channels/{channel_id}/messages/pins/{message_id}",
-            channel_id = channel_id,
-            message_id = message_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/channels/{channel_id}/messages/pins/{message_id}",
+                channel_id = channel_id,
+                message_id = message_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Publishes a message of an announcement channel to the channels
@@ -460,20 +488,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message published.
-    pub async fn crosspost_message(
+    pub fn crosspost_message(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(
-                route!(POST "/channels/{channel_id}/messages/{message_id}/crosspost",
+    ) -> BoxFuture<'_, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(POST "/channels/{channel_id}/messages/{message_id}/crosspost",
                 channel_id = channel_id, message_id = message_id),
-            )
-            .send()
-            .await?
-            .json()?)
+                )
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Shows "bot is typing…" for 10 seconds (or until it sends):
@@ -486,12 +516,14 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; the indicator may or may not show.
-    pub async fn trigger_typing(&self, channel_id: ChannelId) -> Result<()> {
-        self.client
-            .request(route!(POST "/channels/{channel_id}/typing", channel_id = channel_id))
-            .send()
-            .await?;
-        Ok(())
+    pub fn trigger_typing(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(POST "/channels/{channel_id}/typing", channel_id = channel_id))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 }
 

@@ -41,6 +41,9 @@ use acord_core_http::{HttpClient, RequestBuilder, Route};
 
 use crate::model::ApplicationId;
 
+/// A boxed, `Send` future, as the REST methods return.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// The typed REST client: core-http's [`HttpClient`] plus acord's models.
 ///
 /// Cheap to clone (an `Arc` inside). Reach it in a handler with

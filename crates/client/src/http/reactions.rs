@@ -6,7 +6,7 @@ use std::fmt;
 use acord_core_http::route;
 
 use super::validate::{check_len, check_opt_range};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::model::{
     ChannelId, Emoji, EmojiId, MessageId, PartialEmoji, ReactionType, User, UserId,
 };
@@ -176,24 +176,34 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; reacting twice is harmless.
-    pub async fn create_reaction(
+    pub fn create_reaction(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
-    ) -> Result<()> {
-        let emoji = emoji.into();
-        emoji.validate()?;
-        self.client
-            .request(route!(
-                PUT "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                channel_id = channel_id,
-                message_id = message_id,
-                emoji = &emoji
-            ))
-            .send()
-            .await?;
-        Ok(())
+    ) -> BoxFuture<'_, Result<()>> {
+        self.create_reaction_boxed(channel_id, message_id, emoji.into())
+    }
+
+    fn create_reaction_boxed(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: ReactionEmoji,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            self.client
+                .request(route!(
+                    PUT "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                    channel_id = channel_id,
+                    message_id = message_id,
+                    emoji = &emoji
+                ))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Removes the bot's own reaction:
@@ -206,24 +216,34 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; removing twice is harmless.
-    pub async fn delete_own_reaction(
+    pub fn delete_own_reaction(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
-    ) -> Result<()> {
-        let emoji = emoji.into();
-        emoji.validate()?;
-        self.client
-            .request(route!(
-                DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                channel_id = channel_id,
-                message_id = message_id,
-                emoji = &emoji
-            ))
-            .send()
-            .await?;
-        Ok(())
+    ) -> BoxFuture<'_, Result<()>> {
+        self.delete_own_reaction_boxed(channel_id, message_id, emoji.into())
+    }
+
+    fn delete_own_reaction_boxed(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: ReactionEmoji,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            self.client
+                .request(route!(
+                    DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                    channel_id = channel_id,
+                    message_id = message_id,
+                    emoji = &emoji
+                ))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Removes another user's reaction (MANAGE_MESSAGES):
@@ -237,16 +257,26 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; removing twice is harmless.
-    pub async fn delete_user_reaction(
+    pub fn delete_user_reaction(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
         user_id: UserId,
-    ) -> Result<()> {
-        let emoji = emoji.into();
-        emoji.validate()?;
-        self.client
+    ) -> BoxFuture<'_, Result<()>> {
+        self.delete_user_reaction_boxed(channel_id, message_id, emoji.into(), user_id)
+    }
+
+    fn delete_user_reaction_boxed(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: ReactionEmoji,
+        user_id: UserId,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            self.client
             .request(route!(
                 DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
                 channel_id = channel_id,
@@ -256,7 +286,8 @@ impl Http {
             ))
             .send()
             .await?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Lists users who reacted with an emoji:
@@ -272,32 +303,43 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn reactions(
+    pub fn reactions(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
         query: GetReactions,
-    ) -> Result<Vec<User>> {
-        let emoji = emoji.into();
-        emoji.validate()?;
-        check_opt_range("limit", query.limit, 1, 100)?;
-        let mut request = self.client.request(route!(
-            GET "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
-            channel_id = channel_id,
-            message_id = message_id,
-            emoji = &emoji
-        ));
-        if let Some(kind) = query.kind {
-            request = request.query("type", u16::from(kind));
-        }
-        if let Some(after) = query.after {
-            request = request.query("after", after);
-        }
-        if let Some(limit) = query.limit {
-            request = request.query("limit", limit);
-        }
-        Ok(request.send().await?.json()?)
+    ) -> BoxFuture<'_, Result<Vec<User>>> {
+        self.reactions_boxed(channel_id, message_id, emoji.into(), query)
+    }
+
+    fn reactions_boxed(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: ReactionEmoji,
+        query: GetReactions,
+    ) -> BoxFuture<'_, Result<Vec<User>>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            check_opt_range("limit", query.limit, 1, 100)?;
+            let mut request = self.client.request(route!(
+                GET "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+                channel_id = channel_id,
+                message_id = message_id,
+                emoji = &emoji
+            ));
+            if let Some(kind) = query.kind {
+                request = request.query("type", u16::from(kind));
+            }
+            if let Some(after) = query.after {
+                request = request.query("after", after);
+            }
+            if let Some(limit) = query.limit {
+                request = request.query("limit", limit);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Removes every reaction from a message (MANAGE_MESSAGES):
@@ -310,20 +352,22 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; clearing twice is harmless.
-    pub async fn delete_all_reactions(
+    pub fn delete_all_reactions(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
-    ) -> Result<()> {
-        self.client
-            .request(route!(
-                DELETE "/channels/{channel_id}/messages/{message_id}/reactions",
-                channel_id = channel_id,
-                message_id = message_id
-            ))
-            .send()
-            .await?;
-        Ok(())
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(
+                    DELETE "/channels/{channel_id}/messages/{message_id}/reactions",
+                    channel_id = channel_id,
+                    message_id = message_id
+                ))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Removes every reaction of one emoji (MANAGE_MESSAGES):
@@ -336,24 +380,34 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; clearing twice is harmless.
-    pub async fn delete_all_reactions_for_emoji(
+    pub fn delete_all_reactions_for_emoji(
         &self,
         channel_id: ChannelId,
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
-    ) -> Result<()> {
-        let emoji = emoji.into();
-        emoji.validate()?;
-        self.client
-            .request(route!(
-                DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
-                channel_id = channel_id,
-                message_id = message_id,
-                emoji = &emoji
-            ))
-            .send()
-            .await?;
-        Ok(())
+    ) -> BoxFuture<'_, Result<()>> {
+        self.delete_all_reactions_for_emoji_boxed(channel_id, message_id, emoji.into())
+    }
+
+    fn delete_all_reactions_for_emoji_boxed(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: ReactionEmoji,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            emoji.validate()?;
+            self.client
+                .request(route!(
+                    DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+                    channel_id = channel_id,
+                    message_id = message_id,
+                    emoji = &emoji
+                ))
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, check_opt_range, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{GuildId, Permissions, Role, RoleId};
 use crate::Result;
@@ -143,13 +143,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn roles(&self, guild_id: GuildId) -> Result<Vec<Role>> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/roles", guild_id = guild_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn roles(&self, guild_id: GuildId) -> BoxFuture<'_, Result<Vec<Role>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/roles", guild_id = guild_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches one role: `GET /guilds/{guild.id}/roles/{role.id}`.
@@ -161,14 +163,16 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn role(&self, guild_id: GuildId, role_id: RoleId) -> Result<Role> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/roles/{role_id}",
+    pub fn role(&self, guild_id: GuildId, role_id: RoleId) -> BoxFuture<'_, Result<Role>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/roles/{role_id}",
                 guild_id = guild_id, role_id = role_id))
-            .send()
-            .await?
-            .json()?)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Creates a role (MANAGE_ROLES): `POST /guilds/{guild.id}/roles`
@@ -185,18 +189,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the role created.
-    pub async fn create_role(
-        &self,
+    pub fn create_role<'a>(
+        &'a self,
         guild_id: GuildId,
-        role: &CreateRole,
-        reason: Option<&str>,
-    ) -> Result<Role> {
-        role.validate()?;
-        let request = self
-            .client
-            .request(route!(POST "/guilds/{guild_id}/roles", guild_id = guild_id))
-            .json(role);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        role: &'a CreateRole,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Role>> {
+        Box::pin(async move {
+            role.validate()?;
+            let request = self
+                .client
+                .request(route!(POST "/guilds/{guild_id}/roles", guild_id = guild_id))
+                .json(role);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Edits a role (MANAGE_ROLES):
@@ -210,20 +216,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the role edited.
-    pub async fn edit_role(
-        &self,
+    pub fn edit_role<'a>(
+        &'a self,
         guild_id: GuildId,
         role_id: RoleId,
-        edit: &EditRole,
-        reason: Option<&str>,
-    ) -> Result<Role> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/guilds/{guild_id}/roles/{role_id}",
+        edit: &'a EditRole,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Role>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/guilds/{guild_id}/roles/{role_id}",
                 guild_id = guild_id, role_id = role_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Moves roles: `PATCH /guilds/{guild.id}/roles` with
@@ -239,29 +247,31 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the roles moved.
-    pub async fn edit_role_positions(
-        &self,
+    pub fn edit_role_positions<'a>(
+        &'a self,
         guild_id: GuildId,
-        positions: &[(RoleId, i32)],
-        reason: Option<&str>,
-    ) -> Result<Vec<Role>> {
-        if positions.is_empty() {
-            return Err(ValidationError::TooFew {
-                field: "positions",
-                actual: 0,
-                min: 1,
+        positions: &'a [(RoleId, i32)],
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Role>>> {
+        Box::pin(async move {
+            if positions.is_empty() {
+                return Err(ValidationError::TooFew {
+                    field: "positions",
+                    actual: 0,
+                    min: 1,
+                }
+                .into());
             }
-            .into());
-        }
-        let body: Vec<RolePosition> = positions
-            .iter()
-            .map(|&(id, position)| RolePosition { id, position })
-            .collect();
-        let request = self
-            .client
-            .request(route!(PATCH "/guilds/{guild_id}/roles", guild_id = guild_id))
-            .json(&body);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+            let body: Vec<RolePosition> = positions
+                .iter()
+                .map(|&(id, position)| RolePosition { id, position })
+                .collect();
+            let request = self
+                .client
+                .request(route!(PATCH "/guilds/{guild_id}/roles", guild_id = guild_id))
+                .json(&body);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Deletes a role (MANAGE_ROLES):
@@ -278,19 +288,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the role deleted.
-    pub async fn delete_role(
-        &self,
+    pub fn delete_role<'a>(
+        &'a self,
         guild_id: GuildId,
         role_id: RoleId,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self.client.request(route!(
-            DELETE "/guilds/{guild_id}/roles/{role_id}",
-            guild_id = guild_id,
-            role_id = role_id
-        ));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                DELETE "/guilds/{guild_id}/roles/{role_id}",
+                guild_id = guild_id,
+                role_id = role_id
+            ));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 }
 

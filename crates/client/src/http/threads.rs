@@ -8,7 +8,7 @@ use super::validate::{
     check_auto_archive, check_len, check_opt_range, with_reason, CHANNEL_NAME_MAX,
     RATE_LIMIT_PER_USER_MAX,
 };
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::ValidationError;
 use crate::model::{
     Channel, ChannelId, ChannelType, GuildId, MessageId, ThreadMember, ThreadsList, Timestamp,
@@ -149,29 +149,31 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the thread started.
-    pub async fn create_thread_from_message(
-        &self,
+    pub fn create_thread_from_message<'a>(
+        &'a self,
         channel_id: ChannelId,
         message_id: MessageId,
-        thread: &CreateThread,
-        reason: Option<&str>,
-    ) -> Result<Channel> {
-        thread.validate()?;
-        if thread.kind.is_some() || thread.invitable.is_some() {
-            return Err(ValidationError::Invalid {
+        thread: &'a CreateThread,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Channel>> {
+        Box::pin(async move {
+            thread.validate()?;
+            if thread.kind.is_some() || thread.invitable.is_some() {
+                return Err(ValidationError::Invalid {
                 field: "type",
                 reason: "a thread on a message takes its type from the channel; leave kind and invitable unset",
             }
             .into());
-        }
-        let request = self
-            .client
-            .request(
-                route!(POST "/channels/{channel_id}/messages/{message_id}/threads",
+            }
+            let request = self
+                .client
+                .request(
+                    route!(POST "/channels/{channel_id}/messages/{message_id}/threads",
                 channel_id = channel_id, message_id = message_id),
-            )
-            .json(thread);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+                )
+                .json(thread);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Starts a thread without a message:
@@ -188,20 +190,22 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the thread started.
-    pub async fn create_thread(
-        &self,
+    pub fn create_thread<'a>(
+        &'a self,
         channel_id: ChannelId,
-        thread: &CreateThread,
-        reason: Option<&str>,
-    ) -> Result<Channel> {
-        thread.validate()?;
-        let mut body = thread.clone();
-        body.kind = Some(thread.kind.unwrap_or(ChannelType::PrivateThread));
-        let request = self
-            .client
-            .request(route!(POST "/channels/{channel_id}/threads", channel_id = channel_id))
-            .json(&body);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        thread: &'a CreateThread,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Channel>> {
+        Box::pin(async move {
+            thread.validate()?;
+            let mut body = thread.clone();
+            body.kind = Some(thread.kind.unwrap_or(ChannelType::PrivateThread));
+            let request = self
+                .client
+                .request(route!(POST "/channels/{channel_id}/threads", channel_id = channel_id))
+                .json(&body);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Joins a thread as the bot: `PUT /channels/{channel.id}/thread-members/@me`.
@@ -214,13 +218,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; joining twice is harmless.
-    pub async fn join_thread(&self, channel_id: ChannelId) -> Result<()> {
-        self.client
-            .request(route!(PUT "/channels/{channel_id}/thread-members/@me",
+    pub fn join_thread(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(PUT "/channels/{channel_id}/thread-members/@me",
                 channel_id = channel_id))
-            .send()
-            .await?;
-        Ok(())
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Leaves a thread: `DELETE /channels/{channel.id}/thread-members/@me`.
@@ -232,13 +238,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; leaving twice is harmless.
-    pub async fn leave_thread(&self, channel_id: ChannelId) -> Result<()> {
-        self.client
-            .request(route!(DELETE "/channels/{channel_id}/thread-members/@me",
+    pub fn leave_thread(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(route!(DELETE "/channels/{channel_id}/thread-members/@me",
                 channel_id = channel_id))
-            .send()
-            .await?;
-        Ok(())
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Adds a member to a thread:
@@ -252,15 +260,21 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; adding twice is harmless.
-    pub async fn add_thread_member(&self, channel_id: ChannelId, user_id: UserId) -> Result<()> {
-        self.client
-            .request(
-                route!(PUT "/channels/{channel_id}/thread-members/{user_id}",
+    pub fn add_thread_member(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(
+                    route!(PUT "/channels/{channel_id}/thread-members/{user_id}",
                 channel_id = channel_id, user_id = user_id),
-            )
-            .send()
-            .await?;
-        Ok(())
+                )
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Removes a member from a thread:
@@ -273,15 +287,21 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; removing twice is harmless.
-    pub async fn remove_thread_member(&self, channel_id: ChannelId, user_id: UserId) -> Result<()> {
-        self.client
-            .request(
-                route!(DELETE "/channels/{channel_id}/thread-members/{user_id}",
+    pub fn remove_thread_member(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(
+                    route!(DELETE "/channels/{channel_id}/thread-members/{user_id}",
                 channel_id = channel_id, user_id = user_id),
-            )
-            .send()
-            .await?;
-        Ok(())
+                )
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 
     /// Fetches one thread member:
@@ -296,21 +316,23 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn thread_member(
+    pub fn thread_member(
         &self,
         channel_id: ChannelId,
         user_id: UserId,
         with_member: bool,
-    ) -> Result<ThreadMember> {
-        let mut request = self.client.request(route!(
-            GET "/channels/{channel_id}/thread-members/{user_id}",
-            channel_id = channel_id,
-            user_id = user_id
-        ));
-        if with_member {
-            request = request.query("with_member", true);
-        }
-        Ok(request.send().await?.json()?)
+    ) -> BoxFuture<'_, Result<ThreadMember>> {
+        Box::pin(async move {
+            let mut request = self.client.request(route!(
+                GET "/channels/{channel_id}/thread-members/{user_id}",
+                channel_id = channel_id,
+                user_id = user_id
+            ));
+            if with_member {
+                request = request.query("with_member", true);
+            }
+            Ok(request.send().await?.json()?)
+        })
     }
 
     /// Lists a thread's members: `GET /channels/{channel.id}/thread-members`.
@@ -322,13 +344,20 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn thread_members(&self, channel_id: ChannelId) -> Result<Vec<ThreadMember>> {
-        Ok(self
-            .client
-            .request(route!(GET "/channels/{channel_id}/thread-members", channel_id = channel_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn thread_members(
+        &self,
+        channel_id: ChannelId,
+    ) -> BoxFuture<'_, Result<Vec<ThreadMember>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(GET "/channels/{channel_id}/thread-members", channel_id = channel_id),
+                )
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists a guild's active threads and the bot's memberships:
@@ -341,13 +370,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn active_threads(&self, guild_id: GuildId) -> Result<ThreadsList> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/threads/active", guild_id = guild_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn active_threads(&self, guild_id: GuildId) -> BoxFuture<'_, Result<ThreadsList>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/threads/active", guild_id = guild_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists a channel's archived public threads, most recently archived
@@ -361,16 +392,18 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn public_archived_threads(
+    pub fn public_archived_threads(
         &self,
         channel_id: ChannelId,
         query: GetArchivedThreads,
-    ) -> Result<ThreadsList> {
-        let request = self.client.request(route!(
-            GET "/channels/{channel_id}/threads/archived/public",
-            channel_id = channel_id
-        ));
-        Ok(archived_query(request, query).send().await?.json()?)
+    ) -> BoxFuture<'_, Result<ThreadsList>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                GET "/channels/{channel_id}/threads/archived/public",
+                channel_id = channel_id
+            ));
+            Ok(archived_query(request, query).send().await?.json()?)
+        })
     }
 
     /// Lists a channel's archived private threads (MANAGE_THREADS):
@@ -383,16 +416,18 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn private_archived_threads(
+    pub fn private_archived_threads(
         &self,
         channel_id: ChannelId,
         query: GetArchivedThreads,
-    ) -> Result<ThreadsList> {
-        let request = self.client.request(route!(
-            GET "/channels/{channel_id}/threads/archived/private",
-            channel_id = channel_id
-        ));
-        Ok(archived_query(request, query).send().await?.json()?)
+    ) -> BoxFuture<'_, Result<ThreadsList>> {
+        Box::pin(async move {
+            let request = self.client.request(route!(
+                GET "/channels/{channel_id}/threads/archived/private",
+                channel_id = channel_id
+            ));
+            Ok(archived_query(request, query).send().await?.json()?)
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use acord_core_http::route;
 
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::model::{Channel, User, UserId};
 use crate::Result;
 
@@ -16,13 +16,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn user(&self, user_id: UserId) -> Result<User> {
-        Ok(self
-            .client
-            .request(route!(GET "/users/{user_id}", user_id = user_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn user(&self, user_id: UserId) -> BoxFuture<'_, Result<User>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/users/{user_id}", user_id = user_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches the bot's own user: `GET /users/@me`.
@@ -35,13 +37,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn current_user(&self) -> Result<User> {
-        Ok(self
-            .client
-            .request(route!(GET "/users/@me"))
-            .send()
-            .await?
-            .json()?)
+    pub fn current_user(&self) -> BoxFuture<'_, Result<User>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/users/@me"))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Opens (or returns the existing) DM channel with a user:
@@ -55,13 +59,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop; opening the same DM twice returns the same channel.
-    pub async fn create_dm(&self, user_id: UserId) -> Result<Channel> {
-        Ok(self
-            .client
-            .request(route!(POST "/users/@me/channels"))
-            .json(&serde_json::json!({ "recipient_id": user_id }))
-            .send()
-            .await?
-            .json()?)
+    pub fn create_dm(&self, user_id: UserId) -> BoxFuture<'_, Result<Channel>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(POST "/users/@me/channels"))
+                .json(&serde_json::json!({ "recipient_id": user_id }))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 }

@@ -11,7 +11,7 @@ use acord_core_http::route;
 use serde::Serialize;
 
 use super::validate::{check_len, with_reason};
-use super::Http;
+use super::{BoxFuture, Http};
 use crate::command::{CreateMessage, EditMessage, ValidationError};
 use crate::model::{ChannelId, GuildId, Message, MessageId, Webhook, WebhookId};
 use crate::Result;
@@ -250,18 +250,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the webhook created.
-    pub async fn create_webhook(
-        &self,
+    pub fn create_webhook<'a>(
+        &'a self,
         channel_id: ChannelId,
-        webhook: &CreateWebhook,
-        reason: Option<&str>,
-    ) -> Result<Webhook> {
-        webhook.validate()?;
-        let request = self
-            .client
-            .request(route!(POST "/channels/{channel_id}/webhooks", channel_id = channel_id))
-            .json(webhook);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        webhook: &'a CreateWebhook,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Webhook>> {
+        Box::pin(async move {
+            webhook.validate()?;
+            let request = self
+                .client
+                .request(route!(POST "/channels/{channel_id}/webhooks", channel_id = channel_id))
+                .json(webhook);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Fetches a webhook with the bot's token: `GET /webhooks/{webhook.id}`.
@@ -273,13 +275,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn webhook(&self, webhook_id: WebhookId) -> Result<Webhook> {
-        Ok(self
-            .client
-            .request(route!(GET "/webhooks/{webhook_id}", webhook_id = webhook_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn webhook(&self, webhook_id: WebhookId) -> BoxFuture<'_, Result<Webhook>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/webhooks/{webhook_id}", webhook_id = webhook_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Fetches a webhook with its own token (no bot authorization):
@@ -294,15 +298,21 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn webhook_with_token(&self, webhook_id: WebhookId, token: &str) -> Result<Webhook> {
-        Ok(self
-            .client
-            .request(route!(GET "/webhooks/{webhook_id}/{webhook_token}",
+    pub fn webhook_with_token<'a>(
+        &'a self,
+        webhook_id: WebhookId,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<Webhook>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/webhooks/{webhook_id}/{webhook_token}",
                 webhook_id = webhook_id, webhook_token = token))
-            .without_auth()
-            .send()
-            .await?
-            .json()?)
+                .without_auth()
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists a channel's webhooks: `GET /channels/{channel.id}/webhooks`.
@@ -314,13 +324,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn channel_webhooks(&self, channel_id: ChannelId) -> Result<Vec<Webhook>> {
-        Ok(self
-            .client
-            .request(route!(GET "/channels/{channel_id}/webhooks", channel_id = channel_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn channel_webhooks(&self, channel_id: ChannelId) -> BoxFuture<'_, Result<Vec<Webhook>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/channels/{channel_id}/webhooks", channel_id = channel_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Lists a guild's webhooks: `GET /guilds/{guild.id}/webhooks`.
@@ -332,13 +344,15 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn guild_webhooks(&self, guild_id: GuildId) -> Result<Vec<Webhook>> {
-        Ok(self
-            .client
-            .request(route!(GET "/guilds/{guild_id}/webhooks", guild_id = guild_id))
-            .send()
-            .await?
-            .json()?)
+    pub fn guild_webhooks(&self, guild_id: GuildId) -> BoxFuture<'_, Result<Vec<Webhook>>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(route!(GET "/guilds/{guild_id}/webhooks", guild_id = guild_id))
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits a webhook with the bot's token:
@@ -354,18 +368,20 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the webhook edited.
-    pub async fn edit_webhook(
-        &self,
+    pub fn edit_webhook<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        edit: &EditWebhook,
-        reason: Option<&str>,
-    ) -> Result<Webhook> {
-        edit.validate()?;
-        let request = self
-            .client
-            .request(route!(PATCH "/webhooks/{webhook_id}", webhook_id = webhook_id))
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+        edit: &'a EditWebhook,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Webhook>> {
+        Box::pin(async move {
+            edit.validate()?;
+            let request = self
+                .client
+                .request(route!(PATCH "/webhooks/{webhook_id}", webhook_id = webhook_id))
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Edits a webhook with its own token (no bot authorization; it cannot
@@ -381,28 +397,30 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the webhook edited.
-    pub async fn edit_webhook_with_token(
-        &self,
+    pub fn edit_webhook_with_token<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
-        edit: &EditWebhook,
-        reason: Option<&str>,
-    ) -> Result<Webhook> {
-        edit.validate()?;
-        if edit.channel_id.is_some() {
-            return Err(ValidationError::Invalid {
-                field: "channel_id",
-                reason: "moving a webhook needs the bot token: use edit_webhook",
+        token: &'a str,
+        edit: &'a EditWebhook,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Webhook>> {
+        Box::pin(async move {
+            edit.validate()?;
+            if edit.channel_id.is_some() {
+                return Err(ValidationError::Invalid {
+                    field: "channel_id",
+                    reason: "moving a webhook needs the bot token: use edit_webhook",
+                }
+                .into());
             }
-            .into());
-        }
-        let request = self
-            .client
-            .request(route!(PATCH "/webhooks/{webhook_id}/{webhook_token}",
+            let request = self
+                .client
+                .request(route!(PATCH "/webhooks/{webhook_id}/{webhook_token}",
                 webhook_id = webhook_id, webhook_token = token))
-            .without_auth()
-            .json(edit);
-        Ok(with_reason(request, reason)?.send().await?.json()?)
+                .without_auth()
+                .json(edit);
+            Ok(with_reason(request, reason)?.send().await?.json()?)
+        })
     }
 
     /// Deletes a webhook with the bot's token:
@@ -418,12 +436,18 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the webhook deleted.
-    pub async fn delete_webhook(&self, webhook_id: WebhookId, reason: Option<&str>) -> Result<()> {
-        let request = self
-            .client
-            .request(route!(DELETE "/webhooks/{webhook_id}", webhook_id = webhook_id));
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+    pub fn delete_webhook<'a>(
+        &'a self,
+        webhook_id: WebhookId,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(route!(DELETE "/webhooks/{webhook_id}", webhook_id = webhook_id));
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Deletes a webhook with its own token (no bot authorization):
@@ -437,19 +461,21 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the webhook deleted.
-    pub async fn delete_webhook_with_token(
-        &self,
+    pub fn delete_webhook_with_token<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let request = self
-            .client
-            .request(route!(DELETE "/webhooks/{webhook_id}/{webhook_token}",
+        token: &'a str,
+        reason: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let request = self
+                .client
+                .request(route!(DELETE "/webhooks/{webhook_id}/{webhook_token}",
                 webhook_id = webhook_id, webhook_token = token))
-            .without_auth();
-        with_reason(request, reason)?.send().await?;
-        Ok(())
+                .without_auth();
+            with_reason(request, reason)?.send().await?;
+            Ok(())
+        })
     }
 
     /// Posts through a webhook: `POST /webhooks/{webhook.id}/{webhook.token}`
@@ -470,32 +496,34 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message posted.
-    pub async fn execute_webhook(
-        &self,
+    pub fn execute_webhook<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
-        body: &ExecuteWebhook,
+        token: &'a str,
+        body: &'a ExecuteWebhook,
         wait: bool,
-    ) -> Result<Option<Message>> {
-        body.validate()?;
-        let mut request = self
-            .client
-            .request(route!(POST "/webhooks/{webhook_id}/{webhook_token}",
+    ) -> BoxFuture<'a, Result<Option<Message>>> {
+        Box::pin(async move {
+            body.validate()?;
+            let mut request = self
+                .client
+                .request(route!(POST "/webhooks/{webhook_id}/{webhook_token}",
                 webhook_id = webhook_id, webhook_token = token))
-            .without_auth()
-            .json(body);
-        if wait {
-            request = request.query("wait", true);
-        }
-        if let Some(thread_id) = body.thread_id {
-            request = request.query("thread_id", thread_id);
-        }
-        let response = request.send().await?;
-        if wait {
-            Ok(Some(response.json()?))
-        } else {
-            Ok(None)
-        }
+                .without_auth()
+                .json(body);
+            if wait {
+                request = request.query("wait", true);
+            }
+            if let Some(thread_id) = body.thread_id {
+                request = request.query("thread_id", thread_id);
+            }
+            let response = request.send().await?;
+            if wait {
+                Ok(Some(response.json()?))
+            } else {
+                Ok(None)
+            }
+        })
     }
 
     /// Fetches a message the webhook sent:
@@ -509,22 +537,24 @@ impl Http {
     /// # Cancel safety
     ///
     /// Safe to drop: it only reads.
-    pub async fn webhook_message(
-        &self,
+    pub fn webhook_message<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
+        token: &'a str,
         message_id: MessageId,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(
-                route!(GET "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(GET "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
                 webhook_id = webhook_id, webhook_token = token, message_id = message_id),
-            )
-            .without_auth()
-            .send()
-            .await?
-            .json()?)
+                )
+                .without_auth()
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Edits a message the webhook sent:
@@ -538,24 +568,26 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message edited.
-    pub async fn edit_webhook_message(
-        &self,
+    pub fn edit_webhook_message<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
+        token: &'a str,
         message_id: MessageId,
-        edit: &EditMessage,
-    ) -> Result<Message> {
-        Ok(self
-            .client
-            .request(
-                route!(PATCH "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        edit: &'a EditMessage,
+    ) -> BoxFuture<'a, Result<Message>> {
+        Box::pin(async move {
+            Ok(self
+                .client
+                .request(
+                    route!(PATCH "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
                 webhook_id = webhook_id, webhook_token = token, message_id = message_id),
-            )
-            .without_auth()
-            .json(edit)
-            .send()
-            .await?
-            .json()?)
+                )
+                .without_auth()
+                .json(edit)
+                .send()
+                .await?
+                .json()?)
+        })
     }
 
     /// Deletes a message the webhook sent:
@@ -569,21 +601,23 @@ impl Http {
     ///
     /// Dropping the future after the request is sent may or may not leave
     /// the message deleted.
-    pub async fn delete_webhook_message(
-        &self,
+    pub fn delete_webhook_message<'a>(
+        &'a self,
         webhook_id: WebhookId,
-        token: &str,
+        token: &'a str,
         message_id: MessageId,
-    ) -> Result<()> {
-        self.client
-            .request(
-                route!(DELETE "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.client
+                .request(
+                    route!(DELETE "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
                 webhook_id = webhook_id, webhook_token = token, message_id = message_id),
-            )
-            .without_auth()
-            .send()
-            .await?;
-        Ok(())
+                )
+                .without_auth()
+                .send()
+                .await?;
+            Ok(())
+        })
     }
 }
 
