@@ -565,9 +565,6 @@ impl Running {
         let Some(flag) = EventTypeFlags::for_dispatch(dispatch.name()) else {
             return None; // unknown, and no raw handler wants it
         };
-        if !wants.wanted().intersects(flag) {
-            return None;
-        }
         if self.router.sequential
             || flag == EventTypeFlags::READY
             || wants.waiting.load().intersects(flag)
@@ -591,6 +588,7 @@ impl Running {
         let listener = listeners.next();
         let single = match (handler, listener) {
             (Some(_), None) | (None, Some(_)) => listeners.next().is_none(),
+            (None, None) => return None, // nobody wants it
             _ => false,
         };
         if !single || !shared.tasks.try_enter() {
