@@ -148,6 +148,10 @@ pub(crate) struct World {
     pub dm_by_user: HashMap<u64, u64>,
     /// Audit-log entries per guild, oldest first.
     pub audit_log: HashMap<u64, Vec<AuditRecord>>,
+    /// Every user the world was generated with: a user stays a Discord
+    /// user after leaving (or being kicked from) every guild, so they can
+    /// still be looked up and banned by id.
+    pub known_users: HashMap<u64, Value>,
 }
 
 /// One stored audit-log entry and the objects its answer references.
@@ -180,6 +184,7 @@ impl World {
         let joined = fixtures::iso8601(fixtures::FIXTURE_EPOCH_MS);
         let bot_member = fixtures::member(&bot_user, &[], &joined);
         let mut guilds = BTreeMap::new();
+        let mut known_users = HashMap::new();
         let mut last_id = bot_id;
         for index in 0..config.guilds {
             let fixture = gen.guild(&format!("Fake Guild {index}"), config.members_per_guild);
@@ -189,6 +194,9 @@ impl World {
                 obj.remove("roles");
             }
             let mut members = fixture.members;
+            for member in &members {
+                known_users.insert(id_of(&member["user"]), member["user"].clone());
+            }
             // The bot's id was generated first, so it sorts first.
             members.insert(0, bot_member.clone());
             if let Some(last) = members.last() {
@@ -227,6 +235,7 @@ impl World {
             pins: HashMap::new(),
             dm_by_user: HashMap::new(),
             audit_log: HashMap::new(),
+            known_users,
         }
     }
 
@@ -545,11 +554,14 @@ impl World {
         if user_id == self.bot_user_id() {
             return Some(self.bot_user.clone());
         }
-        self.guilds.values().find_map(|g| {
-            g.member_index(user_id)
-                .and_then(|i| g.members.get(i))
-                .map(|m| m["user"].clone())
-        })
+        self.guilds
+            .values()
+            .find_map(|g| {
+                g.member_index(user_id)
+                    .and_then(|i| g.members.get(i))
+                    .map(|m| m["user"].clone())
+            })
+            .or_else(|| self.known_users.get(&user_id).cloned())
     }
 }
 

@@ -528,3 +528,32 @@ async fn with_counts_adds_approximate_counts() {
     assert!(not_counted.get("approximate_member_count").is_none());
     api.fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_user_who_left_can_still_be_banned_and_looked_up() {
+    // Discord bans by user id: a kicked user is still a user.
+    let (api, guild) = api().await;
+    let (_, members) = send(api.get(&format!("/guilds/{guild}/members?limit=5"))).await;
+    let user = ids(&members, "/user/id")[2];
+    let (status, _) = send(api.delete(&format!("/guilds/{guild}/members/{user}"))).await;
+    assert_eq!(status, 204);
+    let (status, found) = send(api.get(&format!("/users/{user}"))).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(id(&found["id"]), user);
+    let (status, body) = send(
+        api.put(&format!("/guilds/{guild}/bans/{user}"))
+            .json(&json!({"delete_message_seconds": 0})),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, ban) = send(api.get(&format!("/guilds/{guild}/bans/{user}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(id(&ban["user"]["id"]), user);
+    // an id Discord never issued is still unknown
+    let (status, _) = send(
+        api.put(&format!("/guilds/{guild}/bans/42"))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
