@@ -1,7 +1,7 @@
 //! `acord-interop`: points twilight at a running `acord-testkit serve`.
 //!
 //! ```text
-//! acord-testkit serve --token 'Bot interop' --bucket-window-ms 500 | acord-interop
+//! acord-testkit serve --bucket-window-ms 500 | acord-interop
 //! ```
 //!
 //! Reads serve's one JSON line `{api_base, gateway_url, token}` from stdin,
@@ -10,8 +10,8 @@
 //! create-message requests over 3 channels to `api_base`. Prints the
 //! figures; exits 1 on any failure.
 //!
-//! (The token starts with `Bot ` because twilight-gateway sends the token
-//! with that prefix in IDENTIFY; see README.md, finding 1.)
+//! (twilight-gateway sends the token as `Bot <token>` in IDENTIFY, which
+//! the fake accepts as Discord does; see README.md, finding 1.)
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;

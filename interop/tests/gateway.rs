@@ -43,7 +43,6 @@ async fn twilight_shard_identifies_receives_and_resumes() {
     captured_log();
     let fake = FakeDiscord::builder()
         .guilds(GUILDS)
-        .token(TWILIGHT_GATEWAY_TOKEN)
         .heartbeat_interval(Duration::from_millis(1_000))
         .start()
         .await

@@ -35,6 +35,35 @@ async fn wrong_token_closes_with_4004() {
 }
 
 #[tokio::test]
+async fn identify_and_resume_accept_the_bot_prefixed_token() {
+    // Discord's production gateway accepts `Bot <token>` (twilight-gateway
+    // sends that form), so the fake does too; anything else is still 4004.
+    let fake = builder().start().await.unwrap();
+    let mut client = hello(&fake).await;
+    let prefixed = format!("Bot {}", fake.token());
+    client.identify(&prefixed, Intents::GUILDS, None).await;
+    let ready = client.expect_dispatch("READY").await;
+    let session = ready["d"]["session_id"].as_str().unwrap().to_owned();
+    let resume_url = ready["d"]["resume_gateway_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client.close(4000).await;
+
+    let mut again = Client::connect_url(&format!("{resume_url}/?v=10&encoding=json"), false).await;
+    assert_eq!(again.payload().await["op"], 10);
+    again.resume(&prefixed, &session, 1).await;
+    again.expect_dispatch("RESUMED").await;
+
+    let mut wrong = hello(&fake).await;
+    wrong
+        .identify(&format!("Bot not-{}", fake.token()), Intents::GUILDS, None)
+        .await;
+    assert_eq!(wrong.closed().await, code(CloseCode::AuthenticationFailed));
+    fake.shutdown().await;
+}
+
+#[tokio::test]
 async fn undocumented_intent_bits_close_with_4013() {
     let fake = builder().start().await.unwrap();
     let mut client = hello(&fake).await;

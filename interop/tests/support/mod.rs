@@ -84,16 +84,6 @@ pub fn intents() -> Intents {
     Intents::GUILDS | Intents::GUILD_MESSAGES
 }
 
-/// A fake token that twilight-gateway's IDENTIFY/RESUME `token` matches.
-///
-/// twilight-gateway 0.18 `ConfigBuilder::new` prefixes the token with
-/// `Bot ` and sends it that way in IDENTIFY and RESUME, while
-/// discord-protocol.md §3.7/§3.9 says `token` is the bot token *without*
-/// the `Bot ` prefix, and the fake (rightly, per the document) closes
-/// 4004. Giving the fake a token that itself starts with `Bot ` makes
-/// twilight's value equal to the accepted token. See
-/// `tests/token_prefix.rs` for the disagreement itself.
-pub const TWILIGHT_GATEWAY_TOKEN: &str = "Bot acord-interop.token";
 
 /// A twilight shard 0/1 whose gateway URL is the fake's. Pass the token
 /// exactly as twilight should send it.
@@ -104,8 +94,9 @@ pub fn shard_with_token(fake: &FakeDiscord, token: &str) -> Shard {
     Shard::with_config(ShardId::ONE, config)
 }
 
-/// A twilight shard 0/1 whose gateway URL is the fake's (start the fake
-/// with `.token(TWILIGHT_GATEWAY_TOKEN)`).
+/// A twilight shard 0/1 whose gateway URL is the fake's, with the fake's
+/// plain token (twilight sends it as `Bot <token>` in IDENTIFY/RESUME,
+/// which the fake accepts as Discord does).
 pub fn shard(fake: &FakeDiscord) -> Shard {
     shard_with_token(fake, fake.token())
 }

@@ -604,8 +604,7 @@ impl Conn {
 
     async fn on_resume(&mut self, d: &Value) -> Flow {
         CounterSet::bump(&self.shared.counters.resumes);
-        let token = d.get("token").and_then(Value::as_str);
-        if token != Some(self.shared.config.token.as_str()) {
+        if !token_matches(d, &self.shared.config.token) {
             return self
                 .reject(CloseCode::AuthenticationFailed, "invalid token")
                 .await;
@@ -688,7 +687,7 @@ fn validate_identify(shared: &Shared, d: &Value) -> Result<Identify, Reject> {
             "IDENTIFY d must be an object",
         ));
     }
-    if d.get("token").and_then(Value::as_str) != Some(shared.config.token.as_str()) {
+    if !token_matches(d, &shared.config.token) {
         return Err(Reject(CloseCode::AuthenticationFailed, "invalid token"));
     }
     let properties = d.get("properties").and_then(Value::as_object);
@@ -993,4 +992,13 @@ mod tests {
             );
         }
     }
+}
+
+/// Whether IDENTIFY's or RESUME's `token` is the bot's. Clients normally
+/// send the bare token, but Discord's production gateway also accepts
+/// `Bot <token>` (twilight-gateway sends that form), so the fake does too.
+fn token_matches(d: &Value, expected: &str) -> bool {
+    d.get("token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t == expected || t.strip_prefix("Bot ") == Some(expected))
 }
