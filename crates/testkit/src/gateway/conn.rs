@@ -884,6 +884,15 @@ fn shape_members(mut guild: Value, identify: &Identify, bot_id: u64) -> Value {
     guild
 }
 
+/// Whether IDENTIFY's or RESUME's `token` is the bot's. Clients normally
+/// send the bare token, but Discord's production gateway also accepts
+/// `Bot <token>` (twilight-gateway sends that form), so the fake does too.
+fn token_matches(d: &Value, expected: &str) -> bool {
+    d.get("token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t == expected || t.strip_prefix("Bot ") == Some(expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -992,13 +1001,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Whether IDENTIFY's or RESUME's `token` is the bot's. Clients normally
-/// send the bare token, but Discord's production gateway also accepts
-/// `Bot <token>` (twilight-gateway sends that form), so the fake does too.
-fn token_matches(d: &Value, expected: &str) -> bool {
-    d.get("token")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t == expected || t.strip_prefix("Bot ") == Some(expected))
 }
