@@ -40,6 +40,50 @@ use crate::random::{random_seed, Rng};
 /// anything above is treated as a malformed HELLO.
 const MAX_HEARTBEAT_INTERVAL_MS: u64 = 3_600_000;
 
+/// Heartbeats waiting for their ACK. Discord ACKs every heartbeat, in
+/// order, so an ACK belongs to the oldest beat still waiting. Only a
+/// regular beat without its own ACK makes the connection a zombie: a beat
+/// that answered a server op 1 just before the regular one came due may
+/// legitimately still be waiting for its ACK.
+///
+/// At most one regular beat waits at a time (a second one is a zombie
+/// verdict), so counts stand in for a queue and stay bounded however many
+/// op 1 the server sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct AckTracker {
+    /// Requested beats sent before the waiting regular beat (or all of
+    /// them when no regular beat waits).
+    requested_before: u32,
+    /// A regular beat waits for its ACK.
+    regular: bool,
+    /// Requested beats sent after the waiting regular beat.
+    requested_after: u32,
+}
+
+impl AckTracker {
+    fn sent(&mut self, requested: bool) {
+        match (requested, self.regular) {
+            (true, true) => self.requested_after = self.requested_after.saturating_add(1),
+            (true, false) => self.requested_before = self.requested_before.saturating_add(1),
+            (false, _) => self.regular = true,
+        }
+    }
+
+    fn ack(&mut self) {
+        if self.requested_before > 0 {
+            self.requested_before -= 1;
+        } else if self.regular {
+            self.regular = false;
+            self.requested_before = std::mem::take(&mut self.requested_after);
+        }
+        // otherwise an unsolicited ACK: nothing waits for it
+    }
+
+    fn regular_unacked(&self) -> bool {
+        self.regular
+    }
+}
+
 /// How a [`Connection`] identifies and behaves; build with
 /// [`ConnectionConfig::builder`].
 #[derive(Clone, Debug)]
@@ -482,7 +526,7 @@ pub struct Connection<K: KeepAlive = StandardKeepAlive> {
     session: Option<Session>,
     seq: Option<u64>,
     heartbeat_interval: Option<Duration>,
-    awaiting_ack: bool,
+    acks: AckTracker,
     resume_failures: u32,
     outgoing: VecDeque<Outgoing>,
     commands: VecDeque<Outgoing>,
@@ -535,7 +579,7 @@ impl<K: KeepAlive> Connection<K> {
             session: None,
             seq: None,
             heartbeat_interval: None,
-            awaiting_ack: false,
+            acks: AckTracker::default(),
             resume_failures: 0,
             outgoing: VecDeque::new(),
             commands: VecDeque::new(),
@@ -557,7 +601,7 @@ impl<K: KeepAlive> Connection<K> {
         }
         self.reconnect = None;
         self.stage = Stage::AwaitingHello;
-        self.awaiting_ack = false;
+        self.acks = AckTracker::default();
         self.heartbeat_interval = None;
         self.keep_alive.stop();
         self.outgoing.clear();
@@ -589,7 +633,7 @@ impl<K: KeepAlive> Connection<K> {
         match op {
             GatewayOpcode::Hello => self.on_hello(&env, now),
             GatewayOpcode::HeartbeatAck => {
-                self.awaiting_ack = false;
+                self.acks.ack();
                 let latency = self.keep_alive.ack(now);
                 self.events.push_back(Event::HeartbeatAck { latency });
                 Ok(())
@@ -638,7 +682,7 @@ impl<K: KeepAlive> Connection<K> {
         }
         let interval = Duration::from_millis(hello.heartbeat_interval);
         self.heartbeat_interval = Some(interval);
-        self.awaiting_ack = false;
+        self.acks = AckTracker::default();
         let jitter = self.rng.next_f64();
         self.keep_alive.start(interval, now, jitter);
         self.events.push_back(Event::Hello {
@@ -873,14 +917,15 @@ impl<K: KeepAlive> Connection<K> {
         });
     }
 
-    /// Queues a regular heartbeat now. If the previous heartbeat was never
-    /// ACKed the connection is a zombie: no heartbeat is queued and a
+    /// Queues a regular heartbeat now. If the previous regular heartbeat
+    /// was never ACKed the connection is a zombie (a beat that answered a
+    /// server op 1 and awaits its ACK does not count): no heartbeat is queued and a
     /// resuming reconnect (close code 4000) is scheduled instead.
     pub fn queue_heartbeat(&mut self, now: Instant) {
         if self.heartbeat_interval.is_none() || self.reconnect.is_some() {
             return;
         }
-        if self.awaiting_ack {
+        if self.acks.regular_unacked() {
             self.schedule(ReconnectReason::Zombied, self.can_resume(), Duration::ZERO);
             return;
         }
@@ -891,13 +936,13 @@ impl<K: KeepAlive> Connection<K> {
     /// (backpressure): an ACK may be waiting unread, so a missing one
     /// proves nothing.
     pub fn forgive_missing_ack(&mut self) {
-        self.awaiting_ack = false;
+        self.acks = AckTracker::default();
     }
 
     fn push_heartbeat(&mut self, now: Instant, requested: bool) {
         let text = self.keep_alive.payload(self.seq);
         self.keep_alive.heartbeat_sent(now, requested);
-        self.awaiting_ack = true;
+        self.acks.sent(requested);
         // heartbeats jump the queue
         self.outgoing.push_front(Outgoing {
             kind: SendKind::Heartbeat,
@@ -926,7 +971,7 @@ impl<K: KeepAlive> Connection<K> {
         self.reconnect = Some(r);
         self.keep_alive.stop();
         self.heartbeat_interval = None;
-        self.awaiting_ack = false;
+        self.acks = AckTracker::default();
         self.outgoing.clear();
         if self.stage != Stage::Failed {
             self.stage = Stage::Disconnected;

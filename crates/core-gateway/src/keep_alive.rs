@@ -5,8 +5,10 @@
 //! the time and never sleeps. The connection asks it when the next beat is
 //! due ([`KeepAlive::next_beat`]), tells it when a heartbeat went out
 //! ([`KeepAlive::heartbeat_sent`]) and when the ACK came back
-//! ([`KeepAlive::ack`]). The zombie check (no ACK between two beats) lives
-//! in the connection, so a replacement cannot break the protocol rules.
+//! ([`KeepAlive::ack`]). The zombie check (a regular beat still without
+//! its ACK when the next one is due; a beat answering a server op 1 does
+//! not count) lives in the connection, so a replacement cannot break the
+//! protocol rules.
 
 use std::fmt;
 use std::time::{Duration, Instant};

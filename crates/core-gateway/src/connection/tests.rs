@@ -328,6 +328,72 @@ fn ack_in_time_is_not_a_zombie() {
 }
 
 #[test]
+fn requested_heartbeat_awaiting_ack_is_not_a_zombie() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    let first = conn.next_deadline().unwrap();
+    conn.handle_timeout(first);
+    assert_eq!(sent(&mut conn).len(), 1);
+    conn.recv(r#"{"op":11}"#, first + Duration::from_millis(20))
+        .unwrap();
+    // the server asks for a beat shortly before the regular one is due
+    let second = conn.next_deadline().unwrap();
+    conn.recv(r#"{"op":1}"#, second - Duration::from_millis(5))
+        .unwrap();
+    assert_eq!(sent(&mut conn).len(), 1);
+    // its ACK is still on the way when the regular beat comes due
+    conn.handle_timeout(second);
+    assert!(conn.should_reconnect().is_none(), "not a zombie");
+    let out = sent(&mut conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind(), SendKind::Heartbeat);
+    // both ACKs arrive; the following beats carry on
+    conn.recv(r#"{"op":11}"#, second + Duration::from_millis(10))
+        .unwrap();
+    conn.recv(r#"{"op":11}"#, second + Duration::from_millis(20))
+        .unwrap();
+    let third = conn.next_deadline().unwrap();
+    conn.handle_timeout(third);
+    assert!(conn.should_reconnect().is_none());
+    assert_eq!(sent(&mut conn).len(), 1);
+}
+
+#[test]
+fn regular_beat_without_its_own_ack_is_a_zombie_despite_requested_beats() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    let first = conn.next_deadline().unwrap();
+    // a requested beat, then the regular one; one ACK comes back (ACKs
+    // arrive in order, so it is the requested beat's)
+    conn.recv(r#"{"op":1}"#, first - Duration::from_millis(1))
+        .unwrap();
+    conn.handle_timeout(first);
+    assert!(conn.should_reconnect().is_none());
+    assert_eq!(sent(&mut conn).len(), 2);
+    conn.recv(r#"{"op":11}"#, first + Duration::from_millis(10))
+        .unwrap();
+    let second = conn.next_deadline().unwrap();
+    conn.handle_timeout(second);
+    assert!(sent(&mut conn).is_empty(), "no heartbeat on a zombie");
+    let r = conn.should_reconnect().unwrap();
+    assert_eq!(r.reason, ReconnectReason::Zombied);
+
+    // and with no ACK at all, a requested beat after the regular one does
+    // not hide the missing ACK either
+    let mut conn = ready_conn(t0);
+    let first = conn.next_deadline().unwrap();
+    conn.handle_timeout(first);
+    conn.recv(r#"{"op":1}"#, first + Duration::from_millis(10))
+        .unwrap();
+    assert_eq!(sent(&mut conn).len(), 2);
+    conn.handle_timeout(conn.next_deadline().unwrap());
+    assert_eq!(
+        conn.should_reconnect().map(|r| r.reason),
+        Some(ReconnectReason::Zombied)
+    );
+}
+
+#[test]
 fn op7_reconnect_resumes() {
     let t0 = Instant::now();
     let mut conn = ready_conn(t0);
