@@ -113,6 +113,16 @@ pub enum RouteError {
         /// The parameter name.
         name: String,
     },
+    /// A parameter value would make a path segment `.` or `..`. URL parsers
+    /// resolve those (percent-encoded as `%2E` too), so the request would go
+    /// to another endpoint; no Discord resource has such a name.
+    #[error("parameter `{name}` of route `{template}` makes a `.` or `..` path segment, which would change the endpoint: pass the real value")]
+    DotSegment {
+        /// The route template.
+        template: String,
+        /// The parameter name.
+        name: String,
+    },
     /// The template itself is malformed.
     #[error("route template `{template}` is malformed: {reason}")]
     InvalidTemplate {
@@ -242,7 +252,9 @@ impl Route {
     }
 
     /// Sets the value of the `{name}` placeholder. Values are percent-encoded
-    /// when the path is built; give them raw (a unicode emoji as-is).
+    /// when the path is built; give them raw (a unicode emoji as-is). A value
+    /// that would make a whole segment `.` or `..` is refused when the path is
+    /// built ([`RouteError::DotSegment`]), so it can never change the endpoint.
     #[must_use]
     pub fn param(mut self, name: impl Into<Cow<'static, str>>, value: impl fmt::Display) -> Self {
         self.params.push((name.into(), value.to_string()));
@@ -305,20 +317,57 @@ impl Route {
     /// # Errors
     ///
     /// A [`RouteError`] if the template is malformed or a parameter is
-    /// missing, unknown, duplicated or empty.
+    /// missing, unknown, duplicated or empty, or would make a `.` or `..`
+    /// segment ([`RouteError::DotSegment`]).
     pub fn path(&self) -> Result<String, RouteError> {
         let pieces = self.checked()?;
         let mut path = String::with_capacity(self.template.len() + 32);
+        // Where the current segment starts, and its first placeholder.
+        let mut start = 0;
+        let mut param = None;
         for piece in pieces {
             match piece {
-                Piece::Literal(text) => path.push_str(text),
+                Piece::Literal(text) => {
+                    let mut parts = text.split('/');
+                    if let Some(first) = parts.next() {
+                        path.push_str(first);
+                    }
+                    for part in parts {
+                        self.check_segment(&path[start..], param)?;
+                        path.push('/');
+                        start = path.len();
+                        param = None;
+                        path.push_str(part);
+                    }
+                }
                 Piece::Param(name) => {
+                    param.get_or_insert(name);
                     let value = self.value(name).unwrap_or_default();
                     path.extend(utf8_percent_encode(value, PATH_SEGMENT));
                 }
             }
         }
+        self.check_segment(&path[start..], param)?;
         Ok(path)
+    }
+
+    /// Refuses a built segment that a URL parser would resolve away,
+    /// naming the placeholder that made it.
+    fn check_segment(&self, segment: &str, param: Option<&str>) -> Result<(), RouteError> {
+        if !is_dot_segment(segment) {
+            return Ok(());
+        }
+        let template = self.template.to_string();
+        Err(match param {
+            Some(name) => RouteError::DotSegment {
+                template,
+                name: name.to_owned(),
+            },
+            None => RouteError::InvalidTemplate {
+                template,
+                reason: "a `.` or `..` segment would be resolved away; remove it",
+            },
+        })
     }
 
     /// Derives the rate-limit key of this route (see [`RouteKey`]).
@@ -495,6 +544,15 @@ impl<'a> Seg<'a> {
 
 fn is_snowflake(text: &str) -> bool {
     !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a URL parser (WHATWG, as in the `url` crate) treats `segment` as
+/// `.` or `..` and resolves it: `%2E` in any case counts as a dot.
+fn is_dot_segment(segment: &str) -> bool {
+    matches!(
+        segment.to_ascii_lowercase().as_str(),
+        "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e"
+    )
 }
 
 /// A stable, non-reversible tag for a token, so keys and logs never hold it.
@@ -728,6 +786,47 @@ mod tests {
     }
 
     #[test]
+    fn dot_segments_are_refused() {
+        let react = |emoji: &str| {
+            Route::new(Method::Put, REACTION)
+                .param("channel_id", 1)
+                .param("message_id", 2)
+                .param("emoji", emoji.to_owned())
+        };
+        for dots in [".", ".."] {
+            let route = react(dots);
+            assert!(
+                matches!(route.path(), Err(RouteError::DotSegment { name, .. }) if name == "emoji")
+            );
+            assert!(route.to_url("https://discord.com/api", 10).is_err());
+            assert_eq!(route.ratelimit_key().unwrap(), key(&react("👍")));
+        }
+        // Dots inside a longer value stay as they are.
+        assert_eq!(
+            react("...").path().unwrap(),
+            "/channels/1/messages/2/reactions/.../@me"
+        );
+        assert_eq!(
+            react("a.b").path().unwrap(),
+            "/channels/1/messages/2/reactions/a.b/@me"
+        );
+        // Two placeholders that together make `..`.
+        let joined = Route::new(Method::Get, "/x/{a}{b}")
+            .param("a", ".")
+            .param("b", ".");
+        assert!(matches!(joined.path(), Err(RouteError::DotSegment { name, .. }) if name == "a"));
+        // `%2E` in a value is a literal `%`, so it cannot sneak a dot in.
+        assert_eq!(
+            react("%2E").path().unwrap(),
+            "/channels/1/messages/2/reactions/%252E/@me"
+        );
+        assert!(matches!(
+            Route::new(Method::Get, "/x/%2e%2E/y").path(),
+            Err(RouteError::InvalidTemplate { .. })
+        ));
+    }
+
+    #[test]
     fn major_parameters() {
         let k = key(&route!(POST "/channels/{channel_id}/messages", channel_id = 5));
         assert_eq!(k.route(), "POST /channels/{major}/messages");
@@ -868,6 +967,13 @@ mod tests {
         r
     }
 
+    const REACTION: &str = "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me";
+
+    /// Any printable string, often exactly `.` or `..`.
+    fn param_value() -> impl Strategy<Value = String> {
+        prop_oneof![Just(".".to_owned()), Just("..".to_owned()), "\\PC{1,40}",]
+    }
+
     proptest! {
         #[test]
         fn non_major_snowflakes_share_a_key(t in 0..TEMPLATES.len(), major in 1u64.., a in 1u64.., b in 1u64..) {
@@ -894,14 +1000,39 @@ mod tests {
         }
 
         #[test]
-        fn any_value_round_trips_through_encoding(value in "\\PC{1,40}") {
-            let route = Route::new(Method::Get, "/x/{v}/y").param("v", value.clone());
-            let path = route.path().unwrap();
-            let encoded = path.strip_prefix("/x/").and_then(|p| p.strip_suffix("/y")).unwrap();
-            prop_assert!(!encoded.contains('/'));
-            let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8().unwrap();
-            prop_assert_eq!(decoded, value);
-            prop_assert!(build_url("https://discord.com/api", 10, &route).is_ok());
+        fn any_value_round_trips_through_encoding(value in param_value()) {
+            let route = Route::new(Method::Put, REACTION)
+                .param("channel_id", 1)
+                .param("message_id", 2)
+                .param("emoji", value.clone());
+            // The key is derived from the template and raw values, whatever the value.
+            let key = route.ratelimit_key().unwrap();
+            prop_assert_eq!(key.route(), "PUT /channels/{major}/messages/{}/reactions/*");
+            let url = build_url("https://discord.com/api", 10, &route);
+            match route.path() {
+                Ok(path) => {
+                    let url = url.unwrap();
+                    // `path()` and the URL agree: nothing was resolved away.
+                    prop_assert_eq!(url.path().strip_prefix("/api/v10"), Some(path.as_str()));
+                    let segments: Vec<&str> = url.path().split('/').skip(3).collect();
+                    let template: Vec<&str> = REACTION.split('/').skip(1).collect();
+                    prop_assert_eq!(segments.len(), template.len(), "{}", url);
+                    for (seg, tpl) in segments.iter().zip(&template) {
+                        if !tpl.contains('{') {
+                            prop_assert_eq!(seg, tpl);
+                        }
+                    }
+                    let decoded = percent_encoding::percent_decode_str(segments[5]).decode_utf8().unwrap();
+                    prop_assert_eq!(decoded, value);
+                }
+                Err(e) => {
+                    // Only a dot segment is refused, and `build_url` refuses it too.
+                    prop_assert!(value == "." || value == "..", "{}", e);
+                    let is_dot_segment = matches!(&e, RouteError::DotSegment { name, .. } if name == "emoji");
+                    prop_assert!(is_dot_segment, "{}", e);
+                    prop_assert_eq!(url.unwrap_err(), e);
+                }
+            }
         }
     }
 }
