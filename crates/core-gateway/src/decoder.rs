@@ -145,12 +145,26 @@ impl ZlibStreamDecoder {
         if self.output.capacity() > KEEP_CAPACITY.max(expected) {
             self.output.shrink_to(KEEP_CAPACITY.max(expected));
         }
+        // one byte past the limit is enough to know a message is too large:
+        // the buffer never grows beyond that, however far the message
+        // would inflate
+        let ceiling = self.max_message.saturating_add(1);
         let mut consumed = 0usize;
         loop {
             let spare = self.output.capacity() - self.output.len();
             if spare < 1024 {
-                let grow = (input.len() * 4).clamp(512, 1024 * 1024);
-                self.output.reserve(grow);
+                let len = self.output.len();
+                let chunk = (input.len() * 4).clamp(512, 1024 * 1024);
+                // grow geometrically like `reserve` (few copies for a big
+                // GUILD_CREATE), but never past the ceiling: `reserve` alone
+                // may double the capacity to about twice the limit
+                let target = len
+                    .saturating_add(chunk)
+                    .max(self.output.capacity().saturating_mul(2))
+                    .min(ceiling);
+                if target > self.output.capacity() {
+                    self.output.reserve_exact(target - len);
+                }
             }
             let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
             let status = self
@@ -402,6 +416,39 @@ mod tests {
             d.decode(Frame::Binary(&frame)),
             Err(DecodeError::TooLarge { limit: 1000 })
         ));
+    }
+
+    #[test]
+    fn inflating_past_the_limit_never_allocates_past_it() {
+        const LIMIT: usize = 64 * 1024;
+        // the buffer may hold one chunk of slack beyond the limit, never
+        // anything like twice the limit
+        const SLACK: usize = 1024;
+        for payload_len in [LIMIT + 1, LIMIT + 100, LIMIT * 3 / 2, LIMIT * 2, LIMIT * 8] {
+            let mut z = Deflater::new();
+            let mut d = ZlibStreamDecoder::with_max_message(LIMIT);
+            let body = "a".repeat(payload_len - r#"{"op":0,"d":""}"#.len());
+            let frame = z.message(&format!(r#"{{"op":0,"d":"{body}"}}"#));
+            assert!(
+                matches!(
+                    d.decode(Frame::Binary(&frame)),
+                    Err(DecodeError::TooLarge { limit: LIMIT })
+                ),
+                "{payload_len} bytes"
+            );
+            assert!(
+                d.output.capacity() <= LIMIT + SLACK,
+                "{payload_len} bytes: output grew to {} for a {LIMIT} limit",
+                d.output.capacity()
+            );
+        }
+        // a message of exactly the limit still decodes
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::with_max_message(LIMIT);
+        let body = "b".repeat(LIMIT - r#"{"op":0,"d":""}"#.len());
+        let exact = format!(r#"{{"op":0,"d":"{body}"}}"#);
+        assert_eq!(text(&mut d, Frame::Binary(&z.message(&exact))), Some(exact));
+        assert!(d.output.capacity() <= LIMIT + SLACK);
     }
 
     #[test]
