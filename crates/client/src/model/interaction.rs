@@ -334,6 +334,9 @@ pub enum OptionValue {
     Number(f64),
     /// String or ID.
     String(String),
+    /// Any other JSON value (an option type acord does not know yet), kept
+    /// as it came so the interaction still parses.
+    Unknown(serde_json::Value),
 }
 
 impl OptionValue {
@@ -420,4 +423,25 @@ pub struct InteractionResolved {
     /// Attachments.
     #[serde(default, skip_serializing_if = "HashMap::is_empty")]
     pub attachments: HashMap<AttachmentId, Attachment>,
+}
+
+#[cfg(test)]
+mod option_value_tests {
+    use super::{CommandDataOption, OptionValue};
+
+    #[test]
+    fn an_option_of_an_unknown_type_with_a_non_scalar_value_is_kept() {
+        let option: CommandDataOption =
+            serde_json::from_str(r#"{"name":"future","type":99,"value":{"a":[1,2]}}"#).unwrap();
+        assert_eq!(
+            option.value,
+            Some(OptionValue::Unknown(serde_json::json!({"a": [1, 2]})))
+        );
+        // and written back as it came
+        let back = serde_json::to_value(&option).unwrap();
+        assert_eq!(back["value"], serde_json::json!({"a": [1, 2]}));
+        let list: CommandDataOption =
+            serde_json::from_str(r#"{"name":"n","type":3,"value":["x"]}"#).unwrap();
+        assert!(matches!(list.value, Some(OptionValue::Unknown(_))));
+    }
 }

@@ -331,14 +331,42 @@ pub struct Mention {
     pub member: Option<Box<Member>>,
 }
 
-/// A nonce: integer or string.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A nonce: integer or string. Any JSON number or string is accepted, so a
+/// nonce never fails its event.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Nonce {
-    /// Integer nonce.
+    /// Integer nonce that fits an `i64`.
     Integer(i64),
-    /// String nonce.
+    /// Integer nonce above `i64::MAX`.
+    Unsigned(u64),
+    /// String nonce (also a number wider than 64 bits, as its text).
     String(String),
+}
+
+impl<'de> Deserialize<'de> for Nonce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Nonce;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a nonce (integer or string)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Nonce, E> {
+                Ok(Nonce::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Nonce, E> {
+                Ok(i64::try_from(v).map_or(Nonce::Unsigned(v), Nonce::Integer))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Nonce, E> {
+                Ok(Nonce::String(v.to_string()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Nonce, E> {
+                Ok(Nonce::String(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 /// A file attached to a message.
@@ -596,4 +624,23 @@ pub struct ChannelPins {
     /// `pinned_at`).
     #[serde(default)]
     pub has_more: bool,
+}
+
+#[cfg(test)]
+mod nonce_tests {
+    use super::Nonce;
+
+    #[test]
+    fn a_nonce_of_any_integer_size_never_fails() {
+        let big: Nonce = serde_json::from_str("18446744073709551615").unwrap();
+        assert_eq!(big, Nonce::Unsigned(u64::MAX));
+        assert_eq!(serde_json::to_string(&big).unwrap(), "18446744073709551615");
+        let small: Nonce = serde_json::from_str("-5").unwrap();
+        assert_eq!(small, Nonce::Integer(-5));
+        let text: Nonce = serde_json::from_str("\"abc\"").unwrap();
+        assert_eq!(text, Nonce::String("abc".into()));
+        // wider than 64 bits: kept as its text
+        let wider: Nonce = serde_json::from_str("123456789012345678901234567890").unwrap();
+        assert!(matches!(wider, Nonce::String(_)), "{wider:?}");
+    }
 }

@@ -146,9 +146,16 @@ impl Visitor<'_> for PermissionsVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Permissions, E> {
-        v.parse()
-            .map(Permissions::from_bits_retain)
-            .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+        // Discord documents the field as arbitrary width: keep the low 64
+        // bits of any decimal number (every known bit is among them) instead
+        // of failing the event. Arithmetic mod 2^64 gives exactly those bits.
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(E::invalid_value(de::Unexpected::Str(v), &self));
+        }
+        let bits = v.bytes().fold(0u64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        });
+        Ok(Permissions::from_bits_retain(bits))
     }
 }
 
@@ -192,6 +199,22 @@ mod tests {
         assert_eq!(p.bits(), 1 << 47);
         assert_eq!(serde_json::to_string(&p).unwrap(), "\"140737488355328\"");
         assert!(serde_json::from_str::<Permissions>("\"-1\"").is_err());
-        assert!(serde_json::from_str::<Permissions>("\"99999999999999999999999\"").is_err());
+    }
+
+    #[test]
+    fn wider_than_64_bits_keeps_the_low_bits_and_never_fails() {
+        // Discord documents permissions as arbitrary width: a bit above 63
+        // must not fail the whole event.
+        let wide = (1u128 << 70) | (1 << 3) | (1 << 11);
+        let p: Permissions = serde_json::from_str(&format!("\"{wide}\"")).unwrap();
+        assert_eq!(p, Permissions::ADMINISTRATOR | Permissions::SEND_MESSAGES);
+        let huge = "9".repeat(60);
+        let p: Permissions = serde_json::from_str(&format!("\"{huge}\"")).unwrap();
+        // the low 64 bits of the number, whatever its width
+        let low = huge.bytes().fold(0u64, |v, d| {
+            v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        });
+        assert_eq!(p.bits(), low);
+        assert!(serde_json::from_str::<Permissions>("\"12x\"").is_err());
     }
 }
