@@ -1,6 +1,7 @@
 //! [`HttpClient`] and its builder.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +59,26 @@ pub(crate) struct Inner {
     pub(crate) ratelimiter: Arc<dyn Ratelimiter>,
     pub(crate) retry: RetryPolicy,
     pub(crate) user_agent: HeaderValue,
+    /// Set by the first 401 on a request that carried the token; from then
+    /// on authenticated requests fail with [`HttpError::InvalidToken`].
+    token_rejected: AtomicBool,
+}
+
+impl Inner {
+    /// Whether Discord has rejected the token (a 401 on a request that
+    /// carried it).
+    pub(crate) fn token_rejected(&self) -> bool {
+        self.token_rejected.load(Ordering::Acquire)
+    }
+
+    /// Records that Discord answered 401 to a request that carried the token.
+    pub(crate) fn reject_token(&self) {
+        if !self.token_rejected.swap(true, Ordering::AcqRel) {
+            tracing::error!(
+                "Discord rejected the bot token (401); refusing further authenticated requests"
+            );
+        }
+    }
 }
 
 /// The REST client: builds requests from [`Route`]s, sends them through the
@@ -66,6 +87,12 @@ pub(crate) struct Inner {
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connection pool and
 /// the rate limiter.
+///
+/// After Discord answers 401 to a request that carried the token, the
+/// client and all its clones refuse further authenticated requests without
+/// sending them ([`HttpError::InvalidToken`]); build a new client with a
+/// valid token. Requests sent [`without_auth`](RequestBuilder::without_auth)
+/// are not affected.
 ///
 /// ```no_run
 /// use acord_core_http::{HttpClient, Method, Route};
@@ -374,6 +401,7 @@ impl HttpClientBuilder {
                     .unwrap_or_else(|| Arc::new(InMemoryRatelimiter::new())),
                 retry: self.retry,
                 user_agent,
+                token_rejected: AtomicBool::new(false),
             }),
         })
     }

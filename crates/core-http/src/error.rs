@@ -203,6 +203,15 @@ pub enum HttpError {
         #[source]
         source: serde_json::Error,
     },
+    /// Discord answered 401 to an earlier request that carried the bot
+    /// token, so this client (and every clone) refuses authenticated
+    /// requests without sending them: a revoked token would only collect
+    /// invalid requests toward a Cloudflare ban.
+    #[error("{route} not sent: Discord rejected the bot token (401) on an earlier request; build a new client with a valid token")]
+    InvalidToken {
+        /// The route.
+        route: RouteLabel,
+    },
     /// The client could not be built (TLS backend, invalid proxy or user agent).
     #[error("could not build the HTTP client: {reason}")]
     Config {
@@ -271,9 +280,10 @@ impl HttpError {
         matches!(self, Self::RateLimited { .. })
     }
 
-    /// Whether the token was rejected (401): stop using it.
+    /// Whether the token was rejected (401), now or on an earlier request
+    /// ([`HttpError::InvalidToken`]): stop using it.
     pub fn is_unauthorized(&self) -> bool {
-        self.status() == Some(401)
+        self.status() == Some(401) || matches!(self, Self::InvalidToken { .. })
     }
 
     /// Whether the request timed out.
@@ -297,6 +307,7 @@ impl HttpError {
             | Self::Timeout { route, .. }
             | Self::Transport { route, .. }
             | Self::Decode { route, .. }
+            | Self::InvalidToken { route }
             | Self::Build { route, .. } => Some(route),
         }
     }
@@ -355,6 +366,11 @@ mod tests {
         )));
         assert!(unauthorized.is_unauthorized());
         assert!(unauthorized.to_string().contains("stop using it"));
+        let invalid = HttpError::InvalidToken { route: label() };
+        assert!(invalid.is_unauthorized() && !invalid.is_retryable());
+        assert_eq!(invalid.status(), None);
+        assert_eq!(invalid.route(), Some(&label()));
+        assert!(invalid.to_string().contains("rejected the bot token (401)"));
         let limited = HttpError::RateLimited {
             route: label(),
             bucket: None,

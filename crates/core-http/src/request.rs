@@ -220,7 +220,9 @@ impl RequestBuilder {
         self
     }
 
-    /// Sends no `Authorization` header (webhook-with-token routes).
+    /// Sends no `Authorization` header (webhook-with-token routes). Such a
+    /// request is sent even after the bot token was rejected, and a 401 on
+    /// it does not mark the token as rejected.
     pub fn without_auth(mut self) -> Self {
         self.auth = false;
         self
@@ -258,6 +260,8 @@ impl RequestBuilder {
     ///   message, nested `errors`);
     /// - [`HttpError::RateLimited`] when 429s outlast the retries;
     /// - [`HttpError::InvalidRequestBudget`] when the hard stop is reached;
+    /// - [`HttpError::InvalidToken`], without sending, once Discord has
+    ///   answered 401 to a request of this client that carried the token;
     /// - [`HttpError::Timeout`] / [`HttpError::Transport`] when Discord is
     ///   unreachable.
     ///
@@ -302,11 +306,18 @@ impl RequestBuilder {
         let method = self.route.method();
         let mut base_headers = self.headers;
         base_headers.insert(USER_AGENT, inner.user_agent.clone());
+        // Whether the bot token rides on this request: only then does a 401
+        // condemn the token, and only then is a condemned token refused.
+        let mut with_token = false;
         if self.auth {
             if let Some(value) = inner.token.as_ref().and_then(|t| t.header_value()) {
                 base_headers.insert(AUTHORIZATION, value);
+                with_token = true;
             }
         }
+        let token_rejected = || HttpError::InvalidToken {
+            route: label.clone(),
+        };
         if let Body::Raw { content_type, .. } = &self.body {
             if !base_headers.contains_key(CONTENT_TYPE) {
                 base_headers.insert(
@@ -324,6 +335,9 @@ impl RequestBuilder {
         let mut error_retries = 0u32;
         let mut limit_retries = 0u32;
         loop {
+            if with_token && inner.token_rejected() {
+                return Err(token_rejected());
+            }
             attempt += 1;
             span.record("attempt", attempt);
             let mut request = inner
@@ -359,6 +373,12 @@ impl RequestBuilder {
                     message,
                 },
             })?;
+            // Another request may have been answered 401 while this one
+            // waited for the limiter.
+            if with_token && inner.token_rejected() {
+                inner.ratelimiter.complete(ticket, None).await;
+                return Err(token_rejected());
+            }
             let started = Instant::now();
             let result = match request.send().await {
                 Ok(response) => {
@@ -399,6 +419,9 @@ impl RequestBuilder {
             };
             let code = status.as_u16();
             span.record("status", code);
+            if code == 401 && with_token {
+                inner.reject_token();
+            }
             let mut info = RateLimitInfo::from_headers(code, &headers);
             if code == 429 {
                 info = info.with_body(&body);

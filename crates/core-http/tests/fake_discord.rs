@@ -783,3 +783,68 @@ async fn failed_connects_are_retried_then_typed() {
         "{post:?}"
     );
 }
+
+fn unauthorized_once(fake: &FakeDiscord, path: &str) {
+    fake.inject(Injection {
+        method: Some("GET".into()),
+        path_contains: path.into(),
+        times: 1,
+        response: InjectedResponse::Status {
+            status: 401,
+            body: json!({ "message": "401: Unauthorized", "code": 0 }),
+        },
+    });
+}
+
+#[tokio::test]
+async fn a_401_stops_the_token_in_every_clone() {
+    let fake = start_fake().await;
+    let http = client(&fake, InMemoryRatelimiter::new());
+    let clone = http.clone();
+    let channel = text_channels(&fake)[0];
+    unauthorized_once(&fake, "/users/@me");
+    let first = http
+        .request(route!(GET "/users/@me"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(first.is_unauthorized(), "{first}");
+    let sent = fake.requests().len();
+
+    // The next authenticated request, from a clone, fails without being sent.
+    let err = clone
+        .request(route!(GET "/channels/{channel_id}", channel_id = channel))
+        .send()
+        .await
+        .expect_err("a request went out with a rejected token");
+    assert_eq!(fake.requests().len(), sent, "the fake saw a request");
+    assert!(
+        matches!(&err, HttpError::InvalidToken { route } if route.template() == "/channels/{channel_id}"),
+        "{err}"
+    );
+    assert!(err.is_unauthorized(), "{err}");
+    assert!(err.to_string().contains("401"), "{err}");
+
+    // Requests without the token still go out.
+    http.request(route!(GET "/gateway"))
+        .without_auth()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), sent + 1);
+}
+
+#[tokio::test]
+async fn a_401_without_auth_does_not_stop_the_token() {
+    let fake = start_fake().await;
+    let http = client(&fake, InMemoryRatelimiter::new());
+    unauthorized_once(&fake, "/gateway");
+    let err = http
+        .request(route!(GET "/gateway"))
+        .without_auth()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    http.request(route!(GET "/users/@me")).send().await.unwrap();
+}
