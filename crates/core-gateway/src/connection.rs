@@ -35,6 +35,7 @@ use crate::error::GatewayError;
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::payload::{Dispatch, Envelope, RateLimited};
 use crate::random::{random_seed, Rng};
+use crate::shard::MAX_TUNING_DURATION;
 
 /// Largest heartbeat interval accepted from HELLO (Discord sends 41 250 ms);
 /// anything above is treated as a malformed HELLO.
@@ -234,8 +235,11 @@ impl ConnectionConfigBuilder {
     }
 
     /// The range of the random wait before re-identifying after op 9
-    /// `d: false` (default 1-5 s).
+    /// `d: false` (default 1-5 s; both capped at a day, so the driver's
+    /// `Instant + wait` cannot overflow).
     pub fn invalid_session_wait(mut self, min: Duration, max: Duration) -> Self {
+        let min = min.min(MAX_TUNING_DURATION);
+        let max = max.min(MAX_TUNING_DURATION);
         self.config.invalid_session_wait = (min, max.max(min));
         self
     }

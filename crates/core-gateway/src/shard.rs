@@ -51,9 +51,9 @@ pub struct ShardConfig {
     tuning: Tuning,
 }
 
-/// The longest send window or connect timeout a builder accepts, so
-/// `Instant + duration` cannot overflow.
-const MAX_TUNING_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+/// The longest duration a builder accepts (send window, connect timeout,
+/// backoff, op 9 wait), so `Instant + duration` cannot overflow.
+pub(crate) const MAX_TUNING_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The driver's knobs, shared by [`ShardConfig`] and its builder.
 #[derive(Clone, Copy, Debug)]
@@ -222,7 +222,7 @@ impl ShardConfigBuilder {
     }
 
     /// Random wait before re-identifying after op 9 `d: false` (default
-    /// 1-5 s).
+    /// 1-5 s, capped at a day).
     pub fn invalid_session_wait(mut self, min: Duration, max: Duration) -> Self {
         self.connection = self.connection.invalid_session_wait(min, max);
         self
@@ -262,9 +262,9 @@ impl ShardConfigBuilder {
     }
 
     /// Reconnect backoff: the first retry after about `base`, doubling up
-    /// to `max`, each jittered (default 1 s .. 60 s).
+    /// to `max`, each jittered (default 1 s .. 60 s; both capped at a day).
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.tuning.backoff = (base, max);
+        self.tuning.backoff = (base.min(MAX_TUNING_DURATION), max.min(MAX_TUNING_DURATION));
         self
     }
 
@@ -810,6 +810,18 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// How long to wait before the next connection attempt: the protocol's
+/// wait (op 9) or the backoff, whichever is longer. The driver adds it to
+/// `Instant::now()`, so it must stay within [`MAX_TUNING_DURATION`].
+fn reconnect_delay<K: KeepAlive>(
+    conn: &Connection<K>,
+    backoff: &mut Backoff,
+    jitter: f64,
+) -> Duration {
+    let wait = conn.should_reconnect().map_or(Duration::ZERO, |r| r.wait);
+    wait.max(backoff.next_delay(jitter))
+}
+
 impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     fn new(
         config: ShardConfig,
@@ -862,11 +874,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 self.flush_pending(Duration::from_secs(5)).await;
                 return Err(error);
             }
-            let wait = self
-                .conn
-                .should_reconnect()
-                .map_or(Duration::ZERO, |r| r.wait);
-            let delay = wait.max(self.backoff.next_delay(random_f64()));
+            let delay = reconnect_delay(&self.conn, &mut self.backoff, random_f64());
             self.stats.set_status(ShardStatus::Disconnected);
             if !delay.is_zero() && self.idle(Some(delay)).await {
                 return Ok(());
@@ -1341,5 +1349,35 @@ mod tests {
             .unwrap();
         assert_eq!(plain.tuning.send_limit, defaults.send_limit);
         assert_eq!(plain.tuning.read_buffer, defaults.read_buffer);
+    }
+
+    #[test]
+    fn absurd_backoff_and_invalid_session_wait_are_capped() {
+        let config = ShardConfig::builder("t", Intents::GUILDS, "wss://gateway.example")
+            .backoff(Duration::MAX, Duration::MAX)
+            .invalid_session_wait(Duration::MAX, Duration::MAX)
+            .build()
+            .unwrap();
+        let t0 = Instant::now();
+
+        // backoff: the first retry is at once, the next after the cap
+        let mut backoff = Backoff::new(config.tuning.backoff.0, config.tuning.backoff.1);
+        let conn = Connection::new(config.connection.clone());
+        assert_eq!(reconnect_delay(&conn, &mut backoff, 1.0), Duration::ZERO);
+        let delay = reconnect_delay(&conn, &mut backoff, 1.0);
+        assert_eq!(delay, MAX_TUNING_DURATION);
+        // what the driver's `idle` does with it
+        let _ = tokio::time::Instant::now() + delay;
+
+        // op 9 `d: false`: the random wait before IDENTIFY
+        let mut conn = Connection::new(config.connection.clone());
+        conn.on_connected();
+        conn.recv(r#"{"op":10,"d":{"heartbeat_interval":1000}}"#, t0)
+            .unwrap();
+        conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+        let mut backoff = Backoff::new(Duration::ZERO, Duration::ZERO);
+        let delay = reconnect_delay(&conn, &mut backoff, 0.5);
+        assert_eq!(delay, MAX_TUNING_DURATION);
+        let _ = tokio::time::Instant::now() + delay;
     }
 }
