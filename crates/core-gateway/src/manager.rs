@@ -48,6 +48,7 @@ pub struct ShardManagerBuilder {
     queue: Option<Arc<dyn IdentifyQueue>>,
     identify_window: Option<Duration>,
     event_capacity: usize,
+    max_handlers: usize,
     configure: Option<Configure>,
 }
 
@@ -95,6 +96,13 @@ impl ShardManagerBuilder {
     /// Capacity of the merged event channel (default 1024).
     pub fn event_capacity(mut self, capacity: usize) -> Self {
         self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// How many dispatcher handler tasks run at once (default 1024); at the
+    /// limit the dispatcher stops reading events until one finishes.
+    pub fn max_concurrent_handlers(mut self, max: usize) -> Self {
+        self.max_handlers = max.max(1);
         self
     }
 
@@ -146,9 +154,9 @@ impl ShardManagerBuilder {
             total,
             range,
             shards: Mutex::new(BTreeMap::new()),
-            events_tx: tx,
+            events_tx: Mutex::new(Some(tx)),
             events_rx: Mutex::new(Some(rx)),
-            dispatcher: Dispatcher::default(),
+            dispatcher: Dispatcher::with_max_concurrent_handlers(self.max_handlers),
             pump: Mutex::new(None),
         })
     }
@@ -160,7 +168,9 @@ pub struct ShardManager {
     total: u32,
     range: Range<u32>,
     shards: Mutex<BTreeMap<u32, Shard>>,
-    events_tx: mpsc::Sender<(u32, ShardEvent)>,
+    /// `None` once closed: the pump ends when the shards' senders are gone
+    /// too.
+    events_tx: Mutex<Option<mpsc::Sender<(u32, ShardEvent)>>>,
     events_rx: Mutex<Option<mpsc::Receiver<(u32, ShardEvent)>>>,
     dispatcher: Dispatcher,
     pump: Mutex<Option<JoinHandle<()>>>,
@@ -205,6 +215,7 @@ impl ShardManager {
             queue: None,
             identify_window: None,
             event_capacity: 1024,
+            max_handlers: DEFAULT_MAX_HANDLERS,
             configure: None,
         }
     }
@@ -257,14 +268,18 @@ impl ShardManager {
     /// shard is replaced.
     ///
     /// # Errors
-    /// [`GatewayError::InvalidShard`] when `id` is not below the total.
+    /// [`GatewayError::InvalidShard`] when `id` is not below the total;
+    /// [`GatewayError::Closed`] after [`close`](Self::close).
     pub fn add_shard(&self, id: u32) -> Result<(), GatewayError> {
         let config = self.template.for_shard(id, self.total)?;
         let mut shards = lock(&self.shards);
         if shards.get(&id).is_some_and(|s| !s.is_finished()) {
             return Ok(());
         }
-        let shard = Shard::spawn_with_sink(config, self.events_tx.clone());
+        let Some(sink) = lock(&self.events_tx).clone() else {
+            return Err(GatewayError::Closed);
+        };
+        let shard = Shard::spawn_with_sink(config, sink);
         shards.insert(id, shard);
         Ok(())
     }
@@ -323,7 +338,9 @@ impl ShardManager {
     }
 
     /// Closes every shard (code 1000 with `end_session`, else 4000) and
-    /// waits for them.
+    /// waits for them; then the dispatcher delivers the events they flushed
+    /// and running handlers get up to 5 s to finish before they are
+    /// aborted.
     ///
     /// # Cancel safety
     /// Not cancel safe: shards already taken out are detached if dropped.
@@ -341,12 +358,24 @@ impl ShardManager {
             );
         }
         while set.join_next().await.is_some() {}
+        // With every sender gone the pump delivers what the shards flushed,
+        // then waits for running handlers; they get a bounded time.
+        drop(lock(&self.events_tx).take());
         let pump = lock(&self.pump).take();
-        if let Some(p) = pump {
-            p.abort();
+        if let Some(mut p) = pump {
+            if tokio::time::timeout(CLOSE_HANDLER_GRACE, &mut p)
+                .await
+                .is_err()
+            {
+                tracing::warn!("event handlers still running after close; aborting them");
+                p.abort();
+            }
         }
     }
 }
+
+/// How long [`ShardManager::close`] waits for running handlers.
+const CLOSE_HANDLER_GRACE: Duration = Duration::from_secs(5);
 
 type Handler = Arc<dyn Fn(u32, Dispatch) -> BoxFuture<'static, ()> + Send + Sync>;
 type Predicate = Box<dyn Fn(u32, &Dispatch) -> bool + Send>;
@@ -358,12 +387,30 @@ struct Waiter {
     tx: oneshot::Sender<(u32, Dispatch)>,
 }
 
-#[derive(Default)]
+/// Handler tasks the dispatcher runs at once by default.
+const DEFAULT_MAX_HANDLERS: usize = 1024;
+
 struct DispatcherInner {
     listeners: Mutex<HashMap<String, Vec<Handler>>>,
     any: Mutex<Vec<Handler>>,
     waiters: Mutex<Vec<Waiter>>,
     fatal: Mutex<Vec<FatalTx>>,
+    /// Bounds running handler tasks; the pump waits for a permit, so a
+    /// slow handler slows the shards (their backlog) instead of growing
+    /// memory.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for DispatcherInner {
+    fn default() -> Self {
+        Self {
+            listeners: Mutex::default(),
+            any: Mutex::default(),
+            waiters: Mutex::default(),
+            fatal: Mutex::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_HANDLERS)),
+        }
+    }
 }
 
 /// Routes merged dispatches to listeners and waiters (nextcore's
@@ -382,6 +429,18 @@ impl fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
+    /// A dispatcher that runs at most `max` handler tasks at once (the
+    /// default is 1024); at the limit it stops reading events until one
+    /// finishes, so the shards' backlogs fill instead of memory.
+    pub fn with_max_concurrent_handlers(max: usize) -> Self {
+        Self {
+            inner: Arc::new(DispatcherInner {
+                permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
+                ..DispatcherInner::default()
+            }),
+        }
+    }
+
     /// Calls `handler(shard_id, dispatch)` for every dispatch named `name`
     /// (`"*"` for every dispatch). Each call runs in its own task.
     pub fn listen<F, Fut>(&self, name: &str, handler: F)
@@ -432,7 +491,9 @@ impl Dispatcher {
         &self,
     ) -> impl Future<Output = Result<(u32, Arc<GatewayError>), GatewayError>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        lock(&self.inner.fatal).push(tx);
+        let mut fatal = lock(&self.inner.fatal);
+        fatal.retain(|tx| !tx.is_closed());
+        fatal.push(tx);
         async move { rx.await.map_err(|_| GatewayError::Closed) }
     }
 
@@ -440,29 +501,34 @@ impl Dispatcher {
     fn route(&self, id: u32, event: ShardEvent) -> Vec<BoxFuture<'static, ()>> {
         match event {
             ShardEvent::Dispatch(d) => {
-                let mut run = Vec::new();
-                if let Some(hs) = lock(&self.inner.listeners).get(d.name()) {
-                    run.extend(hs.iter().map(|h| h(id, d.clone())));
-                }
-                run.extend(lock(&self.inner.any).iter().map(|h| h(id, d.clone())));
-                let mut waiters = lock(&self.inner.waiters);
-                let mut i = 0;
-                while i < waiters.len() {
-                    let w = &waiters[i];
+                // User code (a listener's synchronous part, a predicate)
+                // runs outside the dispatcher's locks, so it may register
+                // listeners and collectors itself.
+                let handlers: Vec<Handler> = {
+                    let listeners = lock(&self.inner.listeners);
+                    let named = listeners.get(d.name()).into_iter().flatten();
+                    named.chain(lock(&self.inner.any).iter()).cloned().collect()
+                };
+                let run = handlers.iter().map(|h| h(id, d.clone())).collect();
+                let waiting = std::mem::take(&mut *lock(&self.inner.waiters));
+                let mut keep = Vec::with_capacity(waiting.len());
+                for w in waiting {
                     let name_ok = w.name.as_deref().is_none_or(|n| n == d.name());
                     if w.tx.is_closed() {
-                        waiters.swap_remove(i);
-                    } else if name_ok && (w.predicate)(id, &d) {
-                        let w = waiters.swap_remove(i);
+                        continue;
+                    }
+                    if name_ok && (w.predicate)(id, &d) {
                         let _ = w.tx.send((id, d.clone()));
                     } else {
-                        i += 1;
+                        keep.push(w);
                     }
                 }
+                lock(&self.inner.waiters).extend(keep);
                 run
             }
             ShardEvent::Fatal { error } => {
-                for tx in lock(&self.inner.fatal).drain(..) {
+                let waiting = std::mem::take(&mut *lock(&self.inner.fatal));
+                for tx in waiting {
                     let _ = tx.send((id, error.clone()));
                 }
                 Vec::new()
@@ -480,7 +546,16 @@ impl Dispatcher {
         let mut tasks = JoinSet::new();
         while let Some((id, event)) = events.recv().await {
             for fut in self.route(id, event) {
-                tasks.spawn(fut.instrument(tracing::info_span!("handler", shard = id)));
+                let Ok(permit) = self.inner.permits.clone().acquire_owned().await else {
+                    continue;
+                };
+                tasks.spawn(
+                    async move {
+                        fut.await;
+                        drop(permit);
+                    }
+                    .instrument(tracing::info_span!("handler", shard = id)),
+                );
             }
             while let Some(done) = tasks.try_join_next() {
                 if let Err(e) = done {
@@ -538,6 +613,136 @@ mod tests {
             .shard_count(0)
             .build()
             .is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn user_code_may_use_the_dispatcher_from_listeners_and_predicates() {
+        // A listener (its synchronous part) registers another listener, and
+        // a wait_for predicate registers another collector: neither may
+        // deadlock on the dispatcher's own locks.
+        let d = Dispatcher::default();
+        let (tx, mut rx) = mpsc::channel(8);
+        let inner = d.clone();
+        let nested_tx = tx.clone();
+        d.listen("MESSAGE_CREATE", move |_, _| {
+            let tx = nested_tx.clone();
+            inner.listen("TYPING_START", move |_, ev| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(ev.seq()).await;
+                }
+            });
+            async {}
+        });
+        let from_predicate = d.clone();
+        let nested = Arc::new(Mutex::new(None));
+        let slot = nested.clone();
+        let first = d.wait_for(
+            move |_, _| {
+                let fut = from_predicate.wait_for(|_, _| true, "TYPING_START");
+                *lock(&slot) = Some(Box::pin(fut));
+                true
+            },
+            "MESSAGE_CREATE",
+        );
+        let (etx, erx) = mpsc::channel(8);
+        let pump = tokio::spawn(d.clone().pump(erx));
+        etx.send((
+            0,
+            ShardEvent::Dispatch(Dispatch::new("MESSAGE_CREATE", 1, &b"{}"[..])),
+        ))
+        .await
+        .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), first)
+            .await
+            .expect("no deadlock in the predicate")
+            .unwrap();
+        assert_eq!(got.1.seq(), 1);
+        etx.send((
+            0,
+            ShardEvent::Dispatch(Dispatch::new("TYPING_START", 2, &b"{}"[..])),
+        ))
+        .await
+        .unwrap();
+        let seq = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("no deadlock in the listener")
+            .unwrap();
+        assert_eq!(seq, 2);
+        let nested_waiter = lock(&nested).take().expect("the predicate ran");
+        assert_eq!(nested_waiter.await.unwrap().1.seq(), 2);
+        drop(tx);
+        drop(etx);
+        tokio::time::timeout(Duration::from_secs(5), pump)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn handler_tasks_are_bounded_and_backpressure_reaches_the_stream() {
+        let d = Dispatcher::with_max_concurrent_handlers(2);
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        {
+            let (running, peak, release) = (running.clone(), peak.clone(), release.clone());
+            d.listen("E", move |_, _| {
+                let (running, peak, release) = (running.clone(), peak.clone(), release.clone());
+                async move {
+                    let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                    let _ = release.acquire().await.map(|p| p.forget());
+                    running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+        let (etx, erx) = mpsc::channel(1);
+        let pump = tokio::spawn(d.clone().pump(erx));
+        // two run, the third waits for a permit, the fourth fills the
+        // channel: the stream is full while handlers are stuck
+        let mut sent = 0;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match etx.try_send((
+                0,
+                ShardEvent::Dispatch(Dispatch::new("E", sent, &b"{}"[..])),
+            )) {
+                Ok(()) => sent += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    if sent >= 4 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+            assert!(sent < 50, "the dispatcher kept reading past its limit");
+            assert!(tokio::time::Instant::now() < deadline);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(peak.load(std::sync::atomic::Ordering::SeqCst), 2);
+        release.add_permits(100);
+        drop(etx);
+        tokio::time::timeout(Duration::from_secs(5), pump)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(peak.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn dropped_fatal_waiters_are_removed() {
+        let d = Dispatcher::default();
+        for _ in 0..100 {
+            drop(d.wait_for_fatal());
+        }
+        let _kept = d.wait_for_fatal();
+        assert!(
+            lock(&d.inner.fatal).len() <= 1,
+            "{}",
+            lock(&d.inner.fatal).len()
+        );
     }
 
     #[tokio::test]

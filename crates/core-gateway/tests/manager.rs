@@ -226,3 +226,48 @@ async fn a_range_runs_its_shards_and_more_can_be_added() {
     manager.close(true).await;
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn close_lets_running_handlers_finish() {
+    // A handler that is still running when the manager closes is not
+    // aborted: close waits for it (bounded), and what was flushed is
+    // delivered.
+    let fake = fake(1, 1, Duration::from_millis(50)).await;
+    let info = gateway_info(&fake).await;
+    let manager = ShardManager::builder(fake.token(), intents(), info)
+        .build()
+        .unwrap();
+    let dispatcher = manager.dispatcher();
+    let started = std::sync::Arc::new(tokio::sync::Notify::new());
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (started, finished) = (started.clone(), finished.clone());
+        dispatcher.listen("MESSAGE_CREATE", move |_, _| {
+            let (started, finished) = (started.clone(), finished.clone());
+            async move {
+                started.notify_one();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
+    let ready = dispatcher.wait_for(|_, _| true, "READY");
+    manager.start().unwrap();
+    tokio::time::timeout(GUARD, ready).await.unwrap().unwrap();
+    let guild = fake.guild_ids()[0];
+    fake.dispatch(
+        ShardTarget::All,
+        "MESSAGE_CREATE",
+        serde_json::json!({"id": "1", "channel_id": "2", "guild_id": guild.to_string()}),
+    );
+    tokio::time::timeout(GUARD, started.notified())
+        .await
+        .unwrap();
+    tokio::time::timeout(GUARD, manager.close(true))
+        .await
+        .unwrap();
+    assert!(
+        finished.load(std::sync::atomic::Ordering::SeqCst),
+        "the running handler was aborted by close"
+    );
+}
