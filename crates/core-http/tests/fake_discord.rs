@@ -9,9 +9,12 @@ use acord_core_http::{
     route, HttpClient, HttpError, InMemoryRatelimiter, Method, RatelimitEvent, Route, RouteError,
 };
 use acord_core_signals::{JsonErrorCode, RateLimitScope};
-use acord_testkit::{FakeDiscord, InjectedResponse, Injection, RecordedRequest};
+use acord_testkit::{FakeDiscord, InjectedResponse, Injection};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
+
+mod support;
+use support::*;
 
 /// The fake with a short bucket window, so a scripted user-scope 429 (whose
 /// headers say the bucket resets with the window) does not stall a test.
@@ -21,119 +24,6 @@ async fn start_fake() -> FakeDiscord {
         .start()
         .await
         .unwrap()
-}
-
-fn client(fake: &FakeDiscord, limiter: InMemoryRatelimiter) -> HttpClient {
-    HttpClient::builder(fake.token())
-        .api_base(fake.api_base())
-        .ratelimiter(Arc::new(limiter))
-        .retries(3, Duration::from_millis(20))
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-fn text_channels(fake: &FakeDiscord) -> Vec<u64> {
-    fake.guild_ids()
-        .into_iter()
-        .flat_map(|g| fake.channel_ids(g))
-        .collect()
-}
-
-fn header<'a>(r: &'a RecordedRequest, name: &str) -> Option<&'a str> {
-    r.headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn requests_to(fake: &FakeDiscord, method: &str, path: &str) -> Vec<RecordedRequest> {
-    fake.requests()
-        .into_iter()
-        .filter(|r| r.method == method && r.path.ends_with(path))
-        .collect()
-}
-
-/// Checks the request log against Discord's model of a bucket: a fixed
-/// window opens with the first request after the previous one ended and
-/// holds at most `limit` requests.
-fn assert_spaced(requests: &[RecordedRequest], limit: usize, window: Duration) {
-    let mut times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
-    times.sort();
-    let mut opened = times[0];
-    let mut used = 0;
-    for &t in &times {
-        if t >= opened + window {
-            opened = t;
-            used = 0;
-        }
-        used += 1;
-        assert!(
-            used <= limit,
-            "more than {limit} requests in one window: {:?}",
-            times.iter().map(|x| *x - times[0]).collect::<Vec<_>>()
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn burst_of_200_messages_over_8_channels_has_no_429_and_is_fast() {
-    // "5 per second", scaled down so the test takes three seconds.
-    const WINDOW: Duration = Duration::from_millis(750);
-    let fake = FakeDiscord::builder()
-        .guilds(4)
-        .bucket_limit(5)
-        .bucket_window(WINDOW)
-        .global_limit(1000)
-        .start()
-        .await
-        .unwrap();
-    let channels: Vec<u64> = text_channels(&fake).into_iter().take(8).collect();
-    assert_eq!(channels.len(), 8);
-    let http = client(
-        &fake,
-        InMemoryRatelimiter::builder()
-            .global_limit(1000, Duration::from_secs(1))
-            .build(),
-    );
-    let start = Instant::now();
-    let mut tasks = JoinSet::new();
-    for i in 0..200 {
-        let http = http.clone();
-        let channel = channels[i % 8];
-        tasks.spawn(async move {
-            http.request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
-                .json(&json!({ "content": format!("message {i}") }))
-                .send()
-                .await
-        });
-    }
-    while let Some(result) = tasks.join_next().await {
-        result.unwrap().unwrap();
-    }
-    let elapsed = start.elapsed();
-    eprintln!("200 messages over 8 channels: {elapsed:?}");
-    assert_eq!(fake.counters().rate_limited, 0, "a 429 was collected");
-    // 25 messages per channel at 5 per window: the fifth window opens four
-    // windows after the first. Faster is impossible without 429s.
-    let allowed = WINDOW * 4;
-    assert!(elapsed >= allowed, "{elapsed:?}");
-    assert!(
-        elapsed <= allowed.mul_f64(1.10),
-        "took {elapsed:?}, limits allow {allowed:?}"
-    );
-    for channel in channels {
-        let sent = requests_to(&fake, "POST", &format!("/channels/{channel}/messages"));
-        assert_eq!(sent.len(), 25);
-        assert_spaced(&sent, 5, WINDOW);
-        assert!(sent.iter().all(|r| r.status == 200 || r.status == 201));
-        if std::env::var_os("ACORD_TRACE_BURST").is_some() {
-            let t0 = sent[0].at;
-            let ms: Vec<u128> = sent.iter().map(|r| (r.at - t0).as_millis()).collect();
-            eprintln!("{channel}: {ms:?}");
-        }
-    }
-    fake.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
