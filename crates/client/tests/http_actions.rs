@@ -5,26 +5,18 @@
 use std::sync::Arc;
 
 use acord::command::{CreateMessage, EditMessage, ValidationError};
-use acord::core::http::HttpClient;
 use acord::core::signals::JsonErrorCode;
 use acord::http::{CreateRole, GetMembers, GetMessages, ReactionEmoji};
 use acord::model::{ChannelId, GuildId, Member, RoleId, UnavailableGuild, UserId};
 use acord::{ClientError, Http};
 use acord_testkit::FakeDiscord;
 
+mod support;
+use support::{setup_with, Setup};
+
 async fn setup(guilds: usize) -> (FakeDiscord, Http) {
-    let fake = FakeDiscord::builder()
-        .guilds(guilds)
-        .members_per_guild(6)
-        .rate_limits(false)
-        .start()
-        .await
-        .unwrap();
-    let client = HttpClient::builder(fake.token())
-        .api_base(fake.api_base())
-        .build()
-        .unwrap();
-    (fake, Http::new(client))
+    let Setup { fake, http, .. } = setup_with(guilds, 6).await;
+    (fake, http)
 }
 
 fn ids(fake: &FakeDiscord) -> (GuildId, ChannelId) {

@@ -5,48 +5,23 @@
 
 use std::time::Duration;
 
+mod support;
+use support::{setup_with, Setup};
+
 use acord::command::{CommandBuilder, CreateMessage, ValidationError};
-use acord::core::http::HttpClient;
 use acord::core::signals::JsonErrorCode;
 use acord::http::{
     CreateChannel, CreateEmoji, CreateInvite, CreateRole, CreateThread, EditChannel, EditEmoji,
     EditGuild, EditMember, EditRole, GetArchivedThreads, GetAuditLog, GetBans, GetMembers,
 };
 use acord::model::{
-    ApplicationId, AuditLogEvent, ChannelId, ChannelType, GenericId, GuildId, OverwriteType,
+    ApplicationId, AuditLogEvent, ChannelType, GenericId, GuildId, OverwriteType,
     PermissionOverwrite, Permissions, RoleId, Timestamp, UserId,
 };
 use acord::{ClientError, Http};
-use acord_testkit::FakeDiscord;
-
-struct Setup {
-    fake: FakeDiscord,
-    http: Http,
-    guild: GuildId,
-    channel: ChannelId,
-}
 
 async fn setup() -> Setup {
-    let fake = FakeDiscord::builder()
-        .guilds(2)
-        .members_per_guild(8)
-        .rate_limits(false)
-        .start()
-        .await
-        .unwrap();
-    let client = HttpClient::builder(fake.token())
-        .api_base(fake.api_base())
-        .build()
-        .unwrap();
-    let http = Http::new(client);
-    let guild_raw = fake.guild_ids()[0];
-    let channel = ChannelId::new(fake.channel_ids(guild_raw)[0]).unwrap();
-    Setup {
-        guild: GuildId::new(guild_raw).unwrap(),
-        channel,
-        http,
-        fake,
-    }
+    setup_with(2, 8).await
 }
 
 /// The first `n` members other than the bot.

@@ -6,49 +6,26 @@ use acord::command::{
     CreateMessage, EditMessage, EmbedBuilder, InteractionMessage, InteractionResponse,
     ValidationError,
 };
-use acord::core::http::{route, HttpClient};
+use acord::core::http::route;
 use acord::core::signals::JsonErrorCode;
+
+mod support;
 use acord::http::{
     AttachmentFile, CreateChannel, CreateThread, CreateWebhook, EditWebhook, ExecuteWebhook,
     GetMessages, GetPins, GetReactions, ReactionEmoji,
 };
 use acord::model::{
-    ApplicationId, ChannelId, ChannelType, EmojiId, GuildId, InteractionId, InteractionToken,
-    MessageFlags, MessageId, Timestamp, UserId,
+    ApplicationId, ChannelId, ChannelType, EmojiId, InteractionId, InteractionToken, MessageFlags,
+    MessageId, Timestamp, UserId,
 };
 use acord::{ClientError, Http};
 use acord_testkit::fixtures::{self, InteractionContext};
 use acord_testkit::{FakeDiscord, InjectedResponse, Injection, ShardTarget};
 use serde_json::Value;
-
-struct Setup {
-    fake: FakeDiscord,
-    http: Http,
-    guild: GuildId,
-    channel: ChannelId,
-}
+use support::{setup_with, Setup};
 
 async fn setup() -> Setup {
-    let fake = FakeDiscord::builder()
-        .guilds(1)
-        .members_per_guild(5)
-        .rate_limits(false)
-        .start()
-        .await
-        .unwrap();
-    let client = HttpClient::builder(fake.token())
-        .api_base(fake.api_base())
-        .build()
-        .unwrap();
-    let http = Http::new(client);
-    let guild_raw = fake.guild_ids()[0];
-    let channel = ChannelId::new(fake.channel_ids(guild_raw)[0]).unwrap();
-    Setup {
-        guild: GuildId::new(guild_raw).unwrap(),
-        channel,
-        http,
-        fake,
-    }
+    setup_with(1, 5).await
 }
 
 fn text(content: &str) -> CreateMessage {
