@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use acord_core_http::route;
+use acord_core_http::{route, Route};
 
 use super::validate::{check_len, check_opt_range};
 use super::{BoxFuture, Http};
@@ -182,28 +182,14 @@ impl Http {
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
     ) -> BoxFuture<'_, Result<()>> {
-        self.create_reaction_boxed(channel_id, message_id, emoji.into())
-    }
-
-    fn create_reaction_boxed(
-        &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
-        emoji: ReactionEmoji,
-    ) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            emoji.validate()?;
-            self.client
-                .request(route!(
-                    PUT "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                    channel_id = channel_id,
-                    message_id = message_id,
-                    emoji = &emoji
-                ))
-                .send()
-                .await?;
-            Ok(())
-        })
+        let emoji = emoji.into();
+        let route = route!(
+            PUT "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+            channel_id = channel_id,
+            message_id = message_id,
+            emoji = &emoji
+        );
+        self.emoji_request(&emoji, route)
     }
 
     /// Removes the bot's own reaction:
@@ -222,28 +208,14 @@ impl Http {
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
     ) -> BoxFuture<'_, Result<()>> {
-        self.delete_own_reaction_boxed(channel_id, message_id, emoji.into())
-    }
-
-    fn delete_own_reaction_boxed(
-        &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
-        emoji: ReactionEmoji,
-    ) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            emoji.validate()?;
-            self.client
-                .request(route!(
-                    DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                    channel_id = channel_id,
-                    message_id = message_id,
-                    emoji = &emoji
-                ))
-                .send()
-                .await?;
-            Ok(())
-        })
+        let emoji = emoji.into();
+        let route = route!(
+            DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+            channel_id = channel_id,
+            message_id = message_id,
+            emoji = &emoji
+        );
+        self.emoji_request(&emoji, route)
     }
 
     /// Removes another user's reaction (MANAGE_MESSAGES):
@@ -264,30 +236,15 @@ impl Http {
         emoji: impl Into<ReactionEmoji>,
         user_id: UserId,
     ) -> BoxFuture<'_, Result<()>> {
-        self.delete_user_reaction_boxed(channel_id, message_id, emoji.into(), user_id)
-    }
-
-    fn delete_user_reaction_boxed(
-        &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
-        emoji: ReactionEmoji,
-        user_id: UserId,
-    ) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            emoji.validate()?;
-            self.client
-            .request(route!(
-                DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
-                channel_id = channel_id,
-                message_id = message_id,
-                emoji = &emoji,
-                user_id = user_id
-            ))
-            .send()
-            .await?;
-            Ok(())
-        })
+        let emoji = emoji.into();
+        let route = route!(
+            DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
+            channel_id = channel_id,
+            message_id = message_id,
+            emoji = &emoji,
+            user_id = user_id
+        );
+        self.emoji_request(&emoji, route)
     }
 
     /// Lists users who reacted with an emoji:
@@ -386,26 +343,23 @@ impl Http {
         message_id: MessageId,
         emoji: impl Into<ReactionEmoji>,
     ) -> BoxFuture<'_, Result<()>> {
-        self.delete_all_reactions_for_emoji_boxed(channel_id, message_id, emoji.into())
+        let emoji = emoji.into();
+        let route = route!(
+            DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+            channel_id = channel_id,
+            message_id = message_id,
+            emoji = &emoji
+        );
+        self.emoji_request(&emoji, route)
     }
 
-    fn delete_all_reactions_for_emoji_boxed(
-        &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
-        emoji: ReactionEmoji,
-    ) -> BoxFuture<'_, Result<()>> {
+    /// Checks `emoji` and sends `route` (built around it), which answers
+    /// 204: the body of the reaction calls, boxed here once.
+    fn emoji_request(&self, emoji: &ReactionEmoji, route: Route) -> BoxFuture<'_, Result<()>> {
+        let valid = emoji.validate();
         Box::pin(async move {
-            emoji.validate()?;
-            self.client
-                .request(route!(
-                    DELETE "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
-                    channel_id = channel_id,
-                    message_id = message_id,
-                    emoji = &emoji
-                ))
-                .send()
-                .await?;
+            valid?;
+            self.client.request(route).send().await?;
             Ok(())
         })
     }
