@@ -7,13 +7,15 @@
 //! one bot must share one queue: implement the trait on a shared store
 //! (docs/gateway.md sketches a Redis-backed one).
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use acord_core_http::SessionStartLimit;
+use acord_core_http::{SessionStartLimit, Token};
 use acord_core_signals::{identify_rate_limit_key, limits};
 use tokio::time::Instant;
 
@@ -40,12 +42,23 @@ pub trait IdentifyQueue: Send + Sync + fmt::Debug + 'static {
     fn acquire(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>>;
 }
 
+/// The session start budget of one reset window: `remaining` starts until
+/// `end`.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    end: Instant,
+    remaining: u32,
+}
+
 #[derive(Debug)]
 struct State {
+    limit: SessionStartLimit,
     /// Next free slot per bucket.
     next: Vec<Instant>,
-    remaining: u32,
-    reset_at: Instant,
+    /// The current reset window first, then the windows after it that
+    /// slots were already reserved in. Each keeps its own budget: starts
+    /// reserved after a reset never refill the window before it.
+    budgets: VecDeque<Budget>,
 }
 
 /// The default in-process queue: one IDENTIFY per bucket per window
@@ -56,7 +69,6 @@ struct State {
 /// Slots are handed out in call order, so shards started in order identify
 /// bucket by bucket, wave after wave.
 pub struct InProcessIdentifyQueue {
-    limit: SessionStartLimit,
     window: Duration,
     margin: Duration,
     state: Mutex<State>,
@@ -64,8 +76,9 @@ pub struct InProcessIdentifyQueue {
 
 impl fmt::Debug for InProcessIdentifyQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f.debug_struct("InProcessIdentifyQueue")
-            .field("max_concurrency", &self.limit.max_concurrency)
+            .field("max_concurrency", &st.limit.max_concurrency)
             .field("window", &self.window)
             .finish()
     }
@@ -87,42 +100,150 @@ impl InProcessIdentifyQueue {
         let now = Instant::now();
         let buckets = limit.max_concurrency.max(1) as usize;
         Self {
-            limit,
             window,
             margin: (window / 20).max(Duration::from_millis(100)).min(window),
             state: Mutex::new(State {
+                limit,
                 next: vec![now; buckets],
-                remaining: limit.remaining,
-                reset_at: later(now, limit.reset_after),
+                budgets: VecDeque::from([Budget {
+                    end: later(now, limit.reset_after),
+                    remaining: limit.remaining,
+                }]),
             }),
         }
     }
 
+    /// The queue every standalone shard of the bot with `token` shares in
+    /// this process (per gateway host and identify `window`: one Discord,
+    /// or one fake Discord, is one queue), so shards built from
+    /// separate configurations neither identify together nor each count
+    /// on a budget of their own. `limit` (from a fresh `GET /gateway/bot`)
+    /// replaces the queue's numbers; without it a new queue assumes
+    /// [`SessionStartLimit::default`].
+    pub(crate) fn shared(
+        token: &Token,
+        gateway_url: &str,
+        limit: Option<SessionStartLimit>,
+        window: Duration,
+    ) -> Arc<Self> {
+        static QUEUES: Mutex<Vec<(u64, Duration, Weak<InProcessIdentifyQueue>)>> =
+            Mutex::new(Vec::new());
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            token.expose_secret().hash(&mut h);
+            match url::Url::parse(gateway_url) {
+                Ok(url) => (url.host_str().map(str::to_owned), url.port()).hash(&mut h),
+                Err(_) => gateway_url.hash(&mut h),
+            }
+            h.finish()
+        };
+        let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
+        queues.retain(|(_, _, q)| q.strong_count() > 0);
+        let found = queues
+            .iter()
+            .find(|(k, w, _)| *k == key && *w == window)
+            .and_then(|(_, _, q)| q.upgrade());
+        if let Some(queue) = found {
+            if let Some(limit) = limit {
+                queue.set_limit(limit);
+            }
+            return queue;
+        }
+        let queue = Arc::new(Self::with_window(limit.unwrap_or_default(), window));
+        queues.push((key, window, Arc::downgrade(&queue)));
+        queue
+    }
+
+    /// Replaces the numbers with those of a fresh `GET /gateway/bot`:
+    /// `remaining` starts until `reset_after` from now. Slots already
+    /// handed out keep their times.
+    pub fn set_limit(&self, limit: SessionStartLimit) {
+        let now = Instant::now();
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let buckets = limit.max_concurrency.max(1) as usize;
+        st.next.resize(buckets, now);
+        st.budgets = VecDeque::from([Budget {
+            end: later(now, limit.reset_after),
+            remaining: limit.remaining,
+        }]);
+        st.limit = limit;
+    }
+
     /// Reserves the next slot for `shard_id`; returns when to identify.
+    ///
+    /// The slot is the bucket's next free one, moved to a later reset
+    /// window while the window it falls in has no session starts left.
     fn reserve(&self, shard_id: u32) -> Instant {
         let now = Instant::now();
-        let mc = self.limit.max_concurrency.max(1);
-        let bucket = identify_rate_limit_key(shard_id, mc) as usize;
         // cannot be poisoned: no code panics while holding the lock; recover
         // the data anyway if it ever is
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let limit = st.limit;
+        let bucket = identify_rate_limit_key(shard_id, limit.max_concurrency.max(1)) as usize;
+        // the length of the reset windows after the current one
+        let period = limit.reset_after.max(Duration::from_secs(1));
+        // forget the windows that are over, keeping the newest to count on from
+        while st.budgets.len() > 1 && st.budgets[0].end <= now {
+            st.budgets.pop_front();
+        }
+        if let Some(first) = st.budgets.front_mut() {
+            if first.end <= now {
+                let end = later(first.end, period);
+                *first = Budget {
+                    end: if end <= now { later(now, period) } else { end },
+                    remaining: limit.total.max(1),
+                };
+            }
+        }
         let mut at = now.max(st.next[bucket]);
-        if st.reset_at <= at {
-            st.remaining = self.limit.total;
-            st.reset_at = later(at, self.limit.reset_after.max(Duration::from_secs(1)));
+        let mut i = 0;
+        loop {
+            if i == st.budgets.len() {
+                // a window of at least one start, so a budget of 0 cannot
+                // push slots away forever
+                let end = st.budgets.back().map_or(now, |b| b.end);
+                st.budgets.push_back(Budget {
+                    end: later(end, period),
+                    remaining: limit.total.max(1),
+                });
+            }
+            let budget = st.budgets[i];
+            // (a window whose end saturated counts as containing `at`)
+            let last = i + 1 == st.budgets.len() && later(budget.end, period) <= budget.end;
+            if budget.end <= at && !last {
+                i += 1;
+                continue;
+            }
+            if budget.remaining > 0 {
+                st.budgets[i].remaining -= 1;
+                break;
+            }
+            if i == 0 {
+                tracing::warn!(
+                    wait = ?budget.end.saturating_duration_since(now),
+                    "session_start_limit exhausted; waiting for the reset instead of identifying"
+                );
+            }
+            if last {
+                // no later window can be represented: take this one
+                break;
+            }
+            // nothing left in this window: the slot moves to the next one
+            at = at.max(budget.end);
+            i += 1;
         }
-        if st.remaining == 0 {
-            tracing::warn!(
-                wait = ?(st.reset_at - now),
-                "session_start_limit exhausted; waiting for the reset instead of identifying"
-            );
-            at = at.max(st.reset_at);
-            st.remaining = self.limit.total;
-            st.reset_at = later(at, self.limit.reset_after.max(Duration::from_secs(1)));
-        }
-        st.remaining = st.remaining.saturating_sub(1);
         st.next[bucket] = later(at, self.window.saturating_add(self.margin));
         at
+    }
+
+    /// Starts left in the current reset window.
+    pub fn remaining(&self) -> u32 {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        st.budgets
+            .iter()
+            .find(|b| b.end > now)
+            .map_or(st.limit.total, |b| b.remaining)
     }
 }
 
@@ -185,5 +306,43 @@ mod tests {
         assert_eq!(q.reserve(0), t0);
         let second = q.reserve(0);
         assert_eq!(second - t0, Duration::from_secs(3600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_exhausted_budget_holds_every_bucket_until_the_reset() {
+        // two buckets, no starts left for an hour: neither bucket may
+        // identify before the reset
+        let q = InProcessIdentifyQueue::with_window(limit(2, 0), Duration::from_millis(10));
+        let t0 = Instant::now();
+        let reset = Duration::from_secs(3600);
+        assert_eq!(q.reserve(0) - t0, reset);
+        assert_eq!(
+            q.reserve(1) - t0,
+            reset,
+            "bucket 1 identified before the reset"
+        );
+        assert_eq!(q.reserve(2) - t0, reset + Duration::from_millis(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn starts_reserved_after_the_reset_do_not_refill_the_window_before_it() {
+        let q = InProcessIdentifyQueue::with_window(
+            SessionStartLimit::new(2, 1, Duration::from_secs(60), 2),
+            Duration::from_millis(10),
+        );
+        let t0 = Instant::now();
+        assert_eq!(q.reserve(0), t0); // the last start of this window
+        assert_eq!(q.reserve(0) - t0, Duration::from_secs(60));
+        // the next window's budget (2) must not let bucket 1 start now
+        assert_eq!(q.reserve(1) - t0, Duration::from_secs(60));
+        // the next window has 2 starts, both used: the third waits a window more
+        assert_eq!(q.reserve(1) - t0, Duration::from_secs(120));
+        assert_eq!(q.remaining(), 0);
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(
+            q.remaining(),
+            0,
+            "both starts of the second window are reserved"
+        );
     }
 }

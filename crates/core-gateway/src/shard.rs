@@ -109,6 +109,7 @@ impl ShardConfig {
             keep_alive: Arc::new(|| Box::new(StandardKeepAlive::new())),
             identify_queue: None,
             identify_window: acord_core_signals::limits::IDENTIFY_WINDOW,
+            session_start_limit: None,
             tuning: Tuning::default(),
         }
     }
@@ -149,6 +150,7 @@ pub struct ShardConfigBuilder {
     keep_alive: KeepAliveFactory,
     identify_queue: Option<Arc<dyn IdentifyQueue>>,
     identify_window: Duration,
+    session_start_limit: Option<SessionStartLimit>,
     tuning: Tuning,
 }
 
@@ -185,12 +187,27 @@ impl ShardConfigBuilder {
     }
 
     /// Waits for this queue before every IDENTIFY (the [`ShardManager`]
-    /// sets its own). The default is an [`InProcessIdentifyQueue`] for this
-    /// shard alone: one IDENTIFY per identify window.
+    /// sets its own). The default is the [`InProcessIdentifyQueue`] that
+    /// every standalone shard of this bot (same token and gateway host) in
+    /// this process shares, however many configurations they were built
+    /// from: one IDENTIFY per bucket per identify window, and one session
+    /// start budget. Size it with
+    /// [`session_start_limit`](Self::session_start_limit); shards in
+    /// several processes need a shared implementation of the trait.
     ///
     /// [`ShardManager`]: crate::ShardManager
     pub fn identify_queue(mut self, queue: Arc<dyn IdentifyQueue>) -> Self {
         self.identify_queue = Some(queue);
+        self
+    }
+
+    /// The session start budget and `max_concurrency` of the default
+    /// identify queue: `session_start_limit` of `GET /gateway/bot`
+    /// ([`HttpClient::fetch_gateway_bot`](acord_core_http::HttpClient::fetch_gateway_bot)).
+    /// Without it the shared queue assumes a full budget of 1,000 starts
+    /// and a `max_concurrency` of 1, which the real budget may not have.
+    pub fn session_start_limit(mut self, limit: SessionStartLimit) -> Self {
+        self.session_start_limit = Some(limit);
         self
     }
 
@@ -286,16 +303,21 @@ impl ShardConfigBuilder {
     /// # Errors
     /// See [`ConnectionConfigBuilder::build`].
     pub fn build(self) -> Result<ShardConfig, GatewayError> {
+        let connection = self.connection.build()?;
+        let identify_queue = match self.identify_queue {
+            Some(queue) => queue,
+            None => InProcessIdentifyQueue::shared(
+                connection.token(),
+                connection.gateway_url(),
+                self.session_start_limit,
+                self.identify_window,
+            ),
+        };
         Ok(ShardConfig {
-            connection: self.connection.build()?,
+            connection,
             decoder: self.config_decoder,
             keep_alive: self.keep_alive,
-            identify_queue: self.identify_queue.unwrap_or_else(|| {
-                Arc::new(InProcessIdentifyQueue::with_window(
-                    SessionStartLimit::default(),
-                    self.identify_window,
-                ))
-            }),
+            identify_queue,
             tuning: self.tuning,
         })
     }

@@ -736,3 +736,65 @@ async fn a_server_that_never_says_hello_is_left_and_retried() {
     server.abort();
     shard.close(false).await.unwrap();
 }
+
+/// Standalone shards built from separate configurations share one identify
+/// queue per bot: with `session_start_limit` saying one start is left, the
+/// second shard waits for the reset instead of identifying at once (each
+/// config used to get a fresh queue with a budget of its own).
+#[tokio::test]
+async fn standalone_shards_share_one_identify_budget() {
+    let fake = fake_with(45_000).await;
+    let limit = acord_core_gateway::SessionStartLimit::new(1000, 1, Duration::from_secs(60), 1);
+    let a = config(&fake)
+        .shard(0, 2)
+        .session_start_limit(limit)
+        .build()
+        .unwrap();
+    let b = config(&fake)
+        .shard(1, 2)
+        .session_start_limit(limit)
+        .build()
+        .unwrap();
+    let (shard_a, mut rx_a) = Shard::spawn(a);
+    let (shard_b, _rx_b) = Shard::spawn(b);
+    let mut seen = Vec::new();
+    until(&mut rx_a, &mut seen, is_ready).await;
+    // well past the identify window: only the budget can hold shard 1 back
+    tokio::time::sleep(WINDOW * 4).await;
+    let identifies = fake
+        .gateway_payloads()
+        .iter()
+        .filter(|p| p.op == GatewayOpcode::Identify as u8)
+        .count();
+    assert_eq!(identifies, 1, "the second shard identified past the budget");
+    assert!(shard_b.info().identifies == 0);
+    shard_a.close(true).await.unwrap();
+    shard_b.close(true).await.unwrap();
+}
+
+/// Two standalone shards of one bot, built from separate configurations,
+/// identify one identify window apart (they used to get a queue each and
+/// identify together, which Discord answers with a 4009 or worse).
+#[tokio::test]
+async fn standalone_shards_space_their_identifies() {
+    let fake = fake_with(45_000).await;
+    let (shard_a, mut rx_a) = Shard::spawn(config(&fake).shard(0, 2).build().unwrap());
+    let (shard_b, mut rx_b) = Shard::spawn(config(&fake).shard(1, 2).build().unwrap());
+    let mut seen = Vec::new();
+    until(&mut rx_a, &mut seen, is_ready).await;
+    until(&mut rx_b, &mut seen, is_ready).await;
+    let at: Vec<_> = fake
+        .gateway_payloads()
+        .into_iter()
+        .filter(|p| p.op == GatewayOpcode::Identify as u8)
+        .map(|p| p.at)
+        .collect();
+    assert_eq!(at.len(), 2, "{at:?}");
+    assert!(
+        at[1].duration_since(at[0]) >= WINDOW,
+        "identifies {:?} apart",
+        at[1].duration_since(at[0])
+    );
+    shard_a.close(true).await.unwrap();
+    shard_b.close(true).await.unwrap();
+}
