@@ -7,6 +7,29 @@ use acord_core_signals::Intents;
 
 use crate::server::FakeDiscord;
 
+/// Application flags (Discord's application object) that say a privileged
+/// intent is enabled in the Developer Portal.
+const APP_FLAG_GATEWAY_PRESENCE: u64 = 1 << 12;
+const APP_FLAG_GATEWAY_GUILD_MEMBERS: u64 = 1 << 14;
+const APP_FLAG_GATEWAY_MESSAGE_CONTENT: u64 = 1 << 18;
+
+/// The application's `flags` for the privileged intents "enabled in the
+/// Developer Portal" (READY `application.flags`, `GET
+/// /applications/@me`).
+pub(crate) fn application_flags(privileged: Intents) -> u64 {
+    let mut flags = 0;
+    if privileged.contains(Intents::GUILD_PRESENCES) {
+        flags |= APP_FLAG_GATEWAY_PRESENCE;
+    }
+    if privileged.contains(Intents::GUILD_MEMBERS) {
+        flags |= APP_FLAG_GATEWAY_GUILD_MEMBERS;
+    }
+    if privileged.contains(Intents::MESSAGE_CONTENT) {
+        flags |= APP_FLAG_GATEWAY_MESSAGE_CONTENT;
+    }
+    flags
+}
+
 /// The default bot token a fake accepts when none is configured.
 pub const DEFAULT_TOKEN: &str = "acord-testkit.fake.token";
 

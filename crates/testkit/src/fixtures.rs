@@ -149,9 +149,31 @@ pub fn user(id: u64, username: &str) -> Value {
     })
 }
 
+/// The user fields Discord sends only in the current user's own object
+/// (`GET /users/@me`, READY `user`, USER_UPDATE): `email` and `verified`
+/// need the `email` OAuth2 scope, and `mfa_enabled`, `locale` and
+/// `premium_type` describe the account of whoever asks. Everywhere else (a
+/// message author, a mention, a member, `GET /users/{id}`, even when that
+/// user is the bot itself) they are absent.
+pub const CURRENT_USER_ONLY_FIELDS: [&str; 5] =
+    ["mfa_enabled", "locale", "verified", "email", "premium_type"];
+
+/// A user object as anyone but that user sees it: `user` without
+/// [`CURRENT_USER_ONLY_FIELDS`].
+pub fn public_user(user: &Value) -> Value {
+    let mut user = user.clone();
+    if let Some(obj) = user.as_object_mut() {
+        for key in CURRENT_USER_ONLY_FIELDS {
+            obj.remove(key);
+        }
+    }
+    user
+}
+
 /// A bot user object (§8.1) as the bot sees itself (READY `user`,
 /// `GET /users/@me`): with the fields only the current user gets
-/// (`verified`, `mfa_enabled`, `locale`, `premium_type`).
+/// (`verified`, `mfa_enabled`, `locale`, `premium_type`); see
+/// [`public_user`] for how everyone else sees it.
 pub fn bot_user(id: u64, username: &str) -> Value {
     let mut user = user(id, username);
     user["bot"] = json!(true);

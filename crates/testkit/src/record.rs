@@ -120,7 +120,8 @@ pub struct Counters {
     pub invalid_requests: u64,
     /// 401 responses sent.
     pub unauthorized: u64,
-    /// Requests whose User-Agent was not `DiscordBot ($url, $version)`.
+    /// Requests whose User-Agent did not start with `DiscordBot` (the
+    /// documented form is `DiscordBot ($url, $version)`).
     pub user_agent_violations: u64,
     /// Gateway connections accepted.
     pub gateway_connections: u64,

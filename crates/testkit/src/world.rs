@@ -119,6 +119,9 @@ pub(crate) struct World {
     last_id: u64,
     pub bot_user: Value,
     pub application_id: u64,
+    /// The owner of the bot's application (a person, not a member of any
+    /// fixture guild).
+    pub app_owner: Value,
     pub guilds: BTreeMap<u64, GuildState>,
     /// Messages per channel, by id.
     pub messages: HashMap<u64, BTreeMap<u64, StoredMessage>>,
@@ -182,9 +185,17 @@ impl World {
         let bot_id = gen.next_id();
         let bot_user = fixtures::bot_user(bot_id, "acord-fake-bot");
         let joined = fixtures::iso8601(fixtures::FIXTURE_EPOCH_MS);
-        let bot_member = fixtures::member(&bot_user, &[], &joined);
+        let bot_member = fixtures::member(&fixtures::public_user(&bot_user), &[], &joined);
         let mut guilds = BTreeMap::new();
         let mut known_users = HashMap::new();
+        // The person who owns the bot's application; created before the
+        // fixture epoch so the generator's ids (and so the seeded world)
+        // are unchanged.
+        let app_owner = fixtures::user(
+            fixtures::snowflake(fixtures::FIXTURE_EPOCH_MS - 86_400_000, 0),
+            "acord-fake-owner",
+        );
+        known_users.insert(id_of(&app_owner), app_owner.clone());
         let mut last_id = bot_id;
         for index in 0..config.guilds {
             let fixture = gen.guild(&format!("Fake Guild {index}"), config.members_per_guild);
@@ -221,6 +232,7 @@ impl World {
             last_id: last_id.max(gen.next_id()),
             bot_user,
             application_id: bot_id,
+            app_owner,
             guilds,
             messages: HashMap::new(),
             loose_messages: HashMap::new(),
@@ -247,6 +259,12 @@ impl World {
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         self.last_id = (self.last_id + 1).max(fixtures::snowflake(now_ms, 0));
         self.last_id
+    }
+
+    /// The bot user as others see it (a message author, a member, a
+    /// mention): without the current-user-only fields.
+    pub fn bot_public_user(&self) -> Value {
+        fixtures::public_user(&self.bot_user)
     }
 
     /// The bot user's id.
@@ -552,7 +570,7 @@ impl World {
     /// Finds a user among the bot and every guild's members.
     pub fn find_user(&self, user_id: u64) -> Option<Value> {
         if user_id == self.bot_user_id() {
-            return Some(self.bot_user.clone());
+            return Some(self.bot_public_user());
         }
         self.guilds
             .values()

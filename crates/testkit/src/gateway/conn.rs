@@ -40,12 +40,6 @@ const NO_CLOSE_FRAME: [u16; 3] = [1005, 1006, 1015];
 /// its own.
 const CLOSE_GRACE: Duration = Duration::from_millis(250);
 
-/// Application flags (discord-protocol.md §3.8 `application.flags`) that
-/// say a privileged intent is enabled in the Developer Portal.
-const APP_FLAG_GATEWAY_PRESENCE: u64 = 1 << 12;
-const APP_FLAG_GATEWAY_GUILD_MEMBERS: u64 = 1 << 14;
-const APP_FLAG_GATEWAY_MESSAGE_CONTENT: u64 = 1 << 18;
-
 /// Whether the connection loop goes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flow {
@@ -799,17 +793,7 @@ fn ready_and_guilds(
     let application_id = world.application_id;
     drop(world);
 
-    let privileged = shared.config.privileged_intents;
-    let mut flags = 0;
-    if privileged.contains(Intents::GUILD_PRESENCES) {
-        flags |= APP_FLAG_GATEWAY_PRESENCE;
-    }
-    if privileged.contains(Intents::GUILD_MEMBERS) {
-        flags |= APP_FLAG_GATEWAY_GUILD_MEMBERS;
-    }
-    if privileged.contains(Intents::MESSAGE_CONTENT) {
-        flags |= APP_FLAG_GATEWAY_MESSAGE_CONTENT;
-    }
+    let flags = crate::config::application_flags(shared.config.privileged_intents);
     let unavailable: Vec<Value> = guild_ids
         .iter()
         .map(|g| json!({"id": g.to_string(), "unavailable": true}))

@@ -376,7 +376,7 @@ pub(crate) fn build_message(
 ) -> Result<StoredMessage, ApiError> {
     check_file_sizes(draft.files)?;
     let id = world.next_id();
-    let author = world.bot_user.clone();
+    let author = world.bot_public_user();
     let mut message = fixtures::message(id, channel_id, None, &author, "");
     apply_draft(world, &mut message, draft, channel_id, guild_id, true)?;
     Ok(StoredMessage {
@@ -712,7 +712,7 @@ pub(crate) fn trigger_typing(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         guild_id,
     );
     if let Some(mut member) = guild_id.and_then(|g| world.bot_partial_member(g)) {
-        member["user"] = world.bot_user.clone();
+        member["user"] = world.bot_public_user();
         d["member"] = member;
     }
     Ok(Reply::no_content().emit(guild_id, "TYPING_START", d))
@@ -1244,7 +1244,7 @@ pub(crate) fn create_reaction(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     let member = guild_id
         .and_then(|g| world.bot_partial_member(g))
         .map(|mut m| {
-            m["user"] = world.bot_user.clone();
+            m["user"] = world.bot_public_user();
             m
         });
     let Some(stored) = world

@@ -157,7 +157,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         },
     };
     let mut world = ctx.world();
-    let bot_user = world.bot_user.clone();
+    let bot_user = world.bot_public_user();
     let id = world.next_id();
     let state = guild_mut(&mut world, guild_id)?;
     let roles = read_roles(&mut errors, state, guild_id, body).unwrap_or_default();

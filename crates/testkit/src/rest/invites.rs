@@ -83,7 +83,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         "code": code,
         "guild": guild,
         "channel": {"id": channel["id"], "name": channel["name"], "type": channel["type"]},
-        "inviter": world.bot_user,
+        "inviter": world.bot_public_user(),
         "expires_at": expires,
         "uses": 0,
         "max_uses": body["max_uses"].as_u64().unwrap_or(0),

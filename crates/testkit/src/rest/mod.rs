@@ -4,7 +4,8 @@
 //!
 //! 1. `/attachments/...` (the fake's CDN for uploaded files) is served
 //!    without checks.
-//! 2. `User-Agent` must look like `DiscordBot ($url, $version)`; a request
+//! 2. `User-Agent` must start with `DiscordBot` (documented form
+//!    `DiscordBot ($url, $version)`); a request
 //!    that does not is answered normally but counted as a violation.
 //! 3. The version: `v9` and `v10` are served; any other version, or none
 //!    (Discord's default v6), answers 400 / 50041.
@@ -203,6 +204,14 @@ async fn handle(
     };
     let status = outcome.status;
     tracing::info!(%method, path = %redact_tokens(&path), status, "REST request");
+    // The request's own dispatches are queued (each session gives them
+    // their sequence numbers) before the request is logged: whoever sees
+    // the request in the log — `wait_for_request`, the control API — and
+    // then dispatches something gets it after them, as on Discord, where
+    // the bot's own MESSAGE_CREATE is not overtaken by a later event.
+    for event in outcome.events {
+        shared.gateway.emit(event.guild_id, event.name, event.d);
+    }
     shared.log.push_request(RecordedRequest {
         method,
         path,
@@ -212,9 +221,6 @@ async fn handle(
         status,
         at,
     });
-    for event in outcome.events {
-        shared.gateway.emit(event.guild_id, event.name, event.d);
-    }
     let mut response = Response::new(Full::new(outcome.body));
     *response.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
@@ -430,21 +436,13 @@ fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Whether a User-Agent has the documented form
-/// `DiscordBot ($url, $versionNumber)` (extra text may follow).
+/// Whether Discord would take a User-Agent as a bot's: the documented form
+/// is `DiscordBot ($url, $versionNumber)` with any text after it, and in
+/// practice Discord accepts every User-Agent that starts with `DiscordBot`
+/// (discord.py sends `DiscordBot (https://github.com/Rapptz/discord.py
+/// 2.7.1) Python/3.11 aiohttp/3.14.5`, without the comma).
 pub(crate) fn user_agent_ok(user_agent: &str) -> bool {
-    let Some(rest) = user_agent.strip_prefix("DiscordBot (") else {
-        return false;
-    };
-    let Some((inner, _after)) = rest.split_once(')') else {
-        return false;
-    };
-    let Some((url, version)) = inner.split_once(',') else {
-        return false;
-    };
-    let url = url.trim();
-    let version = version.trim();
-    !url.is_empty() && !url.contains(' ') && !version.is_empty()
+    user_agent.starts_with("DiscordBot")
 }
 
 fn seconds(duration: Duration) -> f64 {
@@ -802,10 +800,12 @@ mod tests {
             "DiscordBot (https://github.com/acord-rs/acord, 0.1.0)"
         ));
         assert!(user_agent_ok("DiscordBot (https://x.y, 1) extra/1.0"));
+        assert!(user_agent_ok(
+            "DiscordBot (https://github.com/Rapptz/discord.py 2.7.1) Python/3.11 aiohttp/3.14.5"
+        ));
         assert!(!user_agent_ok("curl/8.0"));
-        assert!(!user_agent_ok("DiscordBot (https://x.y)"));
-        assert!(!user_agent_ok("DiscordBot (, 1)"));
-        assert!(!user_agent_ok("DiscordBot https://x.y, 1"));
+        assert!(!user_agent_ok("discordbot (https://x.y, 1)"));
+        assert!(!user_agent_ok("Mozilla/5.0 DiscordBot (https://x.y, 1)"));
     }
 
     /// Arbitrary bytes never panic the parsers that read network input.

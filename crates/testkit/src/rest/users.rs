@@ -68,25 +68,43 @@ pub(crate) fn get_user(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownUser))
 }
 
-/// `GET /applications/@me`.
+/// `GET /applications/@me` and `GET /oauth2/applications/@me`: the bot's
+/// own application, with every field Discord sends for it (the
+/// application object in Discord's docs; §8.14). `owner` is documented
+/// as optional but only first-party applications lack it, and discord.py
+/// reads it at login; `summary` is deprecated and always `""`; `flags`
+/// has the privileged-intent bits READY's `application.flags` has;
+/// `rpc_origins` is left out (sent only when RPC is enabled).
 pub(crate) fn get_current_application(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let flags = crate::config::application_flags(ctx.shared.config.privileged_intents);
     let world = ctx.world();
     Ok(Reply::ok(json!({
         "id": world.application_id.to_string(),
         "name": world.bot_user["username"],
         "icon": null,
         "description": "",
+        "summary": "",
+        "type": null,
         "bot_public": true,
         "bot_require_code_grant": false,
-        "bot": world.bot_user,
-        "verify_key": "0".repeat(64),
+        "bot": world.bot_public_user(),
+        "owner": world.app_owner,
+        "verify_key": VERIFY_KEY,
         "team": null,
-        "flags": 0,
+        "flags": flags,
         "approximate_guild_count": world.guilds.len(),
+        "approximate_user_install_count": 0,
         "interactions_endpoint_url": null,
+        "role_connections_verification_url": null,
         "redirect_uris": [],
+        "tags": [],
+        "integration_types_config": {"0": {}},
     })))
 }
+
+/// The application's `verify_key`: a hex-encoded Ed25519 public key (64
+/// hex digits). The fake signs nothing, so any well-formed key will do.
+const VERIFY_KEY: &str = "9a0b5c1e2d3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091";
 
 /// Parses an optional snowflake query parameter.
 pub(crate) fn query_id(ctx: &Ctx<'_>, key: &str) -> Result<Option<u64>, ApiError> {

@@ -93,7 +93,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         "type": 1,
         "guild_id": guild_id.to_string(),
         "channel_id": channel_id.to_string(),
-        "user": world.bot_user,
+        "user": world.bot_public_user(),
         "name": body["name"],
         "avatar": null,
         "token": token,

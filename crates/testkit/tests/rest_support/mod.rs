@@ -152,6 +152,16 @@ impl Gateway {
         }
     }
 
+    /// The next dispatch (the whole payload), whatever its name.
+    pub async fn next_dispatch(&mut self) -> Value {
+        loop {
+            let payload = self.next_json().await;
+            if payload["op"] == 0 {
+                return payload;
+            }
+        }
+    }
+
     /// The next dispatch named `t`, skipping others.
     pub async fn dispatch(&mut self, t: &str) -> Value {
         loop {
