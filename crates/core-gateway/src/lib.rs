@@ -85,7 +85,7 @@ pub use payload::{Dispatch, Envelope, RateLimited};
 pub use queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
 pub use shard::{
     run_gateway_loop, DecoderFactory, KeepAliveFactory, Shard, ShardConfig, ShardConfigBuilder,
-    ShardEvent, ShardInfo, ShardMessenger, ShardStatus,
+    ShardEvent, ShardInfo, ShardMessenger, ShardStatus, LONG_PAUSE_HEARTBEATS,
 };
 
 // What `GET /gateway/bot` answers, as `ShardManager::builder` and

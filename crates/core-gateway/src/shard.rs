@@ -456,6 +456,7 @@ pub(crate) struct ShardStats {
     voided: AtomicU64,
     commands_sent: AtomicU64,
     heartbeats_sent: AtomicU64,
+    long_pauses: AtomicU64,
     /// Close/restart requests from messengers (a mutex and a notify instead
     /// of a channel: no per-shard channel block for a rare message).
     control: Mutex<ControlQueue>,
@@ -490,6 +491,7 @@ impl Default for ShardStats {
             voided: AtomicU64::new(0),
             commands_sent: AtomicU64::new(0),
             heartbeats_sent: AtomicU64::new(0),
+            long_pauses: AtomicU64::new(0),
             control: Mutex::new(ControlQueue::default()),
             wake: tokio::sync::Notify::new(),
         }
@@ -551,6 +553,7 @@ impl ShardStats {
             voided: self.voided.load(Ordering::Relaxed),
             commands_sent: self.commands_sent.load(Ordering::Relaxed),
             heartbeats_sent: self.heartbeats_sent.load(Ordering::Relaxed),
+            long_pauses: self.long_pauses.load(Ordering::Relaxed),
         }
     }
 }
@@ -583,7 +586,17 @@ pub struct ShardInfo {
     pub commands_sent: u64,
     /// Heartbeats sent.
     pub heartbeats_sent: u64,
+    /// Times the shard stopped reading the socket for longer than
+    /// [`LONG_PAUSE_HEARTBEATS`] heartbeat intervals because the event
+    /// consumer fell behind by `max_backlog` events (each such pause is
+    /// also logged as a warning). Heartbeats go on during a pause.
+    pub long_pauses: u64,
 }
+
+/// How many heartbeat intervals a read pause (backpressure from a slow
+/// event consumer) may last before it is logged and counted in
+/// [`ShardInfo::long_pauses`].
+pub const LONG_PAUSE_HEARTBEATS: u32 = 3;
 
 pub(crate) enum Control {
     Close {
@@ -826,6 +839,12 @@ struct Driver<T> {
     held_identify: Option<crate::Outgoing>,
     identify_wait: Option<BoxFuture<'static, Result<(), GatewayError>>>,
     identify_granted: bool,
+    /// Since when reading is paused for backpressure, and whether this
+    /// pause was reported as long.
+    paused_at: Option<(Instant, bool)>,
+    /// Reading was paused at some point since the last heartbeat was due:
+    /// its ACK may sit unread, so a missing one proves nothing.
+    paused_since_beat: bool,
 }
 
 fn now() -> Instant {
@@ -869,6 +888,8 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             held_identify: None,
             identify_wait: None,
             identify_granted: false,
+            paused_at: None,
+            paused_since_beat: false,
         }
     }
 
@@ -1051,7 +1072,12 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             } else {
                 None
             };
-            let paused = self.pending.len() >= self.config.tuning.max_backlog;
+            // backpressure: stop reading while the consumer is behind by
+            // `max_backlog` events, but never before HELLO, so a new
+            // connection always identifies or resumes
+            let paused = self.pending.len() >= self.config.tuning.max_backlog
+                && self.conn.stage() != Stage::AwaitingHello;
+            self.note_pause(paused, now);
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     let code = self.conn.close(end_session);
@@ -1075,10 +1101,13 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.on_identify_granted(&mut ws, r).await;
                 }
                 _ = sleep_until_opt(heartbeat_at), if heartbeat_at.is_some() => {
-                    if paused {
-                        // ACKs may sit unread behind the paused reader
+                    if self.paused_since_beat {
+                        // the ACK may sit unread behind the paused reader;
+                        // once reading goes on for a whole interval the
+                        // missing-ACK check applies again
                         self.conn.forgive_missing_ack();
                     }
+                    self.paused_since_beat = paused;
                     self.conn.handle_timeout(now_after(now));
                 }
                 permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
@@ -1095,6 +1124,31 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.conn.request_reconnect(true);
                 }
             }
+        }
+    }
+
+    /// Tracks read pauses: remembers one for the heartbeat check, and logs
+    /// and counts one that lasts [`LONG_PAUSE_HEARTBEATS`] intervals.
+    fn note_pause(&mut self, paused: bool, now: Instant) {
+        if !paused {
+            self.paused_at = None;
+            return;
+        }
+        self.paused_since_beat = true;
+        let (since, reported) = self.paused_at.get_or_insert((now, false));
+        let Some(interval) = self.conn.heartbeat_interval() else {
+            return;
+        };
+        let paused_for = now.saturating_duration_since(*since);
+        if !*reported && paused_for >= interval.saturating_mul(LONG_PAUSE_HEARTBEATS) {
+            *reported = true;
+            ShardStats::inc(&self.stats.long_pauses);
+            tracing::warn!(
+                ?paused_for,
+                backlog = self.pending.len(),
+                "the event consumer has not kept up for {LONG_PAUSE_HEARTBEATS} heartbeat \
+                 intervals; the shard stopped reading the gateway (heartbeats go on)"
+            );
         }
     }
 

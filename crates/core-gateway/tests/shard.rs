@@ -798,3 +798,107 @@ async fn standalone_shards_space_their_identifies() {
     shard_a.close(true).await.unwrap();
     shard_b.close(true).await.unwrap();
 }
+
+/// A consumer that stopped reading fills the backlog, and the shard stops
+/// reading the socket. A new connection must still read its HELLO and
+/// RESUME (it used to wait for the HELLO deadline, reconnect, and loop).
+#[tokio::test]
+async fn a_stuck_consumer_does_not_stop_a_new_connection_from_resuming() {
+    let fake = fake_with(45_000).await;
+    let (shard, mut rx) = Shard::spawn(
+        config(&fake)
+            .event_capacity(1)
+            .max_backlog(2)
+            .build()
+            .unwrap(),
+    );
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    // the consumer stops here: more events fill the channel and the backlog
+    for _ in 0..8 {
+        fake.dispatch(
+            ShardTarget::All,
+            "TYPING_START",
+            serde_json::json!({"channel_id": "1", "user_id": "2", "timestamp": 1}),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    shard.messenger().restart(true).await.unwrap();
+    let resume = fake
+        .wait_for_gateway_payload(
+            |p| p.op == GatewayOpcode::Resume as u8,
+            Duration::from_secs(3),
+        )
+        .await;
+    assert!(resume.is_some(), "the new connection never sent RESUME");
+    drop(rx);
+    shard.close(true).await.unwrap();
+}
+
+/// A read pause longer than a few heartbeat intervals is counted, causes
+/// no false zombie, and once reading goes on a dead connection is still
+/// found out by the missing ACK.
+#[tokio::test]
+async fn a_long_read_pause_is_counted_and_the_ack_check_comes_back() {
+    let interval = Duration::from_millis(150);
+    let fake = fake_with(interval.as_millis() as u64).await;
+    let cfg = config(&fake)
+        .event_capacity(1)
+        .max_backlog(2)
+        .build()
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(cfg);
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    for n in 0..20 {
+        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", message(&fake, n));
+    }
+    let beats = fake.counters().heartbeats_received;
+    let shard_info = shard.messenger();
+    eventually("a long pause is counted", move || {
+        shard_info.info().long_pauses == 1
+    })
+    .await;
+    let fake2 = fake.clone();
+    eventually("heartbeats while paused", move || {
+        fake2.counters().heartbeats_received >= beats + 3
+    })
+    .await;
+    // read everything: all 20 arrive in order, without a reconnect
+    let mut n = 0;
+    while n < 20 {
+        if let ShardEvent::Dispatch(d) = until(
+            &mut rx,
+            &mut seen,
+            |e| matches!(e, ShardEvent::Dispatch(d) if d.name() == "MESSAGE_CREATE"),
+        )
+        .await
+        {
+            let v: serde_json::Value = d.deserialize().unwrap();
+            assert_eq!(v["content"], format!("message {n}"));
+            n += 1;
+        }
+    }
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, ShardEvent::Reconnecting { .. })));
+    assert_eq!(shard.info().long_pauses, 1);
+    // reading again: a connection that stops ACKing is a zombie again
+    fake.set_heartbeat_acks(false);
+    let e = until(&mut rx, &mut seen, |e| {
+        matches!(e, ShardEvent::Reconnecting { .. })
+    })
+    .await;
+    assert!(
+        matches!(
+            e,
+            ShardEvent::Reconnecting {
+                reason: ReconnectReason::Zombied,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    fake.set_heartbeat_acks(true);
+    shard.close(true).await.unwrap();
+}
