@@ -5,7 +5,12 @@
 //! cargo run -p acord-testkit --release -- serve [--shards N] [--max-concurrency C]
 //!     [--heartbeat-ms H] [--bucket-limit L] [--bucket-window-ms W] [--token T]
 //!     [--guilds G] [--rest-port P] [--gateway-port Q] [--no-rate-limits]
+//!     [--privileged-intents [GUILD_MEMBERS,GUILD_PRESENCES,MESSAGE_CONTENT]]
 //! ```
+//!
+//! `--privileged-intents` enables privileged intents as the Developer
+//! Portal's switches do (all three without a list); without it, an
+//! IDENTIFY asking for one is closed with 4014, as on Discord.
 //!
 //! Prints ONE JSON line on stdout — `{"api_base": …, "gateway_url": …,
 //! "token": …}` — then serves until killed (Ctrl-C), logging every
@@ -15,12 +20,13 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use acord_core_signals::Intents;
 use acord_testkit::{FakeDiscord, FakeDiscordBuilder};
 
 const USAGE: &str =
     "usage: acord-testkit serve [--shards N] [--max-concurrency C] [--heartbeat-ms H] \
 [--bucket-limit L] [--bucket-window-ms W] [--global-limit G] [--token T] [--guilds N] \
-[--rest-port P] [--gateway-port Q] [--no-rate-limits]";
+[--rest-port P] [--gateway-port Q] [--no-rate-limits] [--privileged-intents [LIST]]";
 
 /// A command-line mistake, reported with the usage text.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +37,28 @@ enum ArgError {
     MissingValue(String),
     #[error("`{flag}` takes a whole number, got `{value}`")]
     NotANumber { flag: String, value: String },
+    #[error(
+        "`{0}` is not a privileged intent; --privileged-intents takes \
+         GUILD_MEMBERS, GUILD_PRESENCES and MESSAGE_CONTENT (comma-separated), or nothing for all three"
+    )]
+    NotPrivileged(String),
+}
+
+/// `--privileged-intents [LIST]`: the privileged intents "enabled in the
+/// Developer Portal". Without a list (the next argument is another flag, or
+/// there is none), all three.
+fn privileged_intents(list: Option<&str>) -> Result<Intents, ArgError> {
+    let Some(list) = list else {
+        return Ok(Intents::PRIVILEGED);
+    };
+    list.split(',')
+        .filter(|name| !name.is_empty())
+        .try_fold(Intents::empty(), |intents, name| {
+            Intents::from_name(&name.trim().to_ascii_uppercase())
+                .filter(|intent| Intents::PRIVILEGED.contains(*intent))
+                .map(|intent| intents | intent)
+                .ok_or_else(|| ArgError::NotPrivileged(name.to_owned()))
+        })
 }
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, ArgError> {
@@ -42,7 +70,7 @@ fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, 
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<FakeDiscordBuilder, ArgError> {
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().peekable();
     match args.next().as_deref() {
         Some("serve") => {}
         Some(other) => return Err(ArgError::Unknown(other.to_owned())),
@@ -72,6 +100,10 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<FakeDiscordBuilder, A
             ))),
             "--token" => builder.token(args.next().ok_or(ArgError::MissingValue(flag))?),
             "--no-rate-limits" => builder.rate_limits(false),
+            "--privileged-intents" => {
+                let list = args.next_if(|next| !next.starts_with("--"));
+                builder.privileged_intents(privileged_intents(list.as_deref())?)
+            }
             _ => return Err(ArgError::Unknown(flag)),
         };
     }
@@ -142,6 +174,25 @@ mod tests {
              --bucket-window-ms 100 --global-limit 10 --token t --guilds 5 --no-rate-limits",
         ));
         assert!(parsed.is_ok());
+    }
+
+    #[test]
+    fn privileged_intents_are_enabled_on_request() {
+        let debug = |text: &str| format!("{:?}", parse(args(text)).unwrap());
+        assert!(debug("serve").contains("privileged_intents: Intents(0x0)"));
+        let all = debug("serve --privileged-intents");
+        for name in ["GUILD_MEMBERS", "GUILD_PRESENCES", "MESSAGE_CONTENT"] {
+            assert!(all.contains(name), "{all}");
+        }
+        let all_then_flag = debug("serve --privileged-intents --shards 2");
+        assert!(all_then_flag.contains("MESSAGE_CONTENT"), "{all_then_flag}");
+        let some = debug("serve --privileged-intents message_content,GUILD_MEMBERS");
+        assert!(some.contains("MESSAGE_CONTENT") && some.contains("GUILD_MEMBERS"));
+        assert!(!some.contains("GUILD_PRESENCES"), "{some}");
+        assert!(matches!(
+            parse(args("serve --privileged-intents GUILDS")),
+            Err(ArgError::NotPrivileged(_))
+        ));
     }
 
     #[test]
