@@ -39,6 +39,15 @@ impl SendLimiter {
         }
     }
 
+    /// A plain sliding window of `limit` per `window`, with no reserve
+    /// (UPDATE_PRESENCE's own limit).
+    pub(crate) fn without_reserve(limit: usize, window: Duration) -> Self {
+        Self {
+            reserve: 0,
+            ..Self::new(limit, window)
+        }
+    }
+
     /// Sizes the heartbeat reserve for a heartbeat interval: every beat in a
     /// window, plus two for server-requested beats and the session start,
     /// never more than half the limit.

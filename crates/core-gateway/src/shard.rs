@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acord_core_http::SessionStartLimit;
-use acord_core_signals::Intents;
+use acord_core_signals::{GatewayOpcode, Intents};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -28,7 +28,7 @@ use tracing::Instrument;
 use crate::command::{Command, IdentifyProperties, Token};
 use crate::connection::{Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Stage};
 use crate::decoder::{Decoder, Frame, ZlibStreamDecoder};
-use crate::error::GatewayError;
+use crate::error::{DecodeError, GatewayError};
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
 use crate::limiter::{Backoff, SendLimiter};
 use crate::payload::{Dispatch, RateLimited};
@@ -63,6 +63,8 @@ struct Tuning {
     max_backlog: usize,
     send_limit: usize,
     send_window: Duration,
+    presence_limit: usize,
+    presence_window: Duration,
     backoff: (Duration, Duration),
     connect_timeout: Duration,
     close_timeout: Duration,
@@ -77,6 +79,8 @@ impl Default for Tuning {
             max_backlog: 4096,
             send_limit: acord_core_signals::limits::GATEWAY_SENDS_PER_WINDOW as usize,
             send_window: acord_core_signals::limits::GATEWAY_SEND_WINDOW,
+            presence_limit: acord_core_signals::limits::PRESENCE_UPDATES_PER_WINDOW as usize,
+            presence_window: acord_core_signals::limits::PRESENCE_UPDATE_WINDOW,
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(15),
             close_timeout: Duration::from_secs(2),
@@ -278,6 +282,17 @@ impl ShardConfigBuilder {
         self
     }
 
+    /// The presence update limit (default 5 per 20 s, Discord's), kept apart
+    /// from the send limit. UPDATE_PRESENCE commands beyond it wait; a
+    /// waiting one is replaced by a newer one (a presence update replaces
+    /// the whole presence, so only the newest matters). The window is
+    /// capped at a day.
+    pub fn presence_limit(mut self, limit: usize, window: Duration) -> Self {
+        self.tuning.presence_limit = limit.max(1);
+        self.tuning.presence_window = window.min(MAX_TUNING_DURATION);
+        self
+    }
+
     /// Reconnect backoff: the first retry after about `base`, doubling up
     /// to `max`, each jittered (default 1 s .. 60 s; both capped at a day).
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
@@ -457,6 +472,7 @@ pub(crate) struct ShardStats {
     commands_sent: AtomicU64,
     heartbeats_sent: AtomicU64,
     long_pauses: AtomicU64,
+    oversized_reidentifies: AtomicU64,
     /// Close/restart requests from messengers (a mutex and a notify instead
     /// of a channel: no per-shard channel block for a rare message).
     control: Mutex<ControlQueue>,
@@ -492,6 +508,7 @@ impl Default for ShardStats {
             commands_sent: AtomicU64::new(0),
             heartbeats_sent: AtomicU64::new(0),
             long_pauses: AtomicU64::new(0),
+            oversized_reidentifies: AtomicU64::new(0),
             control: Mutex::new(ControlQueue::default()),
             wake: tokio::sync::Notify::new(),
         }
@@ -554,6 +571,7 @@ impl ShardStats {
             commands_sent: self.commands_sent.load(Ordering::Relaxed),
             heartbeats_sent: self.heartbeats_sent.load(Ordering::Relaxed),
             long_pauses: self.long_pauses.load(Ordering::Relaxed),
+            oversized_reidentifies: self.oversized_reidentifies.load(Ordering::Relaxed),
         }
     }
 }
@@ -591,6 +609,11 @@ pub struct ShardInfo {
     /// consumer fell behind by `max_backlog` events (each such pause is
     /// also logged as a warning). Heartbeats go on during a pause.
     pub long_pauses: u64,
+    /// Sessions given up because a message over the decoder's (or the
+    /// WebSocket's) size limit came again after a RESUME: the shard
+    /// re-IDENTIFIES rather than resume into the same message forever.
+    /// The events of that gap are lost; each time is logged as an error.
+    pub oversized_reidentifies: u64,
 }
 
 /// How many heartbeat intervals a read pause (backpressure from a slow
@@ -826,6 +849,9 @@ struct Driver<T> {
     conn: Connection<Box<dyn KeepAlive>>,
     decoder: Box<dyn Decoder>,
     limiter: SendLimiter,
+    /// UPDATE_PRESENCE's own limit, and the newest update waiting for it.
+    presence_limiter: SendLimiter,
+    presence: Option<Command>,
     backoff: Backoff,
     config: ShardConfig,
     stats: Arc<ShardStats>,
@@ -845,6 +871,9 @@ struct Driver<T> {
     /// Reading was paused at some point since the last heartbeat was due:
     /// its ACK may sit unread, so a missing one proves nothing.
     paused_since_beat: bool,
+    /// The sequence number after which a message was too large: the same
+    /// failure at the same place again means the RESUME replays it.
+    oversized_after: Option<Option<u64>>,
 }
 
 fn now() -> Instant {
@@ -876,6 +905,11 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             conn,
             decoder: (config.decoder)(),
             limiter: SendLimiter::new(config.tuning.send_limit, config.tuning.send_window),
+            presence_limiter: SendLimiter::without_reserve(
+                config.tuning.presence_limit,
+                config.tuning.presence_window,
+            ),
+            presence: None,
             backoff: Backoff::new(config.tuning.backoff.0, config.tuning.backoff.1),
             config,
             stats,
@@ -890,6 +924,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             identify_granted: false,
             paused_at: None,
             paused_since_beat: false,
+            oversized_after: None,
         }
     }
 
@@ -1044,6 +1079,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         // a server that accepts the socket but never says HELLO
         let hello_deadline = tokio::time::Instant::now() + self.config.tuning.connect_timeout;
         loop {
+            self.release_presence();
             self.flush_sends(&mut ws).await;
             self.drain_conn_events();
             if self.conn.failed().is_some() {
@@ -1069,6 +1105,10 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 self.limiter
                     .next_user_slot(now)
                     .map(tokio::time::Instant::from_std)
+            } else if self.presence.is_some() && self.conn.is_ready() {
+                let presence = self.presence_limiter.next_user_slot(now);
+                let send = self.limiter.next_user_slot(now);
+                presence.max(send).map(tokio::time::Instant::from_std)
             } else {
                 None
             };
@@ -1115,6 +1155,11 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 }
                 msg = ws.next(), if !paused => self.on_message(msg),
                 cmd = self.commands.recv(), if take_command => match cmd {
+                    Some(c) if c.op() == GatewayOpcode::PresenceUpdate => {
+                        if self.presence.replace(c).is_some() {
+                            tracing::debug!("a waiting presence update was replaced by a newer one");
+                        }
+                    }
                     Some(c) => self.conn.send_command(c),
                     None => self.commands_open = false,
                 },
@@ -1124,6 +1169,23 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.conn.request_reconnect(true);
                 }
             }
+        }
+    }
+
+    /// Hands the waiting presence update to the connection when both the
+    /// presence limit and the send limit allow it now, so it goes out in
+    /// this round of sends (the presence limit counts real sends).
+    fn release_presence(&mut self) {
+        if self.presence.is_none() || !self.conn.is_ready() || self.conn.queued_commands() > 0 {
+            return;
+        }
+        let now = now();
+        if !self.limiter.user_ready(now) || !self.presence_limiter.user_ready(now) {
+            return;
+        }
+        if let Some(c) = self.presence.take() {
+            self.presence_limiter.record(now);
+            self.conn.send_command(c);
         }
     }
 
@@ -1165,6 +1227,12 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 return;
             }
             Some(Ok(_)) => return,
+            Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(error))) => {
+                tracing::warn!(%error, "gateway message over the WebSocket size limit");
+                self.push(ShardEvent::Disconnected { code: None });
+                self.on_oversized();
+                return;
+            }
             Some(Err(error)) => {
                 tracing::warn!(%error, "gateway connection lost");
                 self.push(ShardEvent::Disconnected { code: None });
@@ -1185,10 +1253,34 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 }
             }
             Ok(None) => {}
+            Err(error @ DecodeError::TooLarge { .. }) => {
+                tracing::warn!(%error, "gateway message over the decoder's size limit");
+                self.on_oversized();
+            }
             Err(error) => {
                 tracing::warn!(%error, "corrupt gateway stream; reconnecting");
                 self.conn.request_reconnect(true);
             }
+        }
+    }
+
+    /// A message too large to read: RESUME once (it may have been a broken
+    /// stream); when the replay fails at the same sequence number the
+    /// message itself is too large, and only a new session gets past it.
+    fn on_oversized(&mut self) {
+        let at = Some(self.conn.sequence());
+        if self.oversized_after == at {
+            self.oversized_after = None;
+            ShardStats::inc(&self.stats.oversized_reidentifies);
+            tracing::error!(
+                after_seq = ?self.conn.sequence(),
+                "the same gateway message was too large again after RESUME; starting a new \
+                 session (the events it held are lost; raise the decoder's max_message)"
+            );
+            self.conn.request_reconnect(false);
+        } else {
+            self.oversized_after = at;
+            self.conn.request_reconnect(true);
         }
     }
 

@@ -902,3 +902,121 @@ async fn a_long_read_pause_is_counted_and_the_ack_check_comes_back() {
     fake.set_heartbeat_acks(true);
     shard.close(true).await.unwrap();
 }
+
+/// A message over the decoder's limit: the shard RESUMEs once; when the
+/// replay fails the same way it re-IDENTIFIES (counted) instead of
+/// resuming into the same message forever.
+#[tokio::test]
+async fn an_oversized_message_replayed_on_resume_leads_to_one_reidentify() {
+    let fake = fake_with(45_000).await;
+    let cfg = config(&fake)
+        .decoder(|| {
+            Box::new(acord_core_gateway::ZlibStreamDecoder::with_max_message(
+                16 * 1024,
+            ))
+        })
+        .build()
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(cfg);
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    let mut big = message(&fake, 1);
+    big["content"] = serde_json::Value::String("x".repeat(64 * 1024));
+    fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", big);
+    // then a normal one, which the new session must deliver
+    until(&mut rx, &mut seen, is_ready).await;
+    fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", message(&fake, 2));
+    until(
+        &mut rx,
+        &mut seen,
+        |e| matches!(e, ShardEvent::Dispatch(d) if d.name() == "MESSAGE_CREATE"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let info = shard.info();
+    assert_eq!(info.identifies, 2, "{info:?}");
+    assert_eq!(info.oversized_reidentifies, 1, "{info:?}");
+    assert!(info.reconnects <= 2, "reconnect loop: {info:?}");
+    shard.close(true).await.unwrap();
+}
+
+fn presence(status: &str) -> Command {
+    let d = serde_json::json!({"since": null, "activities": [], "status": status, "afk": false});
+    Command::new(GatewayOpcode::PresenceUpdate, &d).unwrap()
+}
+
+fn presences_received(fake: &FakeDiscord) -> Vec<serde_json::Value> {
+    fake.gateway_payloads()
+        .into_iter()
+        .filter(|p| p.op == GatewayOpcode::PresenceUpdate as u8)
+        .map(|p| serde_json::from_str::<serde_json::Value>(&p.json).unwrap()["d"]["status"].clone())
+        .collect()
+}
+
+/// Discord allows 5 presence updates per 20 s per shard: the 6th waits,
+/// whatever room the 120-per-60-s send budget has.
+#[tokio::test]
+async fn presence_updates_are_held_to_five_per_window() {
+    let fake = fake_with(45_000).await;
+    let (shard, mut rx) = Shard::spawn(config(&fake).build().unwrap());
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    let m = shard.messenger();
+    for status in [
+        "online",
+        "idle",
+        "dnd",
+        "online",
+        "idle",
+        "dnd",
+        "invisible",
+    ] {
+        m.send(presence(status)).await.unwrap();
+    }
+    // other commands are not held behind the waiting presence
+    m.send(online_request_members()).await.unwrap();
+    fake.wait_for_gateway_payload(
+        |p| p.op == GatewayOpcode::RequestGuildMembers as u8,
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("REQUEST_GUILD_MEMBERS went out");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        presences_received(&fake).len(),
+        5,
+        "{:?}",
+        presences_received(&fake)
+    );
+    shard.close(true).await.unwrap();
+}
+
+/// REQUEST_GUILD_MEMBERS for the first guild, a command that is not a presence.
+fn online_request_members() -> Command {
+    let d = serde_json::json!({"guild_id": "1", "query": "", "limit": 0});
+    Command::new(GatewayOpcode::RequestGuildMembers, &d).unwrap()
+}
+
+/// A presence update waiting for the limit is replaced by a newer one; it
+/// goes out when the window allows.
+#[tokio::test]
+async fn a_waiting_presence_update_is_replaced_by_the_newest() {
+    let fake = fake_with(45_000).await;
+    let window = Duration::from_millis(600);
+    let (shard, mut rx) = Shard::spawn(config(&fake).presence_limit(2, window).build().unwrap());
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    let m = shard.messenger();
+    let start = Instant::now();
+    for status in ["online", "idle", "dnd", "invisible"] {
+        m.send(presence(status)).await.unwrap();
+    }
+    let fake2 = fake.clone();
+    eventually("the newest presence went out", move || {
+        presences_received(&fake2).len() == 3
+    })
+    .await;
+    assert!(start.elapsed() >= window - Duration::from_millis(50));
+    assert_eq!(presences_received(&fake), ["online", "idle", "invisible"]);
+    shard.close(true).await.unwrap();
+}
