@@ -99,6 +99,9 @@ pub struct ConnectionConfig {
     gateway_url: String,
     invalid_session_wait: (Duration, Duration),
     max_resume_failures: u32,
+    /// A session to resume on the first connection (taken by the
+    /// `Connection` built from this configuration).
+    session: Option<Session>,
     seed: u64,
 }
 
@@ -121,6 +124,7 @@ impl ConnectionConfig {
                 gateway_url: gateway_url.into(),
                 invalid_session_wait: (Duration::from_secs(1), Duration::from_secs(5)),
                 max_resume_failures: 3,
+                session: None,
                 seed: random_seed(),
             },
             presence_error: None,
@@ -244,11 +248,58 @@ impl ConnectionConfigBuilder {
         self
     }
 
-    /// How many failed RESUME attempts in a row drop the session and fall
-    /// back to IDENTIFY (default 3; the first failure already stops using
-    /// `resume_gateway_url`).
+    /// How many RESUMEs in a row the gateway may answer with op 9
+    /// `d: true` ("may be resumable") before the session is dropped and the
+    /// connection falls back to IDENTIFY (default 3, at least 1). A READY
+    /// or RESUMED starts the count again.
+    ///
+    /// Nothing else counts: connect failures, sockets that drop and close
+    /// codes that allow resuming keep the session however often they
+    /// happen, so a network outage shorter than Discord's resume window
+    /// loses no event. The session ends only when the gateway says so
+    /// (op 9 `d: false`, close code 4003, 4007 or 4009) or at this limit.
+    /// A connection to `resume_gateway_url` that fails before RESUMED
+    /// (connect failure, drop, op 9 `d: true`) makes later attempts use the
+    /// original gateway URL.
     pub fn max_resume_failures(mut self, failures: u32) -> Self {
         self.config.max_resume_failures = failures.max(1);
+        self
+    }
+
+    /// A session to RESUME on the first connection instead of identifying,
+    /// typically one saved from [`Connection::session`] by an earlier run
+    /// of the bot (a process restart within Discord's resume window).
+    ///
+    /// The session is checked when the [`Connection`] is created: one
+    /// saved for another shard `[id, count]`, or with an empty id, is
+    /// ignored (the connection identifies); a resume URL that is not a
+    /// `ws://`/`wss://` URL, or a `ws://` one while the gateway URL is
+    /// `wss://`, is ignored (the connection resumes on the gateway URL).
+    /// If the gateway rejects the session (op 9 `d: false`) the connection
+    /// identifies as usual.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use acord_core_gateway::{Connection, ConnectionConfig, SendKind, Session};
+    /// use acord_core_signals::Intents;
+    ///
+    /// // saved at shutdown by the previous run, e.g. as JSON
+    /// let saved = r#"{"id":"3b5e","sequence":42,"resume_url":"wss://resume.example"}"#;
+    /// let session: Session = serde_json::from_str(saved)?;
+    /// let config = ConnectionConfig::builder("token", Intents::GUILDS, "wss://gateway.discord.gg")
+    ///     .session(session)
+    ///     .build()?;
+    /// let mut conn = Connection::new(config);
+    /// assert_eq!(conn.connect_url(), "wss://resume.example");
+    /// conn.on_connected();
+    /// conn.recv(r#"{"op":10,"d":{"heartbeat_interval":41250}}"#, Instant::now())?;
+    /// assert_eq!(conn.poll_send().unwrap().kind(), SendKind::Resume);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn session(mut self, session: Session) -> Self {
+        self.config.session = Some(session);
         self
     }
 
@@ -479,10 +530,117 @@ pub struct Reconnect {
     pub close_code: u16,
 }
 
+/// A resumable gateway session: what RESUME needs (the session id and
+/// the last sequence number) and where to send it (`resume_gateway_url`).
+///
+/// Read it with [`Connection::session`], for example at shutdown after
+/// [`Connection::close`] with `end_session: false`, store it (it is
+/// `Serialize`/`Deserialize`), and hand it back with
+/// [`ConnectionConfigBuilder::session`] so the next process RESUMEs instead
+/// of identifying: no session start is spent and the events of the gap are
+/// replayed. Discord keeps a session resumable for a few minutes only; an
+/// expired one is answered with op 9 `d: false` and the connection
+/// identifies.
+///
+/// Anyone holding the session id and the bot token can take over the
+/// session; store it like the token.
+///
+/// ```
+/// use acord_core_gateway::Session;
+///
+/// let session = Session::new("3b5e", 42, Some("wss://resume.example".to_owned()));
+/// let json = serde_json::to_string(&session)?;
+/// assert_eq!(json, r#"{"id":"3b5e","sequence":42,"resume_url":"wss://resume.example"}"#);
+/// let back: Session = serde_json::from_str(&json)?;
+/// assert_eq!(back, session);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Session {
+    id: String,
+    sequence: u64,
+    #[serde(default)]
+    resume_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shard: Option<[u32; 2]>,
+}
+
+impl Session {
+    /// A session from its parts: the READY `session_id`, the last sequence
+    /// number received and the READY `resume_gateway_url` (`None`: resume
+    /// on the gateway URL). It is not tied to a shard; see
+    /// [`shard`](Self::shard).
+    pub fn new(id: impl Into<String>, sequence: u64, resume_url: Option<String>) -> Self {
+        Self {
+            id: id.into(),
+            sequence,
+            resume_url,
+            shard: None,
+        }
+    }
+
+    /// The session id (READY `session_id`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The last sequence number received: the RESUME `seq`.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The `resume_gateway_url` to resume on; `None` means the gateway URL.
+    pub fn resume_url(&self) -> Option<&str> {
+        self.resume_url.as_deref()
+    }
+
+    /// The shard `[id, count]` the session belongs to, when it was read
+    /// from a [`Connection`] (`None` for [`Session::new`]). A connection
+    /// for another shard ignores the session instead of resuming another
+    /// shard's events.
+    pub fn shard(&self) -> Option<[u32; 2]> {
+        self.shard
+    }
+}
+
+/// The session the connection holds; the sequence is kept apart because
+/// dispatches may arrive before READY.
 #[derive(Clone, Debug)]
-struct Session {
+struct LiveSession {
     id: String,
     resume_url: Option<String>,
+}
+
+/// `resume_url` if it may carry the token: a `ws://` or `wss://` URL, and
+/// `ws://` only when the gateway URL is `ws://` too (a loopback fake), so a
+/// `wss://` gateway never downgrades to clear text. Otherwise `None`, with
+/// a warning (naming scheme and host, never the token).
+fn checked_resume_url(resume_url: &str, gateway_url: &str) -> Option<String> {
+    let parsed = match url::Url::parse(resume_url) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            tracing::warn!(%error, "ignoring a resume_gateway_url that is not a URL; resuming on the gateway URL");
+            return None;
+        }
+    };
+    let gateway_scheme = url::Url::parse(gateway_url).ok();
+    let gateway_scheme = gateway_scheme.as_ref().map(url::Url::scheme);
+    let allowed = match parsed.scheme() {
+        "wss" => true,
+        "ws" => gateway_scheme == Some("ws"),
+        _ => false,
+    };
+    if allowed {
+        Some(resume_url.to_owned())
+    } else {
+        tracing::warn!(
+            scheme = parsed.scheme(),
+            host = parsed.host_str().unwrap_or(""),
+            gateway_scheme = gateway_scheme.unwrap_or("?"),
+            "ignoring a resume_gateway_url that would weaken the connection (not wss://, or ws:// while the gateway is wss://); resuming on the gateway URL"
+        );
+        None
+    }
 }
 
 #[derive(Deserialize)]
@@ -494,8 +652,9 @@ struct Hello {
 struct Ready<'a> {
     #[serde(borrow)]
     session_id: std::borrow::Cow<'a, str>,
+    /// Kept raw: a malformed URL is ignored, it does not undo the session.
     #[serde(borrow, default)]
-    resume_gateway_url: Option<std::borrow::Cow<'a, str>>,
+    resume_gateway_url: Option<&'a RawValue>,
 }
 
 /// The gateway protocol state of one shard; see the module docs for the
@@ -527,11 +686,14 @@ pub struct Connection<K: KeepAlive = StandardKeepAlive> {
     config: ConnectionConfig,
     keep_alive: K,
     stage: Stage,
-    session: Option<Session>,
+    session: Option<LiveSession>,
     seq: Option<u64>,
     heartbeat_interval: Option<Duration>,
     acks: AckTracker,
+    /// RESUMEs answered with op 9 `d: true` since the last READY/RESUMED.
     resume_failures: u32,
+    /// The current socket was opened to the session's resume URL.
+    on_resume_url: bool,
     outgoing: VecDeque<Outgoing>,
     commands: VecDeque<Outgoing>,
     events: VecDeque<Event>,
@@ -573,18 +735,25 @@ impl Connection<StandardKeepAlive> {
 }
 
 impl<K: KeepAlive> Connection<K> {
-    /// A disconnected connection with a custom keep-alive.
-    pub fn with_keep_alive(config: ConnectionConfig, keep_alive: K) -> Self {
+    /// A disconnected connection with a custom keep-alive. A session set
+    /// with [`ConnectionConfigBuilder::session`] is checked here and, if
+    /// usable, makes the first connection RESUME.
+    pub fn with_keep_alive(mut config: ConnectionConfig, keep_alive: K) -> Self {
         let rng = Rng::new(config.seed);
+        let (session, seq) = match config.session.take() {
+            Some(s) => import_session(s, &config),
+            None => (None, None),
+        };
         Self {
             config,
             keep_alive,
             stage: Stage::Disconnected,
-            session: None,
-            seq: None,
+            session,
+            seq,
             heartbeat_interval: None,
             acks: AckTracker::default(),
             resume_failures: 0,
+            on_resume_url: false,
             outgoing: VecDeque::new(),
             commands: VecDeque::new(),
             events: VecDeque::new(),
@@ -603,6 +772,8 @@ impl<K: KeepAlive> Connection<K> {
         if matches!(self.stage, Stage::Failed | Stage::Closed) {
             return;
         }
+        // the driver connected to `connect_url()`
+        self.on_resume_url = self.uses_resume_url();
         self.reconnect = None;
         self.stage = Stage::AwaitingHello;
         self.acks = AckTracker::default();
@@ -615,14 +786,21 @@ impl<K: KeepAlive> Connection<K> {
     ///
     /// # Errors
     /// [`GatewayError::Payload`] for a malformed payload. The state is left
-    /// unchanged (the payload is skipped), except while waiting for HELLO,
-    /// where a broken HELLO schedules a reconnect.
+    /// unchanged (the payload is skipped), with these exceptions:
+    /// - while waiting for HELLO, a broken HELLO schedules a reconnect;
+    /// - a dispatch (op 0) with `t` and `s` is always delivered raw as
+    ///   [`Event::Dispatch`] and advances the sequence, even when its `d`
+    ///   is malformed (one without `t` is not delivered, but its `s` still
+    ///   counts). A READY without a usable `session_id` starts no
+    ///   session (the stage stays [`Stage::Identifying`]); a `RATE_LIMITED`
+    ///   whose `d` does not parse yields no [`Event::RateLimited`].
     pub fn recv(&mut self, text: &str, now: Instant) -> Result<(), GatewayError> {
         if matches!(self.stage, Stage::Failed | Stage::Closed) {
             return Ok(());
         }
         let result = self.recv_inner(text, now);
         if result.is_err() && self.stage == Stage::AwaitingHello {
+            self.leave_failed_resume_url();
             self.schedule(ReconnectReason::Driver, self.can_resume(), Duration::ZERO);
         }
         result
@@ -719,81 +897,101 @@ impl<K: KeepAlive> Connection<K> {
     }
 
     fn on_dispatch(&mut self, env: &Envelope<'_>) -> Result<(), GatewayError> {
+        // the last non-null `s` is what heartbeats and RESUME report, even
+        // when the dispatch itself cannot be delivered
+        if let Some(seq) = env.seq() {
+            if self.seq.is_none_or(|last| seq > last) {
+                self.seq = Some(seq);
+            }
+        }
         let (Some(name), Some(seq)) = (env.event_name(), env.seq()) else {
+            // without a name or a sequence there is no `Dispatch` to hand out
             return Err(GatewayError::Payload {
                 context: "dispatch without `t` or `s`",
                 source: None,
             });
         };
-        if self.seq.is_none_or(|last| seq > last) {
-            self.seq = Some(seq);
-        }
         let raw = env.data().map_or("null", RawValue::get);
-        match name {
-            "READY" => {
-                let ready: Ready<'_> = serde_json::from_str(raw)
-                    .map_err(|e| GatewayError::payload("READY `session_id`", e))?;
-                self.session = Some(Session {
-                    id: ready.session_id.clone().into_owned(),
-                    resume_url: ready.resume_gateway_url.map(|u| u.into_owned()),
-                });
-                self.stage = Stage::Ready;
-                self.resume_failures = 0;
-                self.events.push_back(Event::Ready {
-                    session_id: ready.session_id.into_owned(),
-                });
-            }
+        // From here on the dispatch is delivered raw whatever its `d`
+        // holds; a parse error of the events read from it is returned
+        // after the push.
+        let parsed = match name {
+            "READY" => self.on_ready(raw),
             "RESUMED" => {
                 if self.stage == Stage::Resuming {
                     self.stage = Stage::Ready;
                     self.resume_failures = 0;
                 }
                 self.events.push_back(Event::Resumed);
+                Ok(())
             }
-            "RATE_LIMITED" => {
-                let rl: RateLimited = serde_json::from_str(raw)
-                    .map_err(|e| GatewayError::payload("RATE_LIMITED `d`", e))?;
-                self.events.push_back(Event::RateLimited(rl));
-            }
-            _ => {}
-        }
+            "RATE_LIMITED" => serde_json::from_str::<RateLimited>(raw)
+                .map(|rl| self.events.push_back(Event::RateLimited(rl)))
+                .map_err(|e| GatewayError::payload("RATE_LIMITED `d`", e)),
+            _ => Ok(()),
+        };
         self.events.push_back(Event::Dispatch(Dispatch::new(
             name,
             seq,
             Bytes::copy_from_slice(raw.as_bytes()),
         )));
+        parsed
+    }
+
+    /// READY: a new session, if `d` names one.
+    fn on_ready(&mut self, raw: &str) -> Result<(), GatewayError> {
+        let ready: Ready<'_> = serde_json::from_str(raw)
+            .map_err(|e| GatewayError::payload("READY `session_id`", e))?;
+        if ready.session_id.is_empty() {
+            return Err(GatewayError::Payload {
+                context: "READY with an empty `session_id`",
+                source: None,
+            });
+        }
+        let resume_url = match ready
+            .resume_gateway_url
+            .map(|raw| serde_json::from_str::<Option<String>>(raw.get()))
+        {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(url))) => checked_resume_url(&url, &self.config.gateway_url),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "READY `resume_gateway_url` is not a string; resuming on the gateway URL");
+                None
+            }
+        };
+        let session_id = ready.session_id.into_owned();
+        self.session = Some(LiveSession {
+            id: session_id.clone(),
+            resume_url,
+        });
+        self.stage = Stage::Ready;
+        self.resume_failures = 0;
+        self.events.push_back(Event::Ready { session_id });
         Ok(())
     }
 
     fn on_invalid_session(&mut self, resumable: bool) {
-        if self.stage == Stage::Resuming {
-            self.note_resume_failure();
+        let mut resume = resumable;
+        if resumable && self.stage == Stage::Resuming {
+            // the gateway answered our RESUME with "may be resumable":
+            // try again on the gateway URL, a limited number of times
+            self.leave_failed_resume_url();
+            self.resume_failures += 1;
+            if self.resume_failures >= self.config.max_resume_failures {
+                resume = false;
+            }
         }
-        if resumable && self.can_resume() {
+        if resume && self.can_resume() {
             self.schedule(
                 ReconnectReason::InvalidSession { resumable: true },
                 true,
                 Duration::ZERO,
             );
         } else {
-            self.session = None;
-            self.seq = None;
+            self.drop_session();
             let (min, max) = self.config.invalid_session_wait;
             let wait = min + (max - min).mul_f64(self.rng.next_f64());
             self.schedule(ReconnectReason::InvalidSession { resumable }, false, wait);
-        }
-    }
-
-    fn note_resume_failure(&mut self) {
-        self.resume_failures += 1;
-        if let Some(session) = &mut self.session {
-            // the resume URL did not work: go back to the original URL
-            session.resume_url = None;
-        }
-        if self.resume_failures >= self.config.max_resume_failures {
-            self.session = None;
-            self.seq = None;
-            self.resume_failures = 0;
         }
     }
 
@@ -817,14 +1015,13 @@ impl<K: KeepAlive> Connection<K> {
                 self.commands.clear();
             }
             CloseVerdict::Reidentify => {
-                self.session = None;
-                self.seq = None;
+                self.drop_session();
                 self.schedule(ReconnectReason::Closed(code), false, Duration::ZERO);
             }
             CloseVerdict::Resume => {
-                if self.stage == Stage::Resuming {
-                    self.note_resume_failure();
-                }
+                // a drop is no verdict on the session: keep it, and only
+                // leave a resume URL that failed before RESUMED
+                self.leave_failed_resume_url();
                 let keep = self.reconnect.filter(|r| !r.resume || self.can_resume());
                 match keep {
                     // a reconnect is already scheduled (op 7, zombie): keep it
@@ -844,17 +1041,42 @@ impl<K: KeepAlive> Connection<K> {
         };
     }
 
-    /// Connecting failed (DNS, TCP, TLS or WebSocket handshake). When the
-    /// attempt was a resume it counts as a failed RESUME: the resume URL is
-    /// dropped, and after repeated failures the session.
+    /// Connecting to [`connect_url`](Self::connect_url) failed (DNS, TCP,
+    /// TLS or WebSocket handshake). The session is kept however often this
+    /// happens (the network may come back within Discord's resume window);
+    /// when the attempt went to `resume_gateway_url`, later attempts use
+    /// the gateway URL.
     pub fn on_connect_failed(&mut self) {
         if matches!(self.stage, Stage::Failed | Stage::Closed) {
             return;
         }
-        if self.next_is_resume() {
-            self.note_resume_failure();
+        if self.uses_resume_url() {
+            self.forget_resume_url();
         }
         self.schedule(ReconnectReason::Driver, self.can_resume(), Duration::ZERO);
+    }
+
+    /// The connection to the resume URL failed before the session was
+    /// live again (no HELLO, no RESUMED): use the gateway URL from now on.
+    fn leave_failed_resume_url(&mut self) {
+        if self.on_resume_url && matches!(self.stage, Stage::AwaitingHello | Stage::Resuming) {
+            self.forget_resume_url();
+        }
+    }
+
+    fn forget_resume_url(&mut self) {
+        self.on_resume_url = false;
+        if let Some(session) = &mut self.session {
+            if session.resume_url.take().is_some() {
+                tracing::debug!("resume_gateway_url failed; resuming on the gateway URL");
+            }
+        }
+    }
+
+    fn drop_session(&mut self) {
+        self.session = None;
+        self.seq = None;
+        self.resume_failures = 0;
     }
 
     /// Whether the next connection will RESUME (else IDENTIFY, which an
@@ -869,12 +1091,9 @@ impl<K: KeepAlive> Connection<K> {
         if matches!(self.stage, Stage::Failed | Stage::Closed) {
             return;
         }
-        if self.stage == Stage::Resuming {
-            self.note_resume_failure();
-        }
+        self.leave_failed_resume_url();
         if !resume {
-            self.session = None;
-            self.seq = None;
+            self.drop_session();
         }
         self.schedule(
             ReconnectReason::Driver,
@@ -896,8 +1115,7 @@ impl<K: KeepAlive> Connection<K> {
             self.stage = Stage::Closed;
         }
         if end_session {
-            self.session = None;
-            self.seq = None;
+            self.drop_session();
             SESSION_ENDING_CLIENT_CLOSE
         } else {
             RESUMABLE_CLIENT_CLOSE
@@ -930,6 +1148,7 @@ impl<K: KeepAlive> Connection<K> {
             return;
         }
         if self.acks.regular_unacked() {
+            self.leave_failed_resume_url();
             self.schedule(ReconnectReason::Zombied, self.can_resume(), Duration::ZERO);
             return;
         }
@@ -1063,19 +1282,59 @@ impl<K: KeepAlive> Connection<K> {
     /// Where to connect next: `resume_gateway_url` when the next connection
     /// resumes, the original gateway URL otherwise.
     pub fn connect_url(&self) -> &str {
-        let resume = self.reconnect.is_none_or(|r| r.resume) && self.can_resume();
-        match &self.session {
-            Some(Session {
-                resume_url: Some(url),
-                ..
-            }) if resume => url,
+        match self.session.as_ref().and_then(|s| s.resume_url.as_deref()) {
+            Some(url) if self.next_is_resume() => url,
             _ => &self.config.gateway_url,
         }
+    }
+
+    /// Whether [`connect_url`](Self::connect_url) is the resume URL.
+    fn uses_resume_url(&self) -> bool {
+        self.next_is_resume() && self.resume_url().is_some()
     }
 
     /// The heartbeat interval from HELLO (while connected).
     pub fn heartbeat_interval(&self) -> Option<Duration> {
         self.heartbeat_interval
+    }
+
+    /// The session to resume, as a value to store: the session id, the
+    /// last sequence number and the resume URL in use (`None` once it
+    /// failed). `None` when there is nothing to resume: before READY, after
+    /// the gateway ended the session (op 9 `d: false`, close 4003/4007/
+    /// 4009), after [`close(true)`](Self::close) and after a fatal close
+    /// code. Read it at shutdown after [`close(false)`](Self::close) and
+    /// pass it to [`ConnectionConfigBuilder::session`] in the next process.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use acord_core_gateway::{Connection, ConnectionConfig};
+    /// use acord_core_signals::Intents;
+    ///
+    /// let config = ConnectionConfig::builder("token", Intents::GUILDS, "wss://gateway.discord.gg").build()?;
+    /// let mut conn = Connection::new(config);
+    /// assert!(conn.session().is_none());
+    /// let now = Instant::now();
+    /// conn.on_connected();
+    /// conn.recv(r#"{"op":10,"d":{"heartbeat_interval":41250}}"#, now)?;
+    /// conn.recv(r#"{"op":0,"s":1,"t":"READY","d":{"session_id":"s","resume_gateway_url":"wss://r"}}"#, now)?;
+    /// conn.recv(r#"{"op":0,"s":2,"t":"GUILD_CREATE","d":{}}"#, now)?;
+    /// assert_eq!(conn.close(false), 4000); // the session stays resumable
+    /// let session = conn.session().expect("resumable");
+    /// assert_eq!((session.id(), session.sequence(), session.resume_url()), ("s", 2, Some("wss://r")));
+    /// # Ok::<(), acord_core_gateway::GatewayError>(())
+    /// ```
+    pub fn session(&self) -> Option<Session> {
+        if self.stage == Stage::Failed {
+            return None;
+        }
+        let (session, sequence) = (self.session.as_ref()?, self.seq?);
+        Some(Session {
+            id: session.id.clone(),
+            sequence,
+            resume_url: session.resume_url.clone(),
+            shard: Some(self.config.shard),
+        })
     }
 
     /// The session id, once READY arrived.
@@ -1112,6 +1371,34 @@ impl<K: KeepAlive> Connection<K> {
     pub fn config(&self) -> &ConnectionConfig {
         &self.config
     }
+}
+
+/// The connection state for a session handed in by the user (see
+/// [`ConnectionConfigBuilder::session`]), or nothing when it cannot be used.
+fn import_session(
+    session: Session,
+    config: &ConnectionConfig,
+) -> (Option<LiveSession>, Option<u64>) {
+    if session.id.is_empty() {
+        tracing::warn!("ignoring a saved session with an empty id; identifying");
+        return (None, None);
+    }
+    if let Some(shard) = session.shard.filter(|s| *s != config.shard) {
+        tracing::warn!(
+            saved_for = ?shard,
+            shard = ?config.shard,
+            "ignoring a saved session of another shard; identifying"
+        );
+        return (None, None);
+    }
+    let resume_url = session
+        .resume_url
+        .and_then(|url| checked_resume_url(&url, &config.gateway_url));
+    let live = LiveSession {
+        id: session.id,
+        resume_url,
+    };
+    (Some(live), Some(session.sequence))
 }
 
 fn resume_json(token: &Token, session_id: &str, seq: u64) -> Result<String, GatewayError> {

@@ -75,7 +75,7 @@ mod shard;
 pub use command::{Command, IdentifyProperties, Token};
 pub use connection::{
     Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Outgoing, Reconnect,
-    ReconnectReason, SendKind, Stage,
+    ReconnectReason, SendKind, Session, Stage,
 };
 pub use decoder::{Decoder, Frame, JsonDecoder, ZlibStreamDecoder, DEFAULT_MAX_MESSAGE};
 pub use error::{DecodeError, GatewayError};

@@ -571,8 +571,142 @@ fn unknown_codes_and_drops_try_to_resume() {
     }
 }
 
+/// READY on `gateway` naming `resume_url` as the `resume_gateway_url`.
+fn ready_with_resume_url(gateway: &str, resume_url: &str) -> Connection {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(
+        ConnectionConfig::builder("secret-token", Intents::GUILDS, gateway)
+            .build()
+            .unwrap(),
+    );
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    let resume_url = serde_json::to_string(resume_url).unwrap();
+    conn.recv(
+        &format!(
+            r#"{{"op":0,"s":1,"t":"READY","d":{{"session_id":"sess-1","resume_gateway_url":{resume_url}}}}}"#
+        ),
+        t0,
+    )
+    .unwrap();
+    assert!(conn.is_ready());
+    conn
+}
+
+/// Connects, says HELLO and checks the RESUME that follows.
+fn expect_resume(conn: &mut Connection, session_id: &str, seq: u64, at: Instant) {
+    conn.on_connected();
+    conn.recv(&hello(1000), at).unwrap();
+    let out = sent(conn);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind(), SendKind::Resume);
+    let resume = json(&out[0]);
+    assert_eq!(resume["d"]["session_id"], session_id);
+    assert_eq!(resume["d"]["seq"], seq);
+    assert_eq!(conn.stage(), Stage::Resuming);
+}
+
 #[test]
-fn failed_resume_drops_the_resume_url_then_the_session() {
+fn an_outage_keeps_the_session_through_connect_failures_and_drops() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    for seq in 2..=4 {
+        conn.recv(&dispatch(seq, "MESSAGE_CREATE"), t0).unwrap();
+    }
+    // the network goes away: the socket drops, then connecting fails
+    conn.recv_close_code(None);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    conn.on_connect_failed();
+    assert_eq!(
+        conn.connect_url(),
+        URL,
+        "the resume URL is left after it failed once"
+    );
+    for _ in 0..6 {
+        conn.on_connect_failed();
+        assert!(conn.next_is_resume());
+        assert!(conn.should_reconnect().unwrap().resume);
+    }
+    // connections that drop before RESUMED: before HELLO, after RESUME, or
+    // closed by the server with a code that allows resuming
+    for close in [None, Some(1006), Some(4000), Some(1001), None, Some(4008)] {
+        conn.on_connected();
+        conn.recv_close_code(close);
+        assert!(conn.next_is_resume(), "{close:?}");
+        expect_resume(&mut conn, "sess-1", 4, t0);
+        conn.recv_close_code(close);
+        assert!(conn.next_is_resume(), "{close:?}");
+        assert_eq!(conn.connect_url(), URL);
+        conn.on_connect_failed();
+    }
+    assert_eq!(conn.session_id(), Some("sess-1"));
+    assert_eq!(conn.sequence(), Some(4));
+    // the network is back: the gap is replayed
+    expect_resume(&mut conn, "sess-1", 4, t0);
+    conn.recv(&dispatch(5, "MESSAGE_CREATE"), t0).unwrap();
+    conn.recv(r#"{"op":0,"s":6,"t":"RESUMED","d":null}"#, t0)
+        .unwrap();
+    assert!(conn.is_ready());
+    assert_eq!(conn.sequence(), Some(6));
+}
+
+#[test]
+fn a_drop_while_resuming_on_the_resume_url_falls_back_to_the_main_url() {
+    let t0 = Instant::now();
+    // dropped after RESUME was sent
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4000));
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    expect_resume(&mut conn, "sess-1", 1, t0);
+    conn.recv_close_code(None);
+    assert_eq!(conn.connect_url(), URL);
+    assert_eq!(conn.resume_url(), None);
+    expect_resume(&mut conn, "sess-1", 1, t0);
+
+    // dropped before HELLO
+    let mut conn = ready_conn(t0);
+    conn.recv(r#"{"op":7}"#, t0).unwrap();
+    conn.on_connected();
+    conn.recv_close_code(None);
+    assert_eq!(conn.connect_url(), URL);
+    expect_resume(&mut conn, "sess-1", 1, t0);
+
+    // a drop once the session is live again keeps the resume URL
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(None);
+    expect_resume(&mut conn, "sess-1", 1, t0);
+    conn.recv(r#"{"op":0,"s":2,"t":"RESUMED","d":null}"#, t0)
+        .unwrap();
+    conn.recv_close_code(None);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+}
+
+#[test]
+fn only_the_gateway_ends_a_resumable_session() {
+    let t0 = Instant::now();
+    // op 9 `d: false` in answer to RESUME
+    let mut conn = ready_conn(t0);
+    conn.on_connect_failed();
+    expect_resume(&mut conn, "sess-1", 1, t0);
+    conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+    assert!(!conn.next_is_resume());
+    assert_eq!(conn.session_id(), None);
+    // close codes whose verdict is "start a new session", while resuming
+    for code in [4003, 4007, 4009] {
+        let mut conn = ready_conn(t0);
+        conn.recv_close_code(None);
+        expect_resume(&mut conn, "sess-1", 1, t0);
+        conn.recv_close_code(Some(code));
+        assert!(!conn.next_is_resume(), "{code}");
+        assert_eq!(conn.connect_url(), URL);
+        conn.on_connected();
+        conn.recv(&hello(1000), t0).unwrap();
+        assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify, "{code}");
+    }
+}
+
+#[test]
+fn resumes_answered_with_op9_true_count_toward_max_resume_failures() {
     let t0 = Instant::now();
     let mut conn = Connection::new(
         ConnectionConfig::builder("t", Intents::GUILDS, URL)
@@ -585,42 +719,353 @@ fn failed_resume_drops_the_resume_url_then_the_session() {
     conn.recv(&ready(5), t0).unwrap();
     conn.recv_close_code(Some(4000));
     assert_eq!(conn.connect_url(), RESUME_URL);
-    // first RESUME attempt: the socket drops while resuming
-    conn.on_connected();
-    conn.recv(&hello(1000), t0).unwrap();
-    assert_eq!(conn.stage(), Stage::Resuming);
-    conn.recv_close_code(None);
-    assert!(conn.should_reconnect().unwrap().resume);
-    assert_eq!(conn.resume_url(), None);
-    assert_eq!(
-        conn.connect_url(),
-        URL,
-        "resume URL dropped after a failure"
-    );
-    // second failure: the session goes, IDENTIFY follows
-    conn.on_connected();
-    conn.recv(&hello(1000), t0).unwrap();
+    // first answer: op 9 `d: true`; try again, on the main URL
+    expect_resume(&mut conn, "sess-1", 5, t0);
     conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
-    assert!(!conn.should_reconnect().unwrap().resume);
+    assert!(conn.should_reconnect().unwrap().resume);
+    assert_eq!(conn.connect_url(), URL);
+    // drops in between neither count nor reset the count
+    conn.on_connect_failed();
+    expect_resume(&mut conn, "sess-1", 5, t0);
+    conn.recv_close_code(None);
+    // second answer: op 9 `d: true` again; the session goes
+    expect_resume(&mut conn, "sess-1", 5, t0);
+    conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert_eq!(
+        r.reason,
+        ReconnectReason::InvalidSession { resumable: true }
+    );
+    assert!(!r.resume);
     assert_eq!(conn.session_id(), None);
     conn.on_connected();
     conn.recv(&hello(1000), t0).unwrap();
     assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+
+    // a RESUMED in between starts the count again
+    let mut conn = Connection::new(
+        ConnectionConfig::builder("t", Intents::GUILDS, URL)
+            .max_resume_failures(2)
+            .build()
+            .unwrap(),
+    );
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(&ready(5), t0).unwrap();
+    conn.recv_close_code(None);
+    expect_resume(&mut conn, "sess-1", 5, t0);
+    conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
+    expect_resume(&mut conn, "sess-1", 5, t0);
+    conn.recv(r#"{"op":0,"s":6,"t":"RESUMED","d":null}"#, t0)
+        .unwrap();
+    conn.recv_close_code(None);
+    expect_resume(&mut conn, "sess-1", 6, t0);
+    conn.recv(r#"{"op":9,"d":true}"#, t0).unwrap();
+    assert!(conn.should_reconnect().unwrap().resume);
 }
 
 #[test]
-fn connect_failures_while_resuming_fall_back_to_identify() {
+fn plain_ws_resume_url_is_refused_when_the_gateway_is_wss() {
+    let t0 = Instant::now();
+    let mut conn = ready_with_resume_url(URL, "ws://resume.example");
+    assert_eq!(conn.resume_url(), None);
+    conn.recv_close_code(Some(4000));
+    assert_eq!(conn.connect_url(), URL, "no token in clear text");
+    expect_resume(&mut conn, "sess-1", 1, t0);
+}
+
+#[test]
+fn resume_urls_that_are_not_websocket_urls_are_refused() {
+    for bad in [
+        "not a url",
+        "",
+        "https://resume.example",
+        "http://resume.example",
+        "file:///etc/passwd",
+        "wss//resume.example",
+    ] {
+        let mut conn = ready_with_resume_url(URL, bad);
+        assert_eq!(conn.resume_url(), None, "{bad:?}");
+        conn.recv_close_code(None);
+        assert_eq!(conn.connect_url(), URL, "{bad:?}");
+        assert!(conn.next_is_resume(), "{bad:?}");
+    }
+}
+
+#[test]
+fn websocket_resume_urls_that_keep_the_scheme_are_used() {
+    for (gateway, resume) in [
+        // our loopback fake: plain ws on both
+        ("ws://127.0.0.1:1", "ws://127.0.0.1:2"),
+        ("wss://gateway.example", "wss://resume.example/"),
+        // an upgrade is fine
+        ("ws://127.0.0.1:1", "wss://resume.example"),
+    ] {
+        let mut conn = ready_with_resume_url(gateway, resume);
+        assert_eq!(conn.resume_url(), Some(resume));
+        conn.recv_close_code(None);
+        assert_eq!(conn.connect_url(), resume);
+    }
+}
+
+/// Collects the fields of every WARN event emitted on this thread.
+#[derive(Clone, Default)]
+struct Warnings(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Warnings {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl tracing::Subscriber for Warnings {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+                use std::fmt::Write;
+                let _ = write!(self.0, "{}={:?} ", field.name(), value);
+            }
+        }
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_refused_resume_url_is_logged_once_without_the_token() {
+    let warnings = Warnings::default();
+    tracing::subscriber::with_default(warnings.clone(), || {
+        let t0 = Instant::now();
+        let mut conn = ready_with_resume_url(URL, "ws://resume.example");
+        for _ in 0..3 {
+            conn.recv_close_code(Some(4000));
+            assert_eq!(conn.connect_url(), URL);
+            expect_resume(&mut conn, "sess-1", 1, t0);
+        }
+    });
+    let logged = warnings.take();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(logged[0].contains("resume_gateway_url"), "{logged:?}");
+    assert!(logged[0].contains(r#"scheme="ws""#), "{logged:?}");
+    assert!(!logged[0].contains("secret-token"), "{logged:?}");
+}
+
+#[test]
+fn session_survives_a_restart_and_resumes_with_the_same_id_and_seq() {
     let t0 = Instant::now();
     let mut conn = ready_conn(t0);
+    for seq in 2..=5 {
+        conn.recv(&dispatch(seq, "GUILD_CREATE"), t0).unwrap();
+    }
+    // shutdown keeping the session
+    assert_eq!(conn.close(false), 4000);
+    let session = conn.session().expect("resumable after close(false)");
+    assert_eq!(session.id(), "sess-1");
+    assert_eq!(session.sequence(), 5);
+    assert_eq!(session.resume_url(), Some(RESUME_URL));
+    assert_eq!(session.shard(), Some([1, 4]));
+    let saved = serde_json::to_string(&session).unwrap();
+    assert!(!saved.contains("secret-token"), "{saved}");
+    drop(conn);
+
+    // the next process
+    let session: Session = serde_json::from_str(&saved).unwrap();
+    let config = ConnectionConfig::builder(
+        "secret-token",
+        Intents::GUILDS | Intents::GUILD_MESSAGES,
+        URL,
+    )
+    .shard(1, 4)
+    .session(session)
+    .build()
+    .unwrap();
+    let mut conn = Connection::new(config);
+    assert!(conn.next_is_resume());
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    assert_eq!(conn.session_id(), Some("sess-1"));
+    assert_eq!(conn.sequence(), Some(5));
+    expect_resume(&mut conn, "sess-1", 5, t0);
+    conn.recv(&dispatch(6, "MESSAGE_CREATE"), t0).unwrap();
+    conn.recv(r#"{"op":0,"s":7,"t":"RESUMED","d":null}"#, t0)
+        .unwrap();
+    assert!(conn.is_ready());
+    assert!(events(&mut conn)
+        .iter()
+        .any(|e| matches!(e, Event::Resumed)));
+    assert_eq!(conn.session().unwrap().sequence(), 7);
+}
+
+#[test]
+fn session_is_none_when_nothing_is_resumable() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    assert_eq!(conn.session(), None);
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    // dispatches before READY give a sequence but no session
+    conn.recv(&dispatch(1, "X"), t0).unwrap();
+    assert_eq!(conn.session(), None);
+    conn.recv(&ready(2), t0).unwrap();
+    assert_eq!(conn.session().unwrap().sequence(), 2);
+    // a resumable reconnect keeps it
     conn.recv(r#"{"op":7}"#, t0).unwrap();
-    assert!(conn.next_is_resume());
+    assert!(conn.session().is_some());
+    conn.recv_close_code(None);
+    assert!(conn.session().is_some());
+    // the gateway ends it
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+    assert_eq!(conn.session(), None);
+
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4009));
+    assert_eq!(conn.session(), None);
+
+    let mut conn = ready_conn(t0);
+    conn.close(true);
+    assert_eq!(conn.session(), None);
+
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(Some(4004));
+    assert_eq!(
+        conn.session(),
+        None,
+        "a fatal close leaves nothing to resume"
+    );
+
+    // after the resume URL failed, the session resumes on the gateway URL
+    let mut conn = ready_conn(t0);
+    conn.recv_close_code(None);
     conn.on_connect_failed();
-    assert_eq!(conn.connect_url(), URL, "resume URL dropped");
-    assert!(conn.next_is_resume());
-    conn.on_connect_failed();
-    conn.on_connect_failed();
-    assert!(!conn.next_is_resume(), "session dropped after 3 failures");
-    assert_eq!(conn.session_id(), None);
+    let session = conn.session().unwrap();
+    assert_eq!((session.id(), session.resume_url()), ("sess-1", None));
+}
+
+#[test]
+fn an_imported_session_the_gateway_rejects_identifies() {
+    let t0 = Instant::now();
+    let config = ConnectionConfig::builder("t", Intents::GUILDS, URL)
+        .session(Session::new("expired", 12, Some(RESUME_URL.to_owned())))
+        .build()
+        .unwrap();
+    let mut conn = Connection::new(config);
+    assert_eq!(conn.connect_url(), RESUME_URL);
+    expect_resume(&mut conn, "expired", 12, t0);
+    conn.recv(r#"{"op":9,"d":false}"#, t0).unwrap();
+    let r = conn.should_reconnect().unwrap();
+    assert!(!r.resume);
+    assert!(r.wait >= Duration::from_secs(1));
+    assert_eq!(conn.connect_url(), URL);
+    assert_eq!(conn.session(), None);
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+    conn.recv(&ready(1), t0).unwrap();
+    assert_eq!(conn.session().unwrap().id(), "sess-1");
+}
+
+#[test]
+fn an_imported_resume_url_is_checked_like_one_from_ready() {
+    let t0 = Instant::now();
+    let import = |gateway: &str, resume_url: &str| {
+        Connection::new(
+            ConnectionConfig::builder("secret-token", Intents::GUILDS, gateway)
+                .session(Session::new("saved", 3, Some(resume_url.to_owned())))
+                .build()
+                .unwrap(),
+        )
+    };
+    let warnings = Warnings::default();
+    tracing::subscriber::with_default(warnings.clone(), || {
+        for bad in ["ws://resume.example", "https://resume.example", "nope"] {
+            let mut conn = import(URL, bad);
+            assert_eq!(conn.resume_url(), None, "{bad}");
+            assert_eq!(conn.connect_url(), URL, "{bad}");
+            // still resumed, on the gateway URL
+            expect_resume(&mut conn, "saved", 3, t0);
+        }
+    });
+    let logged = warnings.take();
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    assert!(logged.iter().all(|l| !l.contains("secret-token")));
+    // plain ws against a plain ws gateway (the loopback fake) is fine
+    let conn = import("ws://127.0.0.1:1", "ws://127.0.0.1:2");
+    assert_eq!(conn.connect_url(), "ws://127.0.0.1:2");
+}
+
+#[test]
+fn an_imported_session_of_another_shard_or_without_id_is_ignored() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0); // shard [1, 4]
+    conn.close(false);
+    let of_shard_1 = conn.session().unwrap();
+    let build = |shard: u32, session: Session| {
+        Connection::new(
+            ConnectionConfig::builder("t", Intents::GUILDS, URL)
+                .shard(shard, 4)
+                .session(session)
+                .build()
+                .unwrap(),
+        )
+    };
+    let mut other = build(2, of_shard_1.clone());
+    assert!(!other.next_is_resume());
+    other.on_connected();
+    other.recv(&hello(1000), t0).unwrap();
+    assert_eq!(sent(&mut other)[0].kind(), SendKind::Identify);
+    // the same shard resumes
+    let mut same = build(1, of_shard_1);
+    expect_resume(&mut same, "sess-1", 1, t0);
+    // Session::new is tied to no shard
+    let mut any = build(3, Session::new("mine", 9, None));
+    assert_eq!(any.connect_url(), URL);
+    expect_resume(&mut any, "mine", 9, t0);
+    // an empty id is no session
+    let empty = build(3, Session::new("", 9, None));
+    assert!(!empty.next_is_resume());
+    assert_eq!(empty.session(), None);
+}
+
+#[test]
+fn session_is_serialisable_and_tolerant_of_missing_optional_fields() {
+    let s: Session = serde_json::from_str(r#"{"id":"a","sequence":7}"#).unwrap();
+    assert_eq!(
+        (s.id(), s.sequence(), s.resume_url(), s.shard()),
+        ("a", 7, None, None)
+    );
+    let s: Session = serde_json::from_str(
+        r#"{"id":"a","sequence":7,"resume_url":null,"shard":[0,2],"later":"field"}"#,
+    )
+    .unwrap();
+    assert_eq!(s.shard(), Some([0, 2]));
+    assert!(serde_json::from_str::<Session>(r#"{"sequence":7}"#).is_err());
+    assert!(serde_json::from_str::<Session>(r#"{"id":"a","sequence":-1}"#).is_err());
+    let json = serde_json::to_value(Session::new("a", 7, None)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"id": "a", "sequence": 7, "resume_url": null})
+    );
 }
 
 #[test]
@@ -828,6 +1273,88 @@ fn rate_limited_dispatch_is_surfaced() {
         matches!(&ev[0], Event::RateLimited(rl) if rl.opcode == 8 && rl.guild_id() == Some("9"))
     );
     assert!(matches!(&ev[1], Event::Dispatch(d) if d.name() == "RATE_LIMITED"));
+}
+
+#[test]
+fn malformed_rate_limited_is_still_delivered_raw() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    let err = conn
+        .recv(
+            r#"{"op":0,"s":2,"t":"RATE_LIMITED","d":{"opcode":"eight"}}"#,
+            t0,
+        )
+        .unwrap_err();
+    assert!(matches!(err, GatewayError::Payload { .. }), "{err:?}");
+    let ev = events(&mut conn);
+    assert!(
+        matches!(&ev[..], [Event::Dispatch(d)] if d.name() == "RATE_LIMITED" && d.seq() == 2 && d.as_str() == r#"{"opcode":"eight"}"#),
+        "{ev:?}"
+    );
+    assert_eq!(conn.sequence(), Some(2));
+    assert!(conn.is_ready());
+}
+
+#[test]
+fn dispatch_without_a_name_is_an_error_but_its_sequence_counts() {
+    let t0 = Instant::now();
+    let mut conn = ready_conn(t0);
+    // the gateway sent seq 2: heartbeats and RESUME must say so, even if
+    // the payload cannot be delivered (no name)
+    assert!(conn.recv(r#"{"op":0,"s":2,"d":{}}"#, t0).is_err());
+    assert!(events(&mut conn).is_empty());
+    assert_eq!(conn.sequence(), Some(2));
+    assert!(conn.is_ready());
+}
+
+#[test]
+fn ready_without_a_session_id_is_delivered_but_starts_no_session() {
+    let t0 = Instant::now();
+    for d in [
+        r#"{"v":10,"resume_gateway_url":"wss://resume.example"}"#,
+        r#"{"v":10,"session_id":"","resume_gateway_url":"wss://resume.example"}"#,
+        r#"{"v":10,"session_id":7}"#,
+        "null",
+    ] {
+        let mut conn = Connection::new(config());
+        conn.on_connected();
+        conn.recv(&hello(1000), t0).unwrap();
+        assert_eq!(sent(&mut conn)[0].kind(), SendKind::Identify);
+        events(&mut conn);
+        let text = format!(r#"{{"op":0,"s":1,"t":"READY","d":{d}}}"#);
+        assert!(conn.recv(&text, t0).is_err(), "{d}");
+        let ev = events(&mut conn);
+        assert!(
+            matches!(&ev[..], [Event::Dispatch(x)] if x.name() == "READY" && x.as_str() == d),
+            "{d}: {ev:?}"
+        );
+        assert_eq!(conn.session_id(), None, "{d}");
+        assert_eq!(conn.stage(), Stage::Identifying, "{d}");
+        assert!(!conn.is_ready(), "{d}");
+        // nothing to resume: the next connection identifies
+        conn.recv_close_code(None);
+        assert!(!conn.next_is_resume(), "{d}");
+        assert_eq!(conn.connect_url(), URL);
+    }
+}
+
+#[test]
+fn ready_with_a_broken_resume_url_still_starts_the_session() {
+    let t0 = Instant::now();
+    let mut conn = Connection::new(config());
+    conn.on_connected();
+    conn.recv(&hello(1000), t0).unwrap();
+    conn.recv(
+        r#"{"op":0,"s":1,"t":"READY","d":{"session_id":"sess-1","resume_gateway_url":5}}"#,
+        t0,
+    )
+    .unwrap();
+    assert!(conn.is_ready());
+    assert_eq!(conn.session_id(), Some("sess-1"));
+    assert_eq!(conn.resume_url(), None);
+    conn.recv_close_code(None);
+    assert_eq!(conn.connect_url(), URL);
+    assert!(conn.next_is_resume());
 }
 
 #[test]
