@@ -1,6 +1,10 @@
-//! Server → client framing: plain JSON text frames, or zlib-stream
+//! Server → client framing: plain JSON text frames, zlib-stream
 //! (discord-protocol.md §3.12): one deflate context per connection, every
-//! message sync-flushed so it ends in `00 00 FF FF`, sent as binary frames.
+//! message sync-flushed so it ends in `00 00 FF FF`, sent as binary frames;
+//! or zstd-stream (with the `zstd` feature): one zstd frame per connection
+//! that is never ended, every message flushed (`ZSTD_e_flush`) so the
+//! client's streaming decompressor yields all of it from that one binary
+//! message.
 
 use std::io::Write;
 
@@ -19,13 +23,23 @@ pub(crate) enum Encoder {
     Plain,
     /// One zlib stream for the whole connection.
     Zlib(ZlibEncoder<Vec<u8>>),
+    /// One zstd stream (one never-ending frame) for the whole connection.
+    #[cfg(feature = "zstd")]
+    Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
 }
+
+/// A zstd block header (3 bytes, little endian) whose block type is 3,
+/// which is reserved: a decoder in the middle of a frame fails on it.
+#[cfg(feature = "zstd")]
+const CORRUPT_ZSTD: [u8; 6] = [0x06, 0x00, 0x00, 0xDE, 0xAD, 0xBE];
 
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Encoder::Plain => "Encoder::Plain",
             Encoder::Zlib(_) => "Encoder::Zlib",
+            #[cfg(feature = "zstd")]
+            Encoder::Zstd(_) => "Encoder::Zstd",
         })
     }
 }
@@ -36,8 +50,24 @@ impl Encoder {
         Encoder::Zlib(ZlibEncoder::new(Vec::new(), flate2::Compression::default()))
     }
 
+    /// A zstd-stream encoder (zstd's default level; its frame header is
+    /// written with the first message).
+    ///
+    /// # Errors
+    ///
+    /// Fails if zstd cannot allocate its compression context.
+    #[cfg(feature = "zstd")]
+    pub fn zstd() -> std::io::Result<Encoder> {
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 0)?;
+        // No checksum and no content size: the frame never ends.
+        encoder.include_checksum(false)?;
+        encoder.include_contentsize(false)?;
+        Ok(Encoder::Zstd(encoder))
+    }
+
     /// The WebSocket messages carrying one gateway message. With `split`,
-    /// zlib output is cut into binary frames of at most that many bytes.
+    /// zlib output is cut into binary frames of at most that many bytes
+    /// (zstd-stream is one message per WebSocket message, as on Discord).
     ///
     /// # Errors
     ///
@@ -53,6 +83,15 @@ impl Encoder {
                 let bytes = std::mem::take(encoder.get_mut());
                 Ok(split_frames(bytes, split))
             }
+            #[cfg(feature = "zstd")]
+            Encoder::Zstd(encoder) => {
+                encoder.write_all(text.as_bytes())?;
+                // `flush` on a zstd writer ends the current block
+                // (ZSTD_e_flush) without ending the frame.
+                encoder.flush()?;
+                let bytes = std::mem::take(encoder.get_mut());
+                Ok(vec![Message::Binary(Bytes::from(bytes))])
+            }
         }
     }
 
@@ -65,6 +104,8 @@ impl Encoder {
                 bytes.extend_from_slice(&ZLIB_SUFFIX);
                 Message::Binary(Bytes::from(bytes))
             }
+            #[cfg(feature = "zstd")]
+            Encoder::Zstd(_) => Message::Binary(Bytes::from_static(&CORRUPT_ZSTD)),
         }
     }
 }
@@ -131,6 +172,31 @@ mod tests {
         }
         assert!(all.ends_with(&ZLIB_SUFFIX));
         assert_eq!(inflate(&mut Decompress::new(true), &all), text);
+    }
+
+    #[cfg(feature = "zstd")]
+    #[test]
+    fn zstd_messages_decode_at_their_boundary_through_one_context() {
+        use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
+        let mut enc = Encoder::zstd().unwrap();
+        let mut dec = Decoder::new().unwrap();
+        for (i, text) in ["{\"op\":10}", "{\"op\":11}", "{\"op\":10}"]
+            .iter()
+            .enumerate()
+        {
+            let Message::Binary(bytes) = enc.encode(text, Some(2)).unwrap().remove(0) else {
+                panic!("binary expected")
+            };
+            // The frame header comes once, with the first message.
+            assert_eq!(bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]), i == 0);
+            let mut input = InBuffer::around(&bytes);
+            let mut buffer = [0u8; 256];
+            let mut output = OutBuffer::around(&mut buffer[..]);
+            dec.run(&mut input, &mut output).unwrap();
+            assert_eq!(input.pos(), bytes.len());
+            let produced = output.pos();
+            assert_eq!(&buffer[..produced], text.as_bytes());
+        }
     }
 
     #[test]

@@ -88,11 +88,9 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
         sends: VecDeque::new(),
         ending: None,
     };
-    match parse_query(query.as_deref()) {
-        Ok(compression) => {
-            if compression == Some(Compression::ZlibStream) {
-                conn.encoder = Encoder::zlib();
-            }
+    match parse_query(query.as_deref()).and_then(encoder_for) {
+        Ok(encoder) => {
+            conn.encoder = encoder;
             conn.serve().await;
         }
         Err((code, reason)) => conn.close(code.code(), &reason).await,
@@ -114,6 +112,25 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
     );
 }
 
+/// The encoder for a connection's transport compression.
+fn encoder_for(compression: Option<Compression>) -> Result<Encoder, (CloseCode, String)> {
+    match compression {
+        None => Ok(Encoder::Plain),
+        Some(Compression::ZlibStream) => Ok(Encoder::zlib()),
+        #[cfg(feature = "zstd")]
+        Some(Compression::ZstdStream) => Encoder::zstd().map_err(|err| {
+            (
+                CloseCode::UnknownError,
+                format!("zstd context unavailable: {err}"),
+            )
+        }),
+        Some(other) => Err((
+            CloseCode::DecodeError,
+            format!("acord-testkit cannot send compress={other}"),
+        )),
+    }
+}
+
 /// Validates `v`, `encoding` and `compress` (§3.2). Returns the transport
 /// compression, or the close code and reason.
 ///
@@ -122,8 +139,9 @@ pub(crate) async fn run(stream: TcpStream, shared: Arc<Shared>) {
 ///   the fake cannot encode or decode ETF, and 4002 "Decode error" is the
 ///   code Discord uses for payloads in a form it cannot decode; the reason
 ///   text says why.
-/// - `compress` other than `zlib-stream` (absent = none) → 4002 likewise
-///   (zstd-stream is not implemented by the fake).
+/// - `compress` other than `zlib-stream` or `zstd-stream` (absent = none)
+///   → 4002 likewise; so is `zstd-stream` when the fake was built without
+///   its `zstd` feature (the reason says so).
 fn parse_query(query: Option<&str>) -> Result<Option<Compression>, (CloseCode, String)> {
     let mut version = None;
     let mut encoding = None;
@@ -161,9 +179,18 @@ fn parse_query(query: Option<&str>) -> Result<Option<Compression>, (CloseCode, S
     match compress.map(Compression::from_query) {
         None => Ok(None),
         Some(Some(Compression::ZlibStream)) => Ok(Some(Compression::ZlibStream)),
+        #[cfg(feature = "zstd")]
+        Some(Some(Compression::ZstdStream)) => Ok(Some(Compression::ZstdStream)),
+        #[cfg(not(feature = "zstd"))]
+        Some(Some(Compression::ZstdStream)) => Err((
+            CloseCode::DecodeError,
+            "this acord-testkit was built without its `zstd` feature; \
+             use compress=zlib-stream or build with --features zstd"
+                .to_owned(),
+        )),
         Some(_) => Err((
             CloseCode::DecodeError,
-            "acord-testkit supports compress=zlib-stream only".to_owned(),
+            "acord-testkit supports compress=zlib-stream and zstd-stream".to_owned(),
         )),
     }
 }
@@ -910,6 +937,16 @@ mod tests {
             Err(CloseCode::InvalidApiVersion)
         );
         assert_eq!(code(Some("v=10&encoding=etf")), Err(CloseCode::DecodeError));
+        assert_eq!(
+            code(Some("v=10&compress=deflate")),
+            Err(CloseCode::DecodeError)
+        );
+        #[cfg(feature = "zstd")]
+        assert_eq!(
+            parse_query(Some("v=10&encoding=json&compress=zstd-stream")),
+            Ok(Some(Compression::ZstdStream))
+        );
+        #[cfg(not(feature = "zstd"))]
         assert_eq!(
             code(Some("v=10&compress=zstd-stream")),
             Err(CloseCode::DecodeError)
