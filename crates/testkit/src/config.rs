@@ -57,6 +57,7 @@ pub(crate) struct Config {
     pub guilds: usize,
     pub members_per_guild: usize,
     pub seed: u64,
+    pub control_api: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -82,6 +83,7 @@ impl std::fmt::Debug for Config {
             .field("guilds", &self.guilds)
             .field("members_per_guild", &self.members_per_guild)
             .field("seed", &self.seed)
+            .field("control_api", &self.control_api)
             .finish()
     }
 }
@@ -110,6 +112,7 @@ impl Default for Config {
             guilds: 2,
             members_per_guild: 8,
             seed: 0x00ac_0bd5,
+            control_api: false,
         }
     }
 }
@@ -248,6 +251,16 @@ impl FakeDiscordBuilder {
     /// The seed of the fixture generator (same seed, same world).
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;
+        self
+    }
+
+    /// Serves the HTTP control API under `/__testkit/` on the REST port
+    /// (off by default; `serve` turns it on): the same controls as this
+    /// handle's methods, for tests written in any language. See
+    /// `docs/testing.md`. Its requests are neither logged nor counted, and
+    /// Discord never uses the prefix.
+    pub fn control_api(mut self, enabled: bool) -> Self {
+        self.config.control_api = enabled;
         self
     }
 

@@ -32,6 +32,7 @@
 #![warn(rustdoc::broken_intra_doc_links)]
 
 mod config;
+mod control;
 pub mod fixtures;
 mod gateway;
 mod inject;
@@ -43,5 +44,7 @@ mod world;
 pub use config::{FakeDiscordBuilder, DEFAULT_TOKEN};
 pub use gateway::ShardTarget;
 pub use inject::{InjectedResponse, Injection};
-pub use record::{ClientCloseRecord, Counters, GatewayPayloadRecord, RecordedRequest};
-pub use server::FakeDiscord;
+pub use record::{
+    ClientCloseRecord, Counters, GatewayPayloadRecord, RecordedRequest, RequestFilter,
+};
+pub use server::{ControlError, FakeDiscord};

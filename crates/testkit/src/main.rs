@@ -13,8 +13,12 @@
 //! IDENTIFY asking for one is closed with 4014, as on Discord.
 //!
 //! Prints ONE JSON line on stdout — `{"api_base": …, "gateway_url": …,
-//! "token": …}` — then serves until killed (Ctrl-C), logging every
-//! connection and request to stderr.
+//! "token": …, "control_base": …}` — then serves until killed (Ctrl-C),
+//! logging every connection and request to stderr. The HTTP control API
+//! (`control_base`, `/__testkit/...` on the REST port) drives the fake:
+//! users who speak, dispatches, gateway faults, the request log, counters
+//! (see `docs/testing.md`). Build with `--features zstd` for
+//! `compress=zstd-stream`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -76,7 +80,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<FakeDiscordBuilder, A
         Some(other) => return Err(ArgError::Unknown(other.to_owned())),
         None => return Err(ArgError::Unknown(String::new())),
     }
-    let mut builder = FakeDiscord::builder();
+    // `serve` is for clients in any language: the HTTP control API is on.
+    let mut builder = FakeDiscord::builder().control_api(true);
     while let Some(flag) = args.next() {
         builder = match flag.as_str() {
             "--shards" => builder.shards(number(&flag, args.next())?),
@@ -140,10 +145,12 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let control_base = format!("{}/__testkit", fake.api_base().trim_end_matches("/api"));
         let line = serde_json::json!({
             "api_base": fake.api_base(),
             "gateway_url": fake.gateway_url(),
             "token": fake.token(),
+            "control_base": control_base,
         });
         println!("{line}");
         tracing::info!(

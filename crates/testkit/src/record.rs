@@ -70,6 +70,96 @@ impl RecordedRequest {
     }
 }
 
+/// Which recorded REST requests to look at: a method, a path pattern and a
+/// starting point in the log. Used by
+/// [`FakeDiscord::wait_for_request_matching`](crate::FakeDiscord::wait_for_request_matching),
+/// [`FakeDiscord::requests_matching`](crate::FakeDiscord::requests_matching)
+/// and the control API's `/__testkit/requests`.
+///
+/// ```
+/// use acord_testkit::RequestFilter;
+/// let filter = RequestFilter::new()
+///     .method("POST")
+///     .path("/channels/*/messages")
+///     .since(3);
+/// # let _ = filter;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestFilter {
+    method: Option<String>,
+    path: Option<String>,
+    since: usize,
+}
+
+impl RequestFilter {
+    /// Every request.
+    pub fn new() -> RequestFilter {
+        RequestFilter::default()
+    }
+
+    /// Only requests with this method (compared case-insensitively).
+    pub fn method(mut self, method: impl Into<String>) -> RequestFilter {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Only requests whose path matches `pattern`, where `*` stands for any
+    /// text within one path segment. A pattern starting with `/api/` is
+    /// matched against the whole path (`/api/v10/channels/1/messages`);
+    /// any other against the path after the version
+    /// (`/channels/*/messages`).
+    pub fn path(mut self, pattern: impl Into<String>) -> RequestFilter {
+        self.path = Some(pattern.into());
+        self
+    }
+
+    /// Only requests at this position of the log or later (the first
+    /// request is 0; `requests().len()` skips everything so far).
+    pub fn since(mut self, index: usize) -> RequestFilter {
+        self.since = index;
+        self
+    }
+
+    /// Whether a request (at any position) passes the method and path
+    /// tests.
+    pub fn matches(&self, request: &RecordedRequest) -> bool {
+        let method_ok = self
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&request.method));
+        let path_ok = self.path.as_deref().is_none_or(|pattern| {
+            if pattern.starts_with("/api/") {
+                glob_matches(pattern, &request.path)
+            } else {
+                glob_matches(pattern, route_part(&request.path))
+            }
+        });
+        method_ok && path_ok
+    }
+}
+
+/// The path after `/api/v{N}` (the whole path when it has no version).
+fn route_part(path: &str) -> &str {
+    path.strip_prefix("/api/v")
+        .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]))
+        .unwrap_or(path)
+}
+
+/// `*` matches any run of characters other than `/`; everything else
+/// matches itself.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            let Some(rest) = text.strip_prefix(head) else {
+                return false;
+            };
+            let segment_end = rest.find('/').unwrap_or(rest.len());
+            (0..=segment_end).any(|skip| glob_matches(tail, &rest[skip..]))
+        }
+    }
+}
+
 /// One gateway payload the fake received from a client.
 ///
 /// Its `Debug` output shows the `d.token` of an IDENTIFY or RESUME as
@@ -158,6 +248,24 @@ impl CounterSet {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Sets every counter back to zero.
+    pub fn reset(&self) {
+        for counter in [
+            &self.rest_requests,
+            &self.rate_limited,
+            &self.unauthorized,
+            &self.user_agent_violations,
+            &self.gateway_connections,
+            &self.identifies,
+            &self.resumes,
+            &self.identify_concurrency_violations,
+            &self.heartbeats_received,
+            &self.invalid_sessions_sent,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
     pub fn snapshot(&self, invalid_requests: u64) -> Counters {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Counters {
@@ -220,6 +328,43 @@ impl Log {
         lock(&self.closes).clone()
     }
 
+    /// Forgets the invalid requests counted so far.
+    pub fn clear_invalid(&self) {
+        lock(&self.invalid).clear();
+    }
+
+    /// The first request at position `since` or later that passes
+    /// `filter`, with its position.
+    pub fn find_request_matching(
+        &self,
+        filter: &RequestFilter,
+    ) -> Option<(usize, RecordedRequest)> {
+        let requests = lock(&self.requests);
+        requests
+            .iter()
+            .enumerate()
+            .skip(filter.since)
+            .find(|(_, r)| filter.matches(r))
+            .map(|(index, r)| (index, r.clone()))
+    }
+
+    /// Every request at position `since` or later that passes `filter`,
+    /// with its position, and the log's length.
+    pub fn requests_matching(
+        &self,
+        filter: &RequestFilter,
+    ) -> (Vec<(usize, RecordedRequest)>, usize) {
+        let requests = lock(&self.requests);
+        let found = requests
+            .iter()
+            .enumerate()
+            .skip(filter.since)
+            .filter(|(_, r)| filter.matches(r))
+            .map(|(index, r)| (index, r.clone()))
+            .collect();
+        (found, requests.len())
+    }
+
     /// Records an invalid request (401/403/non-shared 429) at `at`.
     pub fn push_invalid(&self, at: Instant) {
         lock(&self.invalid).push(at);
@@ -262,4 +407,55 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, path: &str) -> RecordedRequest {
+        RecordedRequest {
+            method: method.into(),
+            path: path.into(),
+            query: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            status: 200,
+            at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn filters_match_method_and_path_patterns() {
+        let post = request("POST", "/api/v10/channels/123/messages");
+        let any = RequestFilter::new();
+        assert!(any.matches(&post));
+        assert!(RequestFilter::new().method("post").matches(&post));
+        assert!(!RequestFilter::new().method("GET").matches(&post));
+        for pattern in [
+            "/channels/*/messages",
+            "/channels/123/messages",
+            "/channels/1*/messages",
+            "/api/v10/channels/*/messages",
+            "/api/*/channels/*/messages",
+        ] {
+            assert!(
+                RequestFilter::new().path(pattern).matches(&post),
+                "{pattern}"
+            );
+        }
+        for pattern in [
+            "/channels/*",
+            "/channels/*/messages/*",
+            "/*/messages",
+            "/channels/4*/messages",
+        ] {
+            assert!(
+                !RequestFilter::new().path(pattern).matches(&post),
+                "{pattern}"
+            );
+        }
+        assert_eq!(route_part("/api/v9/users/@me"), "/users/@me");
+        assert_eq!(route_part("/attachments/1/a.png"), "/attachments/1/a.png");
+    }
 }

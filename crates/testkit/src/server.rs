@@ -10,7 +10,9 @@ use tracing::Instrument;
 
 use crate::config::{Config, FakeDiscordBuilder};
 use crate::inject::Injection;
-use crate::record::{lock, CounterSet, Counters, GatewayPayloadRecord, Log, RecordedRequest};
+use crate::record::{
+    lock, CounterSet, Counters, GatewayPayloadRecord, Log, RecordedRequest, RequestFilter,
+};
 use crate::world::World;
 use crate::{gateway, rest};
 
@@ -35,6 +37,37 @@ impl Shared {
         self.counters
             .snapshot(self.log.invalid_in_window(Instant::now()))
     }
+}
+
+/// Why a [`FakeDiscord`] control call could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// No guild channel or DM with this id.
+    #[error(
+        "unknown channel {0}: use a channel id of `channel_ids(guild)` or one the bot created"
+    )]
+    UnknownChannel(u64),
+    /// The channel is a category, directory, forum or media channel.
+    #[error("channel {0} does not take messages (category, directory, forum or media)")]
+    NotTextChannel(u64),
+    /// No guild with this id.
+    #[error("unknown guild {0}: the bot is not in it")]
+    UnknownGuild(u64),
+    /// No user with this id (or it is the bot, which speaks through REST).
+    #[error("unknown user {0} (the bot itself speaks through REST)")]
+    UnknownUser(u64),
+    /// The user exists but is not in the channel's guild (or DM).
+    #[error("user {user} cannot speak in channel {channel}: not a member there")]
+    NotAMember {
+        /// The user.
+        user: u64,
+        /// The channel.
+        channel: u64,
+    },
+    /// The guild has no member but the bot, so no one can speak.
+    #[error("no one but the bot is in channel {0}'s guild; add a member first")]
+    NoAuthor(u64),
 }
 
 /// A fake Discord running on loopback: REST under `api_base()` and a gateway
@@ -106,6 +139,16 @@ impl FakeDiscord {
         lock(&self.shared.world).bot_user_id()
     }
 
+    /// A handle on the same fake for the control API (which holds only the
+    /// shared state); its `shutdown` stops the servers but waits for
+    /// nothing.
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> FakeDiscord {
+        FakeDiscord {
+            shared,
+            tasks: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
     /// The ids of the guilds the bot is in.
     pub fn guild_ids(&self) -> Vec<u64> {
         lock(&self.shared.world).guild_ids()
@@ -136,6 +179,162 @@ impl FakeDiscord {
     /// A snapshot of the counters.
     pub fn counters(&self) -> Counters {
         self.shared.counters()
+    }
+
+    /// The user ids of a guild's members, the bot included (empty for an
+    /// unknown guild).
+    pub fn member_ids(&self, guild_id: u64) -> Vec<u64> {
+        lock(&self.shared.world)
+            .members(guild_id)
+            .iter()
+            .map(|m| crate::world::id_of(&m["user"]))
+            .collect()
+    }
+
+    /// Makes a user say `content` in a channel, as Discord does when a
+    /// person posts: the message is stored (the bot can fetch it, reply to
+    /// it, react to it) and MESSAGE_CREATE goes to the shard of the
+    /// channel's guild (DMs: shard 0) with the author's partial `member`
+    /// and the `mentions` found in the content, under the same intent and
+    /// MESSAGE_CONTENT rules as every dispatch (without MESSAGE_CONTENT a
+    /// session gets empty `content` unless the bot is mentioned).
+    ///
+    /// `author_id` `None` picks the guild's first member who is not the
+    /// bot (in a DM, its recipient). Returns the MESSAGE_CREATE `d` as sent
+    /// to a session with every intent.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError`] for an unknown or non-text channel, an unknown
+    /// author or one who is not a member of the channel's guild, or a
+    /// guild where only the bot could speak.
+    pub fn send_user_message(
+        &self,
+        channel_id: u64,
+        author_id: Option<u64>,
+        content: &str,
+    ) -> Result<serde_json::Value, ControlError> {
+        use crate::rest::UserMessageError as E;
+        let result = crate::rest::user_message(
+            &mut lock(&self.shared.world),
+            channel_id,
+            author_id,
+            content,
+        );
+        let (guild_id, d) = result.map_err(|err| match err {
+            E::UnknownChannel => ControlError::UnknownChannel(channel_id),
+            E::NotTextChannel => ControlError::NotTextChannel(channel_id),
+            E::UnknownAuthor => ControlError::UnknownUser(author_id.unwrap_or(0)),
+            E::NotAMember => ControlError::NotAMember {
+                user: author_id.unwrap_or(0),
+                channel: channel_id,
+            },
+            E::NoAuthor => ControlError::NoAuthor(channel_id),
+        })?;
+        self.shared
+            .gateway
+            .emit(guild_id, "MESSAGE_CREATE", d.clone());
+        Ok(d)
+    }
+
+    /// Adds a guild the bot joins now: `@everyone`, a `general` text
+    /// channel and the bot as its only member. GUILD_CREATE goes to the
+    /// guild's shard, as when a bot is added to a server. Returns the
+    /// guild's id.
+    pub fn add_guild(&self, name: &str) -> u64 {
+        let (guild_id, d) = {
+            let mut world = lock(&self.shared.world);
+            let guild_id = world.add_guild(name);
+            (guild_id, world.guild_create(guild_id))
+        };
+        if let Some(d) = d {
+            self.shared.gateway.emit(Some(guild_id), "GUILD_CREATE", d);
+        }
+        guild_id
+    }
+
+    /// Adds a text channel to a guild and sends CHANNEL_CREATE. Returns the
+    /// channel object.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::UnknownGuild`] when the bot is not in the guild.
+    pub fn add_channel(
+        &self,
+        guild_id: u64,
+        name: &str,
+    ) -> Result<serde_json::Value, ControlError> {
+        let channel = lock(&self.shared.world)
+            .add_text_channel(guild_id, name)
+            .ok_or(ControlError::UnknownGuild(guild_id))?;
+        self.shared
+            .gateway
+            .emit(Some(guild_id), "CHANNEL_CREATE", channel.clone());
+        Ok(channel)
+    }
+
+    /// Adds a new user as a member of a guild and sends GUILD_MEMBER_ADD
+    /// (only sessions with GUILD_MEMBERS get it). Returns the member, with
+    /// its `user`.
+    ///
+    /// # Errors
+    ///
+    /// [`ControlError::UnknownGuild`] when the bot is not in the guild.
+    pub fn add_member(
+        &self,
+        guild_id: u64,
+        username: &str,
+    ) -> Result<serde_json::Value, ControlError> {
+        let member = lock(&self.shared.world)
+            .add_member(guild_id, username)
+            .ok_or(ControlError::UnknownGuild(guild_id))?;
+        let mut d = member.clone();
+        d["guild_id"] = serde_json::json!(guild_id.to_string());
+        self.shared
+            .gateway
+            .emit(Some(guild_id), "GUILD_MEMBER_ADD", d);
+        Ok(member)
+    }
+
+    /// Sets every counter back to zero, the invalid requests of the last
+    /// 10 minutes included. The request and payload logs are kept.
+    pub fn reset_counters(&self) {
+        self.shared.counters.reset();
+        self.shared.log.clear_invalid();
+    }
+
+    /// The recorded REST requests that pass `filter`, oldest first.
+    pub fn requests_matching(&self, filter: &RequestFilter) -> Vec<RecordedRequest> {
+        let (found, _) = self.shared.log.requests_matching(filter);
+        found.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Waits until a recorded REST request passes `filter`, for at most
+    /// `timeout`; returns the first one. The request's own gateway events
+    /// are already queued when it is returned.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads the log.
+    pub async fn wait_for_request_matching(
+        &self,
+        filter: &RequestFilter,
+        timeout: Duration,
+    ) -> Option<RecordedRequest> {
+        self.wait_for_request_at(filter, timeout)
+            .await
+            .map(|(_, r)| r)
+    }
+
+    /// [`FakeDiscord::wait_for_request_matching`] with the request's
+    /// position in the log.
+    pub(crate) async fn wait_for_request_at(
+        &self,
+        filter: &RequestFilter,
+        timeout: Duration,
+    ) -> Option<(usize, RecordedRequest)> {
+        let log = &self.shared.log;
+        wait_until(log, timeout, || log.find_request_matching(filter)).await
     }
 
     /// Scripts the answer to the next matching REST requests.

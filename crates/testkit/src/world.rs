@@ -560,10 +560,70 @@ impl World {
     /// The bot's member object in a guild, without `user` (the `member` of a
     /// MESSAGE_CREATE, §7.4).
     pub fn bot_partial_member(&self, guild_id: u64) -> Option<Value> {
+        self.partial_member(guild_id, self.bot_user_id())
+    }
+
+    /// A member object without `user` (the `member` of a MESSAGE_CREATE
+    /// for its author, §7.4).
+    pub fn partial_member(&self, guild_id: u64, user_id: u64) -> Option<Value> {
         let guild = self.guilds.get(&guild_id)?;
-        let index = guild.member_index(self.bot_user_id())?;
+        let index = guild.member_index(user_id)?;
         let mut member = guild.members.get(index)?.clone();
         member.as_object_mut()?.remove("user");
+        Some(member)
+    }
+
+    /// Adds a guild the bot just joined: the `@everyone` role, a `general`
+    /// text channel and the bot as its only member, all with fresh ids; the
+    /// application's owner owns it. Returns its id.
+    pub fn add_guild(&mut self, name: &str) -> u64 {
+        let guild_id = self.next_id();
+        let channel_id = self.next_id();
+        let now = fixtures::iso8601(fixtures::snowflake_unix_ms(channel_id));
+        let mut guild = fixtures::guild(guild_id, name, id_of(&self.app_owner));
+        if let Some(obj) = guild.as_object_mut() {
+            obj.remove("roles");
+        }
+        let bot_member = fixtures::member(&self.bot_public_user(), &[], &now);
+        self.guilds.insert(
+            guild_id,
+            GuildState {
+                guild,
+                channels: vec![fixtures::text_channel(channel_id, guild_id, "general", 0)],
+                roles: vec![fixtures::everyone_role(guild_id)],
+                members: vec![bot_member],
+                presences: Vec::new(),
+                bans: BTreeMap::new(),
+            },
+        );
+        guild_id
+    }
+
+    /// Adds a text channel (type 0) to a guild, last in position; `None`
+    /// for an unknown guild.
+    pub fn add_text_channel(&mut self, guild_id: u64, name: &str) -> Option<Value> {
+        let id = self.next_id();
+        let guild = self.guilds.get_mut(&guild_id)?;
+        let position = u32::try_from(guild.channels.len()).unwrap_or(u32::MAX);
+        let channel = fixtures::text_channel(id, guild_id, name, position);
+        guild.channels.push(channel.clone());
+        Some(channel)
+    }
+
+    /// Adds a new human user as a member of a guild (joined now, no roles);
+    /// returns the member (with `user`), or `None` for an unknown guild.
+    pub fn add_member(&mut self, guild_id: u64, username: &str) -> Option<Value> {
+        if !self.guilds.contains_key(&guild_id) {
+            return None;
+        }
+        let user_id = self.next_id();
+        let user = fixtures::user(user_id, username);
+        let joined = fixtures::iso8601(fixtures::snowflake_unix_ms(user_id));
+        let member = fixtures::member(&user, &[], &joined);
+        let guild = self.guilds.get_mut(&guild_id)?;
+        // A fresh id is the largest, so the member sorts last.
+        guild.members.push(member.clone());
+        self.known_users.insert(user_id, user);
         Some(member)
     }
 

@@ -400,13 +400,14 @@ pub(crate) fn edit_stored(
 }
 
 /// The gateway `d` of MESSAGE_CREATE / MESSAGE_UPDATE (§7.4): the message
-/// plus `guild_id`, the author's partial `member` and `channel_type`.
+/// plus `guild_id`, the author's partial `member` (not for webhook
+/// messages) and `channel_type`.
 pub(crate) fn message_event(world: &World, message: &Value, guild_id: Option<u64>) -> Value {
     let mut d = message.clone();
     if let Some(guild_id) = guild_id {
         d["guild_id"] = json!(guild_id.to_string());
-        if id_of(&message["author"]) == world.bot_user_id() && message.get("webhook_id").is_none() {
-            if let Some(member) = world.bot_partial_member(guild_id) {
+        if message.get("webhook_id").is_none() {
+            if let Some(member) = world.partial_member(guild_id, id_of(&message["author"])) {
                 d["member"] = member;
             }
         }
@@ -415,6 +416,114 @@ pub(crate) fn message_event(world: &World, message: &Value, guild_id: Option<u64
         d["channel_type"] = channel["type"].clone();
     }
     d
+}
+
+/// Why a scripted user could not speak (the control API's errors).
+#[derive(Debug)]
+pub(crate) enum UserMessageError {
+    UnknownChannel,
+    NotTextChannel,
+    UnknownAuthor,
+    NotAMember,
+    NoAuthor,
+}
+
+/// A message a user (not the bot) sends in a channel, as Discord builds
+/// it: the author as the public user, `mentions` (each with its partial
+/// `member` in a guild), `mention_roles` and `mention_everyone` from the
+/// content, stored (so it can be fetched, replied to, reacted to) and
+/// moving the channel's `last_message_id`. Returns the guild and the
+/// MESSAGE_CREATE `d` (§7.4), with the author's partial `member`.
+///
+/// `author_id` `None` picks the guild's first member who is not the bot
+/// (in a DM: its recipient).
+pub(crate) fn user_message(
+    world: &mut World,
+    channel_id: u64,
+    author_id: Option<u64>,
+    content: &str,
+) -> Result<(Option<u64>, Value), UserMessageError> {
+    let (guild_id, channel) =
+        channel_of(world, channel_id).map_err(|_| UserMessageError::UnknownChannel)?;
+    if matches!(channel["type"].as_u64(), Some(4 | 14 | 15 | 16)) {
+        return Err(UserMessageError::NotTextChannel);
+    }
+    let bot = world.bot_user_id();
+    let author = match (guild_id, author_id) {
+        (Some(guild_id), Some(author_id)) => {
+            let guild = world
+                .guilds
+                .get(&guild_id)
+                .ok_or(UserMessageError::UnknownChannel)?;
+            let index =
+                guild
+                    .member_index(author_id)
+                    .ok_or(if world.find_user(author_id).is_some() {
+                        UserMessageError::NotAMember
+                    } else {
+                        UserMessageError::UnknownAuthor
+                    })?;
+            guild.members[index]["user"].clone()
+        }
+        (Some(guild_id), None) => world
+            .members(guild_id)
+            .iter()
+            .map(|m| &m["user"])
+            .find(|u| id_of(u) != bot)
+            .cloned()
+            .ok_or(UserMessageError::NoAuthor)?,
+        (None, _) => {
+            let recipient = channel["recipients"]
+                .as_array()
+                .and_then(|r| r.first())
+                .cloned()
+                .ok_or(UserMessageError::NoAuthor)?;
+            if author_id.is_some_and(|a| a != id_of(&recipient)) {
+                return Err(UserMessageError::NotAMember);
+            }
+            recipient
+        }
+    };
+    if id_of(&author) == bot {
+        // The bot speaks through REST, like any bot.
+        return Err(UserMessageError::UnknownAuthor);
+    }
+    let id = world.next_id();
+    let mut message = fixtures::message(
+        id,
+        channel_id,
+        None,
+        &fixtures::public_user(&author),
+        content,
+    );
+    let (user_ids, role_ids) = mention_ids(content);
+    let guild = guild_id.and_then(|g| world.guilds.get(&g));
+    let mentions: Vec<Value> = user_ids
+        .iter()
+        .filter_map(|id| {
+            let user = world.find_user(*id)?;
+            let member = guild.and_then(|g| g.member_index(*id).and_then(|i| g.members.get(i)));
+            Some(fixtures::mention(&user, member))
+        })
+        .collect();
+    let mention_roles: Vec<String> = role_ids
+        .iter()
+        .filter(|id| guild.is_some_and(|g| g.roles.iter().any(|r| id_of(r) == **id)))
+        .map(u64::to_string)
+        .collect();
+    message["mentions"] = Value::Array(mentions);
+    message["mention_roles"] = json!(mention_roles);
+    message["mention_everyone"] =
+        json!(guild.is_some() && (content.contains("@everyone") || content.contains("@here")));
+    post_message(
+        world,
+        channel_id,
+        StoredMessage {
+            message: message.clone(),
+            reactions: Vec::new(),
+        },
+    );
+    Ok((guild_id, message_event(world, &message, guild_id)))
 }
 
 /// `GET /channels/{channel.id}`.

@@ -61,6 +61,9 @@ use crate::record::{lock, CounterSet, RecordedRequest};
 use crate::server::Shared;
 use crate::world::World;
 
+pub(crate) use self::channels::{user_message, UserMessageError};
+pub(crate) use self::route::percent_decode;
+
 use self::body::Parsed;
 use self::error::ApiError;
 use self::ratelimit::{BucketState, RateLimiter};
@@ -152,6 +155,9 @@ async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, incoming) = request.into_parts();
+    if shared.config.control_api && parts.uri.path().starts_with(crate::control::PREFIX) {
+        return Ok(crate::control::handle(parts, incoming, shared).await);
+    }
     let at = clock_now();
     let headers: Vec<(String, String)> = parts
         .headers
