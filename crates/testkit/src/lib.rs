@@ -6,14 +6,18 @@
 //! It follows Discord's documented behaviour (Discord's developer docs),
 //! not acord's: rate-limit headers and 429s,
 //! IDENTIFY validation and close codes, RESUME replay, identify concurrency,
-//! zlib-stream transport compression. It depends only on
-//! `acord-core-signals`, so it cannot inherit the client's assumptions.
+//! zlib-stream transport compression (zstd-stream with the `zstd` cargo
+//! feature). It depends only on `acord-core-signals`, so it cannot inherit
+//! the client's assumptions.
 //!
 //! ## Which layer do I need?
 //!
 //! Use it from tests (`[dev-dependencies] acord-testkit`), or run it as a
-//! process: `cargo run -p acord-testkit --release -- serve` prints one JSON
-//! line with `api_base`, `gateway_url` and `token`.
+//! process: `cargo run -p acord-testkit --release --features zstd -- serve`
+//! prints one JSON line with `api_base`, `gateway_url`, `token` and
+//! `control_base`, the HTTP control API (`/__testkit/...`) through which a
+//! test in any language drives the fake with the same methods a Rust test
+//! calls on [`FakeDiscord`] (see `docs/testing.md`).
 //!
 //! ## Example
 //!
