@@ -162,6 +162,10 @@ impl ConnectionConfig {
     pub(crate) fn reseed(&mut self) {
         self.seed = random_seed();
     }
+
+    pub(crate) fn set_session(&mut self, session: Option<Session>) {
+        self.session = session;
+    }
 }
 
 /// Builder for [`ConnectionConfig`].
@@ -600,6 +604,12 @@ impl Session {
     /// shard's events.
     pub fn shard(&self) -> Option<[u32; 2]> {
         self.shard
+    }
+
+    /// The same session at another sequence number.
+    pub(crate) fn with_sequence(mut self, sequence: u64) -> Self {
+        self.sequence = sequence;
+        self
     }
 }
 

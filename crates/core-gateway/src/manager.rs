@@ -15,6 +15,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::Instrument;
 
 use crate::command::Token;
+use crate::connection::Session;
 use crate::error::GatewayError;
 use crate::payload::Dispatch;
 use crate::queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
@@ -50,6 +51,7 @@ pub struct ShardManagerBuilder {
     event_capacity: usize,
     max_handlers: usize,
     configure: Option<Configure>,
+    sessions: BTreeMap<u32, Session>,
 }
 
 impl fmt::Debug for ShardManagerBuilder {
@@ -106,6 +108,24 @@ impl ShardManagerBuilder {
         self
     }
 
+    /// Sessions saved by a previous process ([`ShardManager::close`] with
+    /// `end_session: false` returns them, as does
+    /// [`ShardManager::sessions`]): each shard RESUMEs its own session
+    /// instead of identifying, and the gateway replays what it missed.
+    /// Sessions are matched to shards by [`Session::shard`]; one without a
+    /// shard, or of a shard count other than this manager's, is ignored.
+    pub fn sessions(mut self, sessions: impl IntoIterator<Item = Session>) -> Self {
+        for s in sessions {
+            match s.shard() {
+                Some([id, _]) => {
+                    self.sessions.insert(id, s);
+                }
+                None => tracing::warn!("ignoring a saved session without a shard"),
+            }
+        }
+        self
+    }
+
     /// Adjusts every shard's configuration (decoder, keep-alive, presence,
     /// backoff, ...).
     pub fn configure(
@@ -158,6 +178,13 @@ impl ShardManagerBuilder {
             events_rx: Mutex::new(Some(rx)),
             dispatcher: Dispatcher::with_max_concurrent_handlers(self.max_handlers),
             pump: Mutex::new(None),
+            sessions: Mutex::new(
+                self.sessions
+                    .into_iter()
+                    .filter(|(_, s)| s.shard().is_some_and(|[_, n]| n == total))
+                    .collect(),
+            ),
+            closed_sessions: Mutex::new(Vec::new()),
         })
     }
 }
@@ -174,6 +201,10 @@ pub struct ShardManager {
     events_rx: Mutex<Option<mpsc::Receiver<(u32, ShardEvent)>>>,
     dispatcher: Dispatcher,
     pump: Mutex<Option<JoinHandle<()>>>,
+    /// Saved sessions not yet handed to their shard.
+    sessions: Mutex<BTreeMap<u32, Session>>,
+    /// The sessions the shards kept when [`close`](ShardManager::close)d.
+    closed_sessions: Mutex<Vec<Session>>,
 }
 
 impl fmt::Debug for ShardManager {
@@ -217,6 +248,7 @@ impl ShardManager {
             event_capacity: 1024,
             max_handlers: DEFAULT_MAX_HANDLERS,
             configure: None,
+            sessions: BTreeMap::new(),
         }
     }
 
@@ -271,7 +303,8 @@ impl ShardManager {
     /// [`GatewayError::InvalidShard`] when `id` is not below the total;
     /// [`GatewayError::Closed`] after [`close`](Self::close).
     pub fn add_shard(&self, id: u32) -> Result<(), GatewayError> {
-        let config = self.template.for_shard(id, self.total)?;
+        let mut config = self.template.for_shard(id, self.total)?;
+        config.set_session(lock(&self.sessions).remove(&id));
         let mut shards = lock(&self.shards);
         if shards.get(&id).is_some_and(|s| !s.is_finished()) {
             return Ok(());
@@ -337,10 +370,24 @@ impl ShardManager {
         lock(&self.shards).values().map(Shard::info).collect()
     }
 
+    /// The resumable sessions of the running shards (or, after
+    /// [`close`](Self::close) with `end_session: false`, the ones they
+    /// kept), to hand to [`ShardManagerBuilder::sessions`] in the next
+    /// process.
+    pub fn sessions(&self) -> Vec<Session> {
+        let mut sessions: Vec<Session> = lock(&self.shards)
+            .values()
+            .filter_map(Shard::session)
+            .collect();
+        sessions.extend(lock(&self.closed_sessions).iter().cloned());
+        sessions
+    }
+
     /// Closes every shard (code 1000 with `end_session`, else 4000) and
     /// waits for them; then the dispatcher delivers the events they flushed
     /// and running handlers get up to 5 s to finish before they are
-    /// aborted.
+    /// aborted. With `end_session: false` the shards' sessions stay
+    /// resumable: [`sessions`](Self::sessions) returns them.
     ///
     /// # Cancel safety
     /// Not cancel safe: shards already taken out are detached if dropped.
@@ -349,15 +396,22 @@ impl ShardManager {
             .into_values()
             .collect();
         let mut set = JoinSet::new();
+        let closed = Arc::new(Mutex::new(Vec::new()));
         for s in shards {
+            let closed = closed.clone();
             set.spawn(
                 async move {
+                    let messenger = s.messenger();
                     let _ = s.close(end_session).await;
+                    if let Some(session) = messenger.session() {
+                        lock(&closed).push(session);
+                    }
                 }
                 .instrument(tracing::info_span!("shard_close")),
             );
         }
         while set.join_next().await.is_some() {}
+        lock(&self.closed_sessions).extend(std::mem::take(&mut *lock(&closed)));
         // With every sender gone the pump delivers what the shards flushed,
         // then waits for running handlers; they get a bounded time.
         drop(lock(&self.events_tx).take());

@@ -26,7 +26,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tracing::Instrument;
 
 use crate::command::{Command, IdentifyProperties, Token};
-use crate::connection::{Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Stage};
+use crate::connection::{
+    Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Session, Stage,
+};
 use crate::decoder::{Decoder, Frame, ZlibStreamDecoder};
 use crate::error::{DecodeError, GatewayError};
 use crate::keep_alive::{KeepAlive, StandardKeepAlive};
@@ -142,6 +144,10 @@ impl ShardConfig {
         self.connection.set_gateway_url(url);
     }
 
+    pub(crate) fn set_session(&mut self, session: Option<Session>) {
+        self.connection.set_session(session);
+    }
+
     pub(crate) fn set_identify_queue(&mut self, queue: Arc<dyn IdentifyQueue>) {
         self.identify_queue = queue;
     }
@@ -205,6 +211,16 @@ impl ShardConfigBuilder {
         self
     }
 
+    /// A session saved by a previous process
+    /// ([`Shard::session`] after `close(false)`): the first connection
+    /// RESUMEs it instead of identifying, and the gateway replays the
+    /// events missed meanwhile. A session of another shard is ignored; one
+    /// the gateway no longer knows ends in a fresh IDENTIFY.
+    pub fn session(mut self, session: Session) -> Self {
+        self.connection = self.connection.session(session);
+        self
+    }
+
     /// The session start budget and `max_concurrency` of the default
     /// identify queue: `session_start_limit` of `GET /gateway/bot`
     /// ([`HttpClient::fetch_gateway_bot`](acord_core_http::HttpClient::fetch_gateway_bot)).
@@ -249,7 +265,10 @@ impl ShardConfigBuilder {
         self
     }
 
-    /// Failed RESUMEs in a row before falling back to IDENTIFY (default 3).
+    /// RESUMEs in a row the gateway may answer with op 9 `d: true`
+    /// before the shard gives the session up and IDENTIFIES (default 3).
+    /// Connect failures and dropped sockets never count: a session lives
+    /// until the gateway ends it (op 9 `d: false`, close 4003/4007/4009).
     pub fn max_resume_failures(mut self, failures: u32) -> Self {
         self.connection = self.connection.max_resume_failures(failures);
         self
@@ -473,6 +492,11 @@ pub(crate) struct ShardStats {
     heartbeats_sent: AtomicU64,
     long_pauses: AtomicU64,
     oversized_reidentifies: AtomicU64,
+    /// The resumable session (its sequence number is `seq`, updated per
+    /// dispatch without a lock).
+    session: Mutex<Option<Session>>,
+    /// The last dispatch's sequence number.
+    seq: AtomicU64,
     /// Close/restart requests from messengers (a mutex and a notify instead
     /// of a channel: no per-shard channel block for a rare message).
     control: Mutex<ControlQueue>,
@@ -509,6 +533,8 @@ impl Default for ShardStats {
             heartbeats_sent: AtomicU64::new(0),
             long_pauses: AtomicU64::new(0),
             oversized_reidentifies: AtomicU64::new(0),
+            session: Mutex::new(None),
+            seq: AtomicU64::new(0),
             control: Mutex::new(ControlQueue::default()),
             wake: tokio::sync::Notify::new(),
         }
@@ -543,6 +569,23 @@ impl ShardStats {
         let mut q = self.control();
         q.closed = true;
         q.items.clear();
+    }
+
+    fn set_session(&self, session: Option<Session>) {
+        if let Some(s) = &session {
+            self.seq.store(s.sequence(), Ordering::Relaxed);
+        }
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = session;
+    }
+
+    fn session(&self) -> Option<Session> {
+        let session = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let seq = self.seq.load(Ordering::Relaxed);
+        Some(session.with_sequence(seq))
     }
 
     fn set_status(&self, status: ShardStatus) {
@@ -660,6 +703,18 @@ impl ShardMessenger {
         self.shared.snapshot(self.shard)
     }
 
+    /// The shard's resumable session (session id, last sequence number,
+    /// resume URL), or `None` when it has none (before READY, after the
+    /// gateway ended it, after `close(true)`).
+    ///
+    /// Read it after [`close(false)`](Self::close), store it, and hand it
+    /// to [`ShardConfigBuilder::session`] in the next process: the shard
+    /// RESUMEs there, and the gateway replays what was missed (within
+    /// Discord's resume window of a few minutes). Store it like the token.
+    pub fn session(&self) -> Option<Session> {
+        self.shared.session()
+    }
+
     /// Queues a command; it goes out once the session is live and the send
     /// limiter has room. Build it with [`Command::new`] (or from a typed
     /// command of the `acord` crate). A refused command arrives as
@@ -775,6 +830,11 @@ impl Shard {
     /// Status, latency and counters.
     pub fn info(&self) -> ShardInfo {
         self.stats.snapshot(self.id)
+    }
+
+    /// The shard's resumable session; see [`ShardMessenger::session`].
+    pub fn session(&self) -> Option<Session> {
+        self.stats.session()
     }
 
     /// Whether the task has ended (closed or failed).
@@ -944,6 +1004,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 };
                 tracing::error!(%error, "shard stopped");
                 self.stats.set_status(ShardStatus::Failed);
+                self.stats.set_session(None);
                 let shared = Arc::new(GatewayError::FatalClose {
                     shard: self.id,
                     code,
@@ -1016,6 +1077,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     self.conn.close(end_session);
+                    self.stats.set_session(self.conn.session());
                     self.stats.set_status(ShardStatus::Closed);
                     self.flush_pending(Duration::from_secs(5)).await;
                     let _ = done.send(());
@@ -1121,6 +1183,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     let code = self.conn.close(end_session);
+                    self.stats.set_session(self.conn.session());
                     self.close_socket(&mut ws, code).await;
                     self.stats.set_status(ShardStatus::Closed);
                     self.push(ShardEvent::Disconnected { code: Some(code) });
@@ -1381,17 +1444,22 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.limiter.set_heartbeat_interval(heartbeat_interval)
                 }
                 Event::Ready { session_id } => {
+                    self.stats.set_session(self.conn.session());
                     tracing::info!(session_id, "ready");
                     self.backoff.reset();
                     self.push(ShardEvent::Ready { session_id });
                 }
                 Event::Resumed => {
+                    self.stats.set_session(self.conn.session());
                     tracing::info!("resumed");
                     self.backoff.reset();
                     ShardStats::inc(&self.stats.resumes);
                     self.push(ShardEvent::Resumed);
                 }
-                Event::Dispatch(d) => self.push(ShardEvent::Dispatch(d)),
+                Event::Dispatch(d) => {
+                    self.stats.seq.store(d.seq(), Ordering::Relaxed);
+                    self.push(ShardEvent::Dispatch(d))
+                }
                 Event::RateLimited(rl) => {
                     tracing::warn!(
                         opcode = rl.opcode,
@@ -1414,6 +1482,9 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.void(ShardEvent::HeartbeatAck { latency });
                 }
                 Event::Reconnect(r) => {
+                    if !r.resume {
+                        self.stats.set_session(None);
+                    }
                     tracing::info!(reason = ?r.reason, resume = r.resume, "reconnecting");
                     ShardStats::inc(&self.stats.reconnects);
                     self.push(ShardEvent::Reconnecting {

@@ -271,3 +271,46 @@ async fn close_lets_running_handlers_finish() {
         "the running handler was aborted by close"
     );
 }
+
+/// `close(false)` keeps every shard's session; a manager of the next
+/// process given them RESUMEs each shard instead of identifying.
+#[tokio::test]
+async fn sessions_saved_at_close_resume_every_shard_of_the_next_manager() {
+    let window = Duration::from_millis(100);
+    let fake = fake(2, 2, window).await;
+    let info = gateway_info(&fake).await;
+    let manager = ShardManager::builder(fake.token(), intents(), info.clone())
+        .identify_window(window)
+        .build()
+        .unwrap();
+    let mut rx = manager.take_events().unwrap();
+    manager.start().unwrap();
+    let mut ready = BTreeSet::new();
+    while ready.len() < 2 {
+        if let (id, ShardEvent::Ready { .. }) = next(&mut rx).await {
+            ready.insert(id);
+        }
+    }
+    manager.close(false).await;
+    let sessions = manager.sessions();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let again = ShardManager::builder(fake.token(), intents(), info)
+        .identify_window(window)
+        .sessions(sessions)
+        .build()
+        .unwrap();
+    let mut rx = again.take_events().unwrap();
+    again.start().unwrap();
+    let mut resumed = BTreeSet::new();
+    while resumed.len() < 2 {
+        match next(&mut rx).await {
+            (id, ShardEvent::Resumed) => {
+                resumed.insert(id);
+            }
+            (id, ShardEvent::Ready { .. }) => panic!("shard {id} identified"),
+            _ => {}
+        }
+    }
+    assert_eq!(fake.counters().identifies, 2);
+    again.close(true).await;
+}

@@ -1020,3 +1020,55 @@ async fn a_waiting_presence_update_is_replaced_by_the_newest() {
     assert_eq!(presences_received(&fake), ["online", "idle", "invisible"]);
     shard.close(true).await.unwrap();
 }
+
+/// A shard closed with `close(false)` in one "process" hands its session to
+/// a shard of the next: that one RESUMEs, receives what was dispatched while
+/// nobody was connected, and nothing delivered before comes again.
+#[tokio::test]
+async fn a_saved_session_resumes_after_a_restart_without_duplicates() {
+    let fake = fake_with(45_000).await;
+    let (shard, mut rx) = Shard::spawn(config(&fake).build().unwrap());
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    for n in 0..3 {
+        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", message(&fake, n));
+    }
+    let mut got = 0;
+    while got < 3 {
+        if let ShardEvent::Dispatch(d) =
+            until(&mut rx, &mut seen, |e| matches!(e, ShardEvent::Dispatch(_))).await
+        {
+            got += usize::from(d.name() == "MESSAGE_CREATE");
+        }
+    }
+    shard.messenger().close(false).await.unwrap();
+    let session = shard
+        .session()
+        .expect("a resumable session after close(false)");
+    let before = seqs(&seen);
+    assert_eq!(session.sequence(), *before.last().unwrap());
+    shard.join().await.unwrap();
+    // "the process is down": two more messages
+    for n in 3..5 {
+        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", message(&fake, n));
+    }
+    let (shard, mut rx) = Shard::spawn(config(&fake).session(session).build().unwrap());
+    let mut after = Vec::new();
+    until(&mut rx, &mut after, is_resumed).await;
+    let mut contents = Vec::new();
+    for e in &after {
+        if let ShardEvent::Dispatch(d) = e {
+            if d.name() == "MESSAGE_CREATE" {
+                let v: serde_json::Value = d.deserialize().unwrap();
+                contents.push(v["content"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(contents, ["message 3", "message 4"]);
+    let mut all = before.clone();
+    all.extend(seqs(&after));
+    assert_contiguous(&all);
+    let counters = fake.counters();
+    assert_eq!((counters.identifies, counters.resumes), (1, 1));
+    shard.close(true).await.unwrap();
+}
