@@ -127,9 +127,15 @@ impl ClientError {
         }
     }
 
-    /// Whether this is a [`wait_for`](crate::Context::wait_for) timeout.
+    /// Whether something timed out: a [`wait_for`](crate::Context::wait_for)
+    /// collector, or a REST request ([`HttpError::is_timeout`]: one attempt,
+    /// or the request's own deadline).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Timeout { .. })
+        match self {
+            Self::Timeout { .. } => true,
+            Self::Http(e) => e.is_timeout(),
+            _ => false,
+        }
     }
 
     #[allow(dead_code)] // used by the client builder
@@ -151,6 +157,29 @@ mod tests {
     fn error_is_send_sync_static() {
         fn check<T: Send + Sync + 'static>() {}
         check::<ClientError>();
+    }
+
+    #[tokio::test]
+    async fn a_rest_timeout_is_a_timeout() {
+        use acord_core_http::ratelimit::Ratelimiter;
+        use acord_core_http::{route, HttpClient, InMemoryRatelimiter};
+        // The first request of a new bucket is out and never answers, so the
+        // next one waits in the limiter until its deadline; nothing is sent.
+        let limiter = InMemoryRatelimiter::new();
+        let key = route!(GET "/users/@me").ratelimit_key().unwrap();
+        let _probe = limiter.acquire(&key).await.unwrap();
+        let http = HttpClient::builder("token")
+            .ratelimiter(std::sync::Arc::new(limiter))
+            .build()
+            .unwrap();
+        let err = http
+            .request(route!(GET "/users/@me"))
+            .timeout(Duration::from_millis(20))
+            .send()
+            .await
+            .unwrap_err();
+        let err = ClientError::from(err);
+        assert!(err.is_timeout(), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::error::HttpError;
 use crate::gateway::{CurrentUser, GatewayBotInfo, GatewayInfo};
 use crate::ratelimit::{InMemoryRatelimiter, Ratelimiter};
 use crate::request::RequestBuilder;
-use crate::route::{Method, Route};
+use crate::route::{redact_userinfo, Method, Route};
 use crate::token::Token;
 
 /// How failed requests are retried.
@@ -113,7 +113,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("token", &self.inner.token)
-            .field("api_base", &self.inner.api_base)
+            .field("api_base", &redact_userinfo(&self.inner.api_base))
             .field("api_version", &self.inner.api_version)
             .field("ratelimiter", &self.inner.ratelimiter)
             .finish_non_exhaustive()
@@ -234,9 +234,10 @@ impl fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("token", &self.token)
-            .field("api_base", &self.api_base)
+            .field("api_base", &redact_userinfo(&self.api_base))
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.as_deref().map(redact_userinfo))
             .finish_non_exhaustive()
     }
 }
@@ -294,7 +295,8 @@ impl HttpClientBuilder {
     }
 
     /// Timeout for one attempt, from sending to the last body byte
-    /// (default 30 s).
+    /// (default 30 s). For a deadline on a whole request (rate-limiter
+    /// wait and retries included), see [`RequestBuilder::timeout`].
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -321,9 +323,21 @@ impl HttpClientBuilder {
         self
     }
 
-    /// A 429 whose `retry_after` is longer than `max` fails at once with
-    /// [`HttpError::RateLimited`] instead of waiting (default: always wait).
+    /// The longest any rate-limit wait may be (default: always wait).
     /// Useful for interactive commands that cannot wait minutes.
+    ///
+    /// - A 429 whose `retry_after` is longer fails at once with
+    ///   [`HttpError::RateLimited`].
+    /// - A request the rate limiter would hold longer (an exhausted bucket,
+    ///   the global limit, a global 429 pause, a learned sub-limit) is
+    ///   refused at once without being sent, with
+    ///   [`HttpError::RateLimitWait`] saying how long it would have waited
+    ///   and on which limit. A custom [`Ratelimiter`] that does not override
+    ///   [`acquire_within`](Ratelimiter::acquire_within) waits up to `max`
+    ///   first.
+    ///
+    /// For a deadline on one whole request, see
+    /// [`RequestBuilder::timeout`].
     #[must_use]
     pub fn max_rate_limit_wait(mut self, max: Duration) -> Self {
         self.retry.max_rate_limit_wait = Some(max);
@@ -348,6 +362,10 @@ impl HttpClientBuilder {
     /// Sends every request through this HTTP(S) proxy. Without it, no proxy
     /// is used (environment variables are ignored, so tests are
     /// reproducible).
+    ///
+    /// Credentials in the URL (`http://user:password@host:port`) are used
+    /// for the proxy and never shown: `Debug` and the error for an invalid
+    /// URL print `<redacted>@` instead.
     #[must_use]
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
@@ -381,10 +399,10 @@ impl HttpClientBuilder {
             .connect_timeout(self.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60));
         http = match &self.proxy {
-            Some(url) => http.proxy(
-                reqwest::Proxy::all(url.as_str())
-                    .map_err(|_| config(format!("invalid proxy URL `{url}`")))?,
-            ),
+            Some(url) => http.proxy(reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                // The URL may carry credentials: never echo them.
+                config(format!("invalid proxy URL `{}`", redact_userinfo(url)))
+            })?),
             None => http.no_proxy(),
         };
         let http = http

@@ -7,10 +7,15 @@ use std::time::Duration;
 use acord_core_signals::{JsonErrorCode, RateLimitScope};
 use serde::Deserialize;
 
-use crate::route::{Method, RouteError};
+use crate::ratelimit::WaitReason;
+use crate::route::{redact_template_cow, Method, RouteError};
 
-/// A route as it appears in errors: method and template, never a URL (a
-/// webhook or interaction token can be part of the URL).
+/// A route as it appears in errors and spans: method and template, never a
+/// URL (a webhook or interaction token can be part of the URL).
+///
+/// A token written into the template as literal text (rather than given as
+/// a parameter) is redacted: `/webhooks/1/abc…` shows as
+/// `/webhooks/1/<redacted>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteLabel {
     method: Method,
@@ -19,7 +24,10 @@ pub struct RouteLabel {
 
 impl RouteLabel {
     pub(crate) fn new(method: Method, template: Cow<'static, str>) -> Self {
-        Self { method, template }
+        Self {
+            method,
+            template: redact_template_cow(template),
+        }
     }
 
     /// The HTTP method.
@@ -27,7 +35,8 @@ impl RouteLabel {
         self.method
     }
 
-    /// The route template, e.g. `/channels/{channel_id}/messages`.
+    /// The route template, e.g. `/channels/{channel_id}/messages`, with a
+    /// token written into it redacted.
     pub fn template(&self) -> &str {
         &self.template
     }
@@ -171,15 +180,38 @@ pub enum HttpError {
         /// What failed.
         message: String,
     },
-    /// The request timed out.
-    #[error(
-        "{route} timed out after {attempts} attempts; Discord or the proxy is slow or unreachable"
-    )]
+    /// The request timed out: one attempt outlasted the client's
+    /// [`timeout`](crate::HttpClientBuilder::timeout), or the whole request
+    /// (rate-limiter wait, attempts and the waits between them) could not
+    /// finish within its own [`timeout`](crate::RequestBuilder::timeout).
+    #[error("{route} timed out after {attempts} attempts{}; Discord, the proxy or the rate limit is too slow for it", DeadlineNote(*.deadline))]
     Timeout {
         /// The route.
         route: RouteLabel,
-        /// Attempts made.
+        /// Attempts sent (0: it timed out waiting for the rate limiter).
         attempts: u32,
+        /// The request's own deadline, when that is what ran out (`None`:
+        /// one attempt outlasted the client's per-attempt timeout).
+        deadline: Option<Duration>,
+    },
+    /// The rate limiter would have held the request longer than
+    /// [`max_rate_limit_wait`](crate::HttpClientBuilder::max_rate_limit_wait)
+    /// allows (an exhausted bucket, the global limit, a learned sub-limit);
+    /// it was refused at once and not sent.
+    #[error("{route} not sent: the rate limiter would hold it {} ({}: {bucket}), longer than max_rate_limit_wait allows; try again later or raise the cap", WaitNote(*.wait), ReasonNote(*.reason))]
+    RateLimitWait {
+        /// The route.
+        route: RouteLabel,
+        /// The limit that would hold it: `bucket ID [major]` once Discord
+        /// named the bucket, else the rate-limit key; the resource for a
+        /// learned sub-limit; `every route` for the global limit. Never a
+        /// token.
+        bucket: String,
+        /// Why the limiter would wait, if it said.
+        reason: Option<WaitReason>,
+        /// How long it would have waited; `None` when that was not known
+        /// (a new bucket's first response had not come back in time).
+        wait: Option<Duration>,
     },
     /// Discord could not be reached, or the connection broke.
     #[error("could not reach Discord for {route} after {attempts} attempts; check network access or the API base / proxy setting")]
@@ -229,6 +261,42 @@ pub enum HttpError {
     },
 }
 
+/// ` within its {deadline:?} deadline` for [`HttpError::Timeout`].
+struct DeadlineNote(Option<Duration>);
+
+impl fmt::Display for DeadlineNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(deadline) => write!(f, " within its {deadline:?} deadline"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The wait reason of [`HttpError::RateLimitWait`].
+struct ReasonNote(Option<WaitReason>);
+
+impl fmt::Display for ReasonNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(reason) => write!(f, "{reason}"),
+            None => f.write_str("rate limit"),
+        }
+    }
+}
+
+/// The wait of [`HttpError::RateLimitWait`].
+struct WaitNote(Option<Duration>);
+
+impl fmt::Display for WaitNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(wait) => write!(f, "for {wait:?}"),
+            None => f.write_str("for an unknown time"),
+        }
+    }
+}
+
 impl HttpError {
     /// The HTTP status, for [`HttpError::Api`] (and 429 for
     /// [`HttpError::RateLimited`]).
@@ -261,23 +329,32 @@ impl HttpError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Api(e) => e.status >= 500,
-            Self::RateLimited { .. } | Self::Timeout { .. } | Self::Transport { .. } => true,
+            Self::RateLimited { .. }
+            | Self::RateLimitWait { .. }
+            | Self::Timeout { .. }
+            | Self::Transport { .. } => true,
             Self::InvalidRequestBudget { .. } | Self::Ratelimiter { .. } => true,
             _ => false,
         }
     }
 
-    /// How long Discord asked to wait, for [`HttpError::RateLimited`].
+    /// How long to wait before trying again: what Discord asked for
+    /// ([`HttpError::RateLimited`]), or how long the rate limiter would have
+    /// held the request ([`HttpError::RateLimitWait`], when known).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after, .. } => Some(*retry_after),
+            Self::RateLimitWait { wait, .. } => *wait,
             _ => None,
         }
     }
 
-    /// Whether this is a 429 that outlasted the retries.
+    /// Whether a rate limit stopped the request: a 429 that outlasted the
+    /// retries or asked for more than `max_rate_limit_wait`
+    /// ([`HttpError::RateLimited`]), or a wait in the rate limiter longer
+    /// than `max_rate_limit_wait` ([`HttpError::RateLimitWait`], not sent).
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Self::RateLimited { .. })
+        matches!(self, Self::RateLimited { .. } | Self::RateLimitWait { .. })
     }
 
     /// Whether the token was rejected (401), now or on an earlier request
@@ -286,7 +363,8 @@ impl HttpError {
         self.status() == Some(401) || matches!(self, Self::InvalidToken { .. })
     }
 
-    /// Whether the request timed out.
+    /// Whether the request timed out: one attempt, or the whole request
+    /// against its own [`timeout`](crate::RequestBuilder::timeout).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout { .. })
     }
@@ -302,6 +380,7 @@ impl HttpError {
             Self::Route(_) | Self::Config { .. } => None,
             Self::Api(e) => Some(&e.route),
             Self::RateLimited { route, .. }
+            | Self::RateLimitWait { route, .. }
             | Self::InvalidRequestBudget { route, .. }
             | Self::Ratelimiter { route, .. }
             | Self::Timeout { route, .. }

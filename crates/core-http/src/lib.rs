@@ -10,7 +10,8 @@
 //!   one place where that is decided).
 //! - [`HttpClient`]: sends requests with reqwest (rustls): authorization,
 //!   the `DiscordBot (url, version)` user agent, JSON and multipart bodies,
-//!   audit-log reasons, retries of what is safe to retry, and typed
+//!   audit-log reasons, retries of what is safe to retry, a cap on every
+//!   rate-limit wait and a per-request deadline, and typed
 //!   [`HttpError`]s carrying Discord's status, JSON error code, message and
 //!   nested `errors`.
 //! - [`Ratelimiter`]: asked before every request and told about every
@@ -20,7 +21,9 @@
 //!   interaction lane and the invalid-request budget). Replace it to share
 //!   limits between processes.
 //!
-//! The token is a [`Token`], redacted in every `Debug` and `Display`.
+//! The token is a [`Token`], redacted in every `Debug` and `Display`; webhook
+//! and interaction tokens are redacted wherever a route is shown, even when
+//! written into a template as text.
 //!
 //! ## Which layer do I need?
 //!

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use acord_core_signals::{headers, limits, RateLimitScope};
@@ -21,8 +22,8 @@ use tracing::Instrument;
 
 use crate::client::{jitter01, HttpClient};
 use crate::error::{ApiError, HttpError, RouteLabel};
-use crate::ratelimit::{AcquireError, RateLimitInfo};
-use crate::route::{build_url, Route};
+use crate::ratelimit::{AcquireError, RateLimitInfo, WaitReason};
+use crate::route::{build_url, Route, RouteKey};
 
 /// `X-Audit-Log-Reason` is URL-encoded: everything but unreserved characters.
 const REASON: &AsciiSet = &NON_ALPHANUMERIC
@@ -63,6 +64,7 @@ pub struct RequestBuilder {
     body: Body,
     headers: HeaderMap,
     auth: bool,
+    timeout: Option<Duration>,
     error: Option<HttpError>,
 }
 
@@ -74,6 +76,7 @@ impl fmt::Debug for RequestBuilder {
                 "query_keys",
                 &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +90,7 @@ impl RequestBuilder {
             body: Body::Empty,
             headers: HeaderMap::new(),
             auth: true,
+            timeout: None,
             error: None,
         }
     }
@@ -228,6 +232,24 @@ impl RequestBuilder {
         self
     }
 
+    /// A deadline for the whole request: the wait in the rate limiter, every
+    /// attempt and the waits between retries (default: none; each attempt
+    /// still has the client's
+    /// [`timeout`](crate::HttpClientBuilder::timeout)).
+    ///
+    /// When it runs out the request fails with [`HttpError::Timeout`]
+    /// ([`is_timeout`](HttpError::is_timeout)), carrying this duration. A
+    /// rate-limiter wait known to end after the deadline fails at once,
+    /// without waiting. A retry that could not start before the deadline is
+    /// not waited for: the request fails with what the last attempt got (the
+    /// 5xx, the connection error, or [`HttpError::RateLimited`] for a 429).
+    ///
+    /// Useful for an interaction, which must be answered within 3 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     fn multipart(
         payload_json: Option<&Bytes>,
         files: &[FilePart],
@@ -258,18 +280,24 @@ impl RequestBuilder {
     /// - [`HttpError::Route`] for a missing/unknown route parameter;
     /// - [`HttpError::Api`] for a non-2xx answer (status, JSON code,
     ///   message, nested `errors`);
-    /// - [`HttpError::RateLimited`] when 429s outlast the retries;
+    /// - [`HttpError::RateLimited`] when 429s outlast the retries, or one
+    ///   asks to wait longer than `max_rate_limit_wait`;
+    /// - [`HttpError::RateLimitWait`], without sending, when the rate limiter
+    ///   would hold the request longer than `max_rate_limit_wait`;
     /// - [`HttpError::InvalidRequestBudget`] when the hard stop is reached;
     /// - [`HttpError::InvalidToken`], without sending, once Discord has
     ///   answered 401 to a request of this client that carried the token;
     /// - [`HttpError::Timeout`] / [`HttpError::Transport`] when Discord is
-    ///   unreachable.
+    ///   unreachable, and [`HttpError::Timeout`] when the request's own
+    ///   [`timeout`](Self::timeout) runs out.
     ///
     /// # Cancel safety
     ///
     /// Dropping the future while it waits for the rate limiter sends
     /// nothing and frees its place at once. Dropping it while the request
-    /// is in flight may leave the request processed by Discord or not.
+    /// is in flight may leave the request processed by Discord or not; the
+    /// same holds for a [`timeout`](Self::timeout) that runs out while an
+    /// attempt is in flight (`attempts` in the error is then at least 1).
     pub fn send(
         self,
     ) -> Pin<Box<dyn Future<Output = Result<Response, HttpError>> + Send + 'static>> {
@@ -280,23 +308,88 @@ impl RequestBuilder {
     }
 
     async fn send_traced(self) -> Result<Response, HttpError> {
+        // The label's template has any token written into it redacted.
+        let label = self.label();
         let span = tracing::info_span!(
             "http_request",
-            method = %self.route.method(),
-            route = %self.route.template(),
+            method = %label.method(),
+            route = %label.template(),
             bucket = tracing::field::Empty,
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        self.send_inner().instrument(span).await
+        self.send_inner(label).instrument(span).await
     }
 
-    async fn send_inner(self) -> Result<Response, HttpError> {
+    /// Runs the attempts under the request's own deadline, if it has one.
+    async fn send_inner(self, label: RouteLabel) -> Result<Response, HttpError> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let label = RouteLabel::new(self.route.method(), self.route.template_cow());
+        // `None`: no deadline, or one too far away to matter.
+        let deadline = self
+            .timeout
+            .and_then(|timeout| Instant::now().checked_add(timeout).map(|at| (timeout, at)));
+        // Attempts sent so far, for the error when the deadline cuts in.
+        let sent = AtomicU32::new(0);
+        let run = Attempts {
+            client: self.client,
+            route: self.route,
+            query: self.query,
+            body: self.body,
+            headers: self.headers,
+            auth: self.auth,
+        }
+        .run(&label, deadline, &sent);
+        let Some((timeout, at)) = deadline else {
+            return run.await;
+        };
+        match tokio::time::timeout_at(at, run).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::debug!(?timeout, "the request's deadline ran out");
+                Err(HttpError::Timeout {
+                    route: label,
+                    attempts: sent.load(Ordering::Relaxed),
+                    deadline: Some(timeout),
+                })
+            }
+        }
+    }
+}
+
+/// What a limit that refused a request is called in
+/// [`HttpError::RateLimitWait`].
+fn limit_name(key: &RouteKey, reason: Option<WaitReason>, bucket: Option<&str>) -> String {
+    match (reason, bucket) {
+        (Some(WaitReason::Global | WaitReason::GlobalPause), _) => "every route".to_owned(),
+        (Some(WaitReason::LearnedLimit), _) => key.resource().to_owned(),
+        (_, Some(bucket)) if key.major().is_empty() => format!("bucket {bucket}"),
+        (_, Some(bucket)) => format!("bucket {bucket} [{}]", key.major()),
+        (_, None) => key.to_string(),
+    }
+}
+
+/// The parts of a [`RequestBuilder`] the send loop needs.
+struct Attempts {
+    client: HttpClient,
+    route: Route,
+    query: Vec<(String, String)>,
+    body: Body,
+    headers: HeaderMap,
+    auth: bool,
+}
+
+impl Attempts {
+    /// The send loop: rate limiter, attempts, retries. `deadline` is the
+    /// request's own timeout and when it runs out; `sent` counts attempts.
+    async fn run(
+        self,
+        label: &RouteLabel,
+        deadline: Option<(Duration, Instant)>,
+        sent: &AtomicU32,
+    ) -> Result<Response, HttpError> {
         let inner = &self.client.inner;
         let key = self.route.ratelimit_key()?;
         let mut url = build_url(&inner.api_base, inner.api_version, &self.route)?;
@@ -331,6 +424,12 @@ impl RequestBuilder {
         let span = tracing::Span::current();
         span.record("bucket", tracing::field::display(&key));
         let retry = inner.retry;
+        // Whether a wait of `wait` from now ends before the deadline: a
+        // retry that cannot start in time is not waited for.
+        let in_time = |wait: Duration| {
+            deadline
+                .is_none_or(|(_, at)| Instant::now().checked_add(wait).is_some_and(|end| end < at))
+        };
         let mut attempt = 0u32;
         let mut error_retries = 0u32;
         let mut limit_retries = 0u32;
@@ -338,8 +437,6 @@ impl RequestBuilder {
             if with_token && inner.token_rejected() {
                 return Err(token_rejected());
             }
-            attempt += 1;
-            span.record("attempt", attempt);
             let mut request = inner
                 .http
                 .request(method.to_reqwest(), url.clone())
@@ -351,16 +448,28 @@ impl RequestBuilder {
                     payload_json,
                     files,
                 } => {
-                    let form = Self::multipart(payload_json.as_ref(), files).map_err(|reason| {
-                        HttpError::Build {
+                    let form = RequestBuilder::multipart(payload_json.as_ref(), files).map_err(
+                        |reason| HttpError::Build {
                             route: label.clone(),
                             reason: reason.into(),
-                        }
-                    })?;
+                        },
+                    )?;
                     request.multipart(form)
                 }
             };
-            let ticket = inner.ratelimiter.acquire(&key).await.map_err(|e| match e {
+            // The limiter may hold the request for at most the smaller of
+            // `max_rate_limit_wait` and what is left of the deadline.
+            let cap = retry.max_rate_limit_wait;
+            let left = deadline.map(|(_, at)| at.saturating_duration_since(Instant::now()));
+            let max_wait = match (cap, left) {
+                (Some(cap), Some(left)) => Some(cap.min(left)),
+                (cap, left) => cap.or(left),
+            };
+            let acquired = match max_wait {
+                Some(max) => inner.ratelimiter.acquire_within(&key, max).await,
+                None => inner.ratelimiter.acquire(&key).await,
+            };
+            let ticket = acquired.map_err(|e| match e {
                 AcquireError::InvalidRequestBudget { count, limit } => {
                     HttpError::InvalidRequestBudget {
                         route: label.clone(),
@@ -372,6 +481,31 @@ impl RequestBuilder {
                     route: label.clone(),
                     message,
                 },
+                AcquireError::WaitTooLong {
+                    wait,
+                    reason,
+                    bucket,
+                } => {
+                    // Past `max_rate_limit_wait` is a rate-limit refusal;
+                    // only past the deadline is a timeout.
+                    let allowed = max_wait.unwrap_or(Duration::MAX);
+                    let over_cap =
+                        cap.is_some_and(|cap| wait.map_or(allowed >= cap, |wait| wait > cap));
+                    if over_cap {
+                        HttpError::RateLimitWait {
+                            route: label.clone(),
+                            bucket: limit_name(&key, reason, bucket.as_deref()),
+                            reason,
+                            wait,
+                        }
+                    } else {
+                        HttpError::Timeout {
+                            route: label.clone(),
+                            attempts: attempt,
+                            deadline: deadline.map(|(timeout, _)| timeout),
+                        }
+                    }
+                }
             })?;
             // Another request may have been answered 401 while this one
             // waited for the limiter.
@@ -379,6 +513,9 @@ impl RequestBuilder {
                 inner.ratelimiter.complete(ticket, None).await;
                 return Err(token_rejected());
             }
+            attempt += 1;
+            sent.store(attempt, Ordering::Relaxed);
+            span.record("attempt", attempt);
             let started = Instant::now();
             let result = match request.send().await {
                 Ok(response) => {
@@ -397,20 +534,23 @@ impl RequestBuilder {
                     // A failed connect never reached Discord: safe to retry
                     // for any method. Otherwise only idempotent ones.
                     if (method.is_idempotent() || e.is_connect()) && error_retries < retry.retries {
-                        error_retries += 1;
-                        let wait = retry.backoff(error_retries, jitter01());
-                        tracing::debug!(error = %e.without_url(), ?wait, "connection error; retrying");
-                        tokio::time::sleep(wait).await;
-                        continue;
+                        let wait = retry.backoff(error_retries + 1, jitter01());
+                        if in_time(wait) {
+                            error_retries += 1;
+                            tracing::debug!(error = %e.without_url(), ?wait, "connection error; retrying");
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
                     }
                     return Err(if e.is_timeout() {
                         HttpError::Timeout {
-                            route: label,
+                            route: label.clone(),
                             attempts: attempt,
+                            deadline: None,
                         }
                     } else {
                         HttpError::Transport {
-                            route: label,
+                            route: label.clone(),
                             attempts: attempt,
                             source: e.without_url(),
                         }
@@ -434,17 +574,15 @@ impl RequestBuilder {
             if code == 429 {
                 let scope = info.scope.unwrap_or(RateLimitScope::User);
                 let retry_after = info.retry_after.unwrap_or(Duration::from_secs(1));
-                let too_long = retry
-                    .max_rate_limit_wait
-                    .is_some_and(|max| retry_after > max);
-                if limit_retries < retry.rate_limit_retries && !too_long {
+                let too_long = cap.is_some_and(|max| retry_after > max);
+                if limit_retries < retry.rate_limit_retries && !too_long && in_time(retry_after) {
                     limit_retries += 1;
                     tracing::debug!(%scope, ?retry_after, "429; waiting retry_after before retrying");
                     tokio::time::sleep(retry_after).await;
                     continue;
                 }
                 return Err(HttpError::RateLimited {
-                    route: label,
+                    route: label.clone(),
                     bucket: info.bucket.as_deref().map(str::to_owned),
                     scope,
                     retry_after,
@@ -452,19 +590,23 @@ impl RequestBuilder {
                 });
             }
             if status.is_server_error() && method.is_idempotent() && error_retries < retry.retries {
-                error_retries += 1;
-                let wait = retry.backoff(error_retries, jitter01());
-                tracing::debug!(status = code, ?wait, "server error; retrying");
-                tokio::time::sleep(wait).await;
-                continue;
+                let wait = retry.backoff(error_retries + 1, jitter01());
+                if in_time(wait) {
+                    error_retries += 1;
+                    tracing::debug!(status = code, ?wait, "server error; retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             }
             if !status.is_success() {
                 return Err(HttpError::Api(Box::new(ApiError::from_body(
-                    label, code, &body,
+                    label.clone(),
+                    code,
+                    &body,
                 ))));
             }
             return Ok(Response {
-                route: label,
+                route: label.clone(),
                 status,
                 headers,
                 body,

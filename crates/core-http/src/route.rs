@@ -25,6 +25,84 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// on Discord's side, so their deletes get their own key.
 const OLD_MESSAGE_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 
+/// What a token segment shows as wherever a route, path or URL is displayed.
+const REDACTED: &str = "<redacted>";
+
+/// Rewrites the segments of `path` that hold a webhook or interaction token
+/// with `replace`: the segment after `webhooks/{id}/` (a webhook token, or
+/// an interaction token in `webhooks/{application_id}/{token}`) and after
+/// `interactions/{id}/`. Returns `None` when nothing was rewritten.
+///
+/// This looks at the shape of the path, not at parameter names, so a token
+/// written into a template as literal text is found too.
+fn rewrite_token_slots(path: &str, replace: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out: Option<String> = None;
+    for (i, segment) in segments.iter().enumerate() {
+        let slot = i >= 2
+            && !segment.is_empty()
+            && ["webhooks", "interactions"]
+                .iter()
+                .any(|top| segments[i - 2].eq_ignore_ascii_case(top));
+        let new = slot.then(|| replace(segment)).flatten();
+        if new.is_some() && out.is_none() {
+            // Everything before this segment, unchanged.
+            out = Some(segments[..i].iter().map(|s| format!("{s}/")).collect());
+        }
+        if let Some(out) = &mut out {
+            out.push_str(new.as_deref().unwrap_or(segment));
+            if i + 1 < segments.len() {
+                out.push('/');
+            }
+        }
+    }
+    out
+}
+
+/// Whether a template segment is exactly one `{placeholder}` (a name, not a
+/// value).
+fn is_placeholder(segment: &str) -> bool {
+    segment.len() > 2
+        && segment.starts_with('{')
+        && segment.ends_with('}')
+        && !segment[1..segment.len() - 1].contains(['{', '}'])
+}
+
+/// A template or path as it may be shown in errors, spans, logs and
+/// `Debug`: a token written into it as literal text becomes `<redacted>`
+/// (`/webhooks/1/abc` → `/webhooks/1/<redacted>`); a `{placeholder}` is a
+/// name and stays.
+pub(crate) fn redact_template(template: &str) -> Cow<'_, str> {
+    match rewrite_token_slots(template, |segment| {
+        (!is_placeholder(segment)).then(|| REDACTED.to_owned())
+    }) {
+        Some(redacted) => Cow::Owned(redacted),
+        None => Cow::Borrowed(template),
+    }
+}
+
+/// `url` as it may be shown: credentials (`user:password@`) in its
+/// authority become `<redacted>@`. Works on text that does not parse as a
+/// URL too, so an invalid URL can be shown in the error about it.
+pub(crate) fn redact_userinfo(url: &str) -> Cow<'_, str> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => Cow::Owned(format!("{}{REDACTED}{}", &url[..start], &rest[at..])),
+        None => Cow::Borrowed(url),
+    }
+}
+
+/// [`redact_template`] for an owned template, without copying one that
+/// needs no change.
+pub(crate) fn redact_template_cow(template: Cow<'static, str>) -> Cow<'static, str> {
+    match redact_template(&template) {
+        Cow::Owned(redacted) => Cow::Owned(redacted),
+        Cow::Borrowed(_) => template,
+    }
+}
+
 /// An HTTP method Discord's REST API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -84,7 +162,7 @@ pub enum RouteError {
     /// The template names a parameter that was never given.
     #[error("route `{template}` needs parameter `{name}`: add `.param(\"{name}\", value)`")]
     MissingParam {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// The parameter name.
         name: String,
@@ -92,7 +170,7 @@ pub enum RouteError {
     /// A parameter was given that the template does not contain.
     #[error("route `{template}` has no `{{{name}}}` placeholder: check the parameter name")]
     UnknownParam {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// The parameter name.
         name: String,
@@ -100,7 +178,7 @@ pub enum RouteError {
     /// The same parameter was given twice.
     #[error("parameter `{name}` was given twice for route `{template}`")]
     DuplicateParam {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// The parameter name.
         name: String,
@@ -108,7 +186,7 @@ pub enum RouteError {
     /// A parameter value was empty, which would produce an empty path segment.
     #[error("parameter `{name}` of route `{template}` is empty")]
     EmptyParam {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// The parameter name.
         name: String,
@@ -118,7 +196,7 @@ pub enum RouteError {
     /// to another endpoint; no Discord resource has such a name.
     #[error("parameter `{name}` of route `{template}` makes a `.` or `..` path segment, which would change the endpoint: pass the real value")]
     DotSegment {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// The parameter name.
         name: String,
@@ -126,7 +204,7 @@ pub enum RouteError {
     /// The template itself is malformed.
     #[error("route template `{template}` is malformed: {reason}")]
     InvalidTemplate {
-        /// The route template.
+        /// The route template, with a token written into it redacted.
         template: String,
         /// What is wrong with it.
         reason: &'static str,
@@ -134,7 +212,7 @@ pub enum RouteError {
     /// The API base URL could not be parsed or joined with the path.
     #[error("API base `{base}` is not a valid http(s) URL")]
     InvalidBase {
-        /// The base as given.
+        /// The base as given, with any `user:password@` redacted.
         base: String,
     },
 }
@@ -149,7 +227,7 @@ enum Piece<'t> {
 /// Parses a template into literal and placeholder pieces.
 fn parse_template(template: &str) -> Result<Vec<Piece<'_>>, RouteError> {
     let invalid = |reason| RouteError::InvalidTemplate {
-        template: template.to_owned(),
+        template: redact_template(template).into_owned(),
         reason,
     };
     if !template.starts_with('/') {
@@ -221,11 +299,12 @@ pub struct Route {
 
 impl fmt::Debug for Route {
     // Parameter values are left out: a webhook or interaction token is a
-    // parameter value and must not reach logs.
+    // parameter value and must not reach logs. A token written into the
+    // template itself is redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Route")
             .field("method", &self.method)
-            .field("template", &self.template)
+            .field("template", &redact_template(&self.template))
             .field(
                 "params",
                 &self.params.iter().map(|(n, _)| n).collect::<Vec<_>>(),
@@ -235,8 +314,9 @@ impl fmt::Debug for Route {
 }
 
 impl fmt::Display for Route {
+    /// `METHOD template`, with a token written into the template redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.template)
+        write!(f, "{} {}", self.method, redact_template(&self.template))
     }
 }
 
@@ -267,6 +347,10 @@ impl Route {
     }
 
     /// The path template as given, e.g. `/channels/{channel_id}/messages`.
+    ///
+    /// This is the raw text: if a webhook or interaction token was written
+    /// into it (rather than given with [`param`](Self::param)), it is here.
+    /// Show a route with `Display` or `Debug`, which redact it.
     pub fn template(&self) -> &str {
         &self.template
     }
@@ -279,7 +363,12 @@ impl Route {
     /// every value a placeholder; returns the parsed template.
     fn checked(&self) -> Result<Vec<Piece<'_>>, RouteError> {
         let pieces = parse_template(&self.template)?;
-        let err_name = |name: &str| (self.template.to_string(), name.to_owned());
+        let err_name = |name: &str| {
+            (
+                redact_template(&self.template).into_owned(),
+                name.to_owned(),
+            )
+        };
         for (i, (name, value)) in self.params.iter().enumerate() {
             if self.params[..i].iter().any(|(n, _)| n == name) {
                 let (template, name) = err_name(name);
@@ -357,7 +446,7 @@ impl Route {
         if !is_dot_segment(segment) {
             return Ok(());
         }
-        let template = self.template.to_string();
+        let template = redact_template(&self.template).into_owned();
         Err(match param {
             Some(name) => RouteError::DotSegment {
                 template,
@@ -431,7 +520,7 @@ pub fn build_url(api_base: &str, api_version: u8, route: &Route) -> Result<Url, 
     let path = route.path()?;
     let base = api_base.trim_end_matches('/');
     let invalid = || RouteError::InvalidBase {
-        base: api_base.to_owned(),
+        base: redact_userinfo(api_base).into_owned(),
     };
     let url = Url::parse(&format!("{base}/v{api_version}{path}")).map_err(|_| invalid())?;
     if !matches!(url.scheme(), "http" | "https") || url.query().is_some() {
@@ -457,11 +546,37 @@ pub fn build_url(api_base: &str, api_version: u8, route: &Route) -> Result<Url, 
 /// - interaction callbacks and follow-ups (`/interactions/{id}/{token}/callback`,
 ///   `/webhooks/{application_id}/{interaction_token}…`) are exempt from the
 ///   global limit ([`RouteKey::is_global_exempt`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// - `resource` is the method and the full path with every id
+///   ([`RouteKey::resource`]), for limits narrower than a bucket. It is not
+///   part of the key's identity: two keys are equal (and hash alike) when
+///   `route`, `major` and the exemption match, whatever their resource.
+///
+/// No part of a key holds a webhook or interaction token, whether it was a
+/// parameter or written into the template: tokens are hashed.
+#[derive(Clone, Debug)]
 pub struct RouteKey {
     route: Arc<str>,
     major: Arc<str>,
+    resource: Arc<str>,
     global_exempt: bool,
+}
+
+impl PartialEq for RouteKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.route == other.route
+            && self.major == other.major
+            && self.global_exempt == other.global_exempt
+    }
+}
+
+impl Eq for RouteKey {}
+
+impl std::hash::Hash for RouteKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.route.hash(state);
+        self.major.hash(state);
+        self.global_exempt.hash(state);
+    }
 }
 
 impl RouteKey {
@@ -481,12 +596,25 @@ impl RouteKey {
         self.global_exempt
     }
 
+    /// The method and the full percent-encoded path with all its ids, e.g.
+    /// `POST /applications/1/guilds/2/commands`: the resource a limit
+    /// narrower than the bucket applies to (the default limiter keys learned
+    /// sub-limits on it). A webhook or interaction token in the path is
+    /// replaced by a hash of it, `<token:…>`.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
     pub(crate) fn route_arc(&self) -> &Arc<str> {
         &self.route
     }
 
     pub(crate) fn major_arc(&self) -> &Arc<str> {
         &self.major
+    }
+
+    pub(crate) fn resource_arc(&self) -> &Arc<str> {
+        &self.resource
     }
 }
 
@@ -646,14 +774,12 @@ fn derive_key(route: &Route, now_unix_ms: u64) -> Result<RouteKey, RouteError> {
             global_exempt = name_is(seg(1), &["application_id", "application.id"])
                 || name_is(seg(2), &["interaction_token", "interaction.token"]);
         }
-        (Some(t), Some(id))
-            if t.is_lit("interactions") && segs.last().is_some_and(|s| s.is_lit("callback")) =>
-        {
+        (Some(t), Some(id)) if t.is_lit("interactions") => {
             // Each interaction is its own resource; the token is not needed in
-            // the key because the id is unique.
+            // the key because the id is unique (and must never be in it).
             major = format!("interaction:{id}");
-            major_len = 3;
-            global_exempt = true;
+            major_len = segs.len().min(3);
+            global_exempt = segs.last().is_some_and(|s| s.is_lit("callback"));
         }
         _ => {}
     }
@@ -698,8 +824,29 @@ fn derive_key(route: &Route, now_unix_ms: u64) -> Result<RouteKey, RouteError> {
     Ok(RouteKey {
         route: key.into(),
         major: major.into(),
+        resource: resource(route, &pieces).into(),
         global_exempt,
     })
+}
+
+/// `METHOD /full/path` with the values percent-encoded as in the URL and any
+/// webhook or interaction token replaced by its tag.
+fn resource(route: &Route, pieces: &[Piece<'_>]) -> String {
+    let mut path = String::with_capacity(route.template.len() + 32);
+    for piece in pieces {
+        match *piece {
+            Piece::Literal(text) => path.push_str(text),
+            Piece::Param(name) => {
+                path.extend(utf8_percent_encode(
+                    route.value(name).unwrap_or_default(),
+                    PATH_SEGMENT,
+                ));
+            }
+        }
+    }
+    let path = rewrite_token_slots(&path, |token| Some(format!("<token:{}>", token_tag(token))))
+        .unwrap_or(path);
+    format!("{} {path}", route.method)
 }
 
 #[cfg(test)]
@@ -941,6 +1088,102 @@ mod tests {
         let r = route!(POST "/webhooks/{webhook_id}/{webhook_token}", webhook_id = 1, webhook_token = "hunter2");
         assert!(!format!("{r:?}").contains("hunter2"));
         assert!(!r.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn literal_tokens_are_redacted_wherever_a_route_is_shown() {
+        let cases = [
+            ("/webhooks/1/SeCrEt-tok_en", "/webhooks/1/<redacted>"),
+            (
+                "/webhooks/1/SeCrEt-tok_en/messages/@original",
+                "/webhooks/1/<redacted>/messages/@original",
+            ),
+            (
+                "/interactions/9/SeCrEt-tok_en/callback",
+                "/interactions/9/<redacted>/callback",
+            ),
+            (
+                "/webhooks/{id}/SeCrEt-tok_en{x}",
+                "/webhooks/{id}/<redacted>",
+            ),
+            // Placeholders are names, not values: they stay.
+            (
+                "/webhooks/{webhook_id}/{webhook_token}",
+                "/webhooks/{webhook_id}/{webhook_token}",
+            ),
+            (
+                "/channels/{channel_id}/webhooks",
+                "/channels/{channel_id}/webhooks",
+            ),
+            ("/webhooks/1", "/webhooks/1"),
+        ];
+        for (template, shown) in cases {
+            assert_eq!(redact_template(template), shown);
+        }
+        let route = Route::new(
+            Method::Get,
+            "/webhooks/1/SeCrEt-tok_en/messages/{message_id}",
+        );
+        let missing = route.path().unwrap_err();
+        let ratelimit_key = route
+            .clone()
+            .param("message_id", 2)
+            .ratelimit_key()
+            .unwrap();
+        let shown =
+            format!("{route:?} {route} {missing} {missing:?} {ratelimit_key:?} {ratelimit_key}");
+        assert!(!shown.contains("SeCrEt"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        // A literal token on an interaction route is hashed in the key too.
+        let odd = key(&Route::new(
+            Method::Get,
+            "/interactions/9/SeCrEt-tok_en/extra",
+        ));
+        assert_eq!(odd.route(), "GET /interactions/{major}/{major}/extra");
+        assert!(!format!("{odd:?}").contains("SeCrEt"));
+        assert!(!odd.is_global_exempt());
+    }
+
+    #[test]
+    fn resources_name_the_full_path_without_tokens() {
+        let a = key(
+            &route!(POST "/applications/{application_id}/guilds/{guild_id}/commands", application_id = 7, guild_id = 1),
+        );
+        let b = key(
+            &route!(POST "/applications/{application_id}/guilds/{guild_id}/commands", application_id = 7, guild_id = 2),
+        );
+        // One bucket key (no major parameter), two resources.
+        assert_eq!(a, b);
+        assert_eq!(a.resource(), "POST /applications/7/guilds/1/commands");
+        assert_eq!(b.resource(), "POST /applications/7/guilds/2/commands");
+        let hook = |token: &str| {
+            key(
+                &route!(POST "/webhooks/{webhook_id}/{webhook_token}", webhook_id = 1, webhook_token = token),
+            )
+        };
+        let literal = key(&Route::new(Method::Post, "/webhooks/1/hunter2"));
+        assert_eq!(hook("hunter2").resource(), literal.resource());
+        assert_ne!(hook("hunter2").resource(), hook("other").resource());
+        assert!(literal.resource().starts_with("POST /webhooks/1/<token:"));
+        assert!(!literal.resource().contains("hunter2"));
+    }
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_userinfo("http://user:pass@proxy:3128/x?y@z"),
+            "http://<redacted>@proxy:3128/x?y@z"
+        );
+        assert_eq!(
+            redact_userinfo("user:pass@proxy:3128"),
+            "<redacted>@proxy:3128"
+        );
+        assert_eq!(
+            redact_userinfo("https://discord.com/api"),
+            "https://discord.com/api"
+        );
+        let err = build_url("http://u:hunter2@ bad/api", 10, &route!(GET "/gateway")).unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{err}");
     }
 
     const TEMPLATES: &[&str] = &[

@@ -738,3 +738,173 @@ async fn a_401_without_auth_does_not_stop_the_token() {
     assert_eq!(err.status(), Some(401), "{err}");
     http.request(route!(GET "/users/@me")).send().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_wait_longer_than_max_rate_limit_wait_fails_fast() {
+    // One request per minute on every bucket.
+    let fake = FakeDiscord::builder()
+        .bucket_limit(1)
+        .bucket_window(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let channel = text_channels(&fake)[0];
+    let http = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .max_rate_limit_wait(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let get = move || route!(GET "/channels/{channel_id}", channel_id = channel);
+    http.request(get()).send().await.unwrap();
+    // The bucket is spent for a minute: the next request is refused at once
+    // instead of waiting inside the limiter.
+    let start = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(10), http.request(get()).send())
+        .await
+        .expect("the request waited in the limiter past max_rate_limit_wait")
+        .unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(err.is_rate_limited(), "{err}");
+    let wait = err.retry_after().unwrap();
+    assert!(wait > Duration::from_secs(50), "{wait:?}");
+    assert!(
+        matches!(&err, HttpError::RateLimitWait { bucket, reason: Some(WaitReason::BucketExhausted), .. }
+            if bucket.ends_with(&format!("[channel:{channel}]"))),
+        "{err:?}"
+    );
+
+    // Without a cap, the request's own deadline covers the limiter wait.
+    let patient = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .ratelimiter(Arc::clone(http.ratelimiter()))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = tokio::time::timeout(
+        Duration::from_secs(10),
+        patient
+            .request(get())
+            .timeout(Duration::from_millis(300))
+            .send(),
+    )
+    .await
+    .expect("the deadline did not cover the limiter wait")
+    .unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(
+        requests_to(&fake, "GET", &format!("/channels/{channel}")).len(),
+        1
+    );
+    assert_eq!(fake.counters().rate_limited, 0);
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_timeout_covers_a_slow_retry_loop() {
+    let fake = start_fake().await;
+    let channel = text_channels(&fake)[0];
+    let http = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .retries(10, Duration::from_millis(300))
+        .build()
+        .unwrap();
+    fake.inject(Injection {
+        method: Some("GET".into()),
+        path_contains: format!("/channels/{channel}"),
+        times: 100,
+        response: InjectedResponse::Status {
+            status: 500,
+            body: json!({ "message": "500: Internal Server Error", "code": 0 }),
+        },
+    });
+    let start = Instant::now();
+    let err = http
+        .request(route!(GET "/channels/{channel_id}", channel_id = channel))
+        .timeout(Duration::from_millis(1500))
+        .send()
+        .await
+        .unwrap_err();
+    let elapsed = start.elapsed();
+    // Backoffs of 300, 600, 1200 ms (±20 %): the third retry cannot start
+    // before the deadline, so it is not waited for and the last answer is
+    // reported.
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(err.status(), Some(500), "{err}");
+    assert_eq!(
+        requests_to(&fake, "GET", &format!("/channels/{channel}")).len(),
+        3
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learned_cap_on_one_guild_does_not_hold_other_guilds() {
+    let fake = FakeDiscord::builder().guilds(3).start().await.unwrap();
+    let app = fake.bot_user_id();
+    let guilds = fake.guild_ids();
+    let http = HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .max_rate_limit_wait(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let create = |guild: u64, name: &str| {
+        http.request(route!(
+            POST "/applications/{application_id}/guilds/{guild_id}/commands",
+            application_id = app,
+            guild_id = guild
+        ))
+        .json(&json!({ "name": name, "description": "a command", "type": 1 }))
+        .send()
+    };
+    create(guilds[0], "first").await.unwrap();
+    // Guild 0 reaches a cap the bucket headers do not show (Discord's daily
+    // command-create limit): a 429 for an hour although `remaining` > 0.
+    fake.inject(Injection {
+        method: Some("POST".into()),
+        path_contains: format!("/guilds/{}/commands", guilds[0]),
+        times: 1,
+        response: InjectedResponse::Status {
+            status: 429,
+            body: json!({ "message": "You are being rate limited.", "retry_after": 3600.0, "global": false }),
+        },
+    });
+    let err = create(guilds[0], "second").await.unwrap_err();
+    assert!(err.is_rate_limited(), "{err}");
+    // The other guilds create their commands at once.
+    for (i, guild) in guilds[1..].iter().enumerate() {
+        let start = Instant::now();
+        let created = tokio::time::timeout(
+            Duration::from_secs(10),
+            create(*guild, &format!("other{i}")),
+        )
+        .await
+        .expect("another guild waited on guild 0's cap");
+        created.unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+    // Guild 0 itself is held by the learned limit, and is not sent.
+    let before = fake.requests().len();
+    let err = create(guilds[0], "third").await.unwrap_err();
+    assert!(
+        matches!(&err, HttpError::RateLimitWait { bucket, reason: Some(WaitReason::LearnedLimit), wait: Some(wait), .. }
+            if bucket == &format!("POST /applications/{app}/guilds/{}/commands", guilds[0])
+                && *wait > Duration::from_secs(3500)),
+        "{err:?}"
+    );
+    assert_eq!(fake.requests().len(), before);
+    assert_eq!(fake.counters().rate_limited, 1);
+    fake.shutdown().await;
+}

@@ -7,8 +7,10 @@
 //!   (several routes may map to one bucket);
 //! - `buckets`: (bucket id or route key, major parameter) → limit,
 //!   remaining, reset instant, requests in flight;
-//! - `learned`: (route key, major parameter) → a sub-limit learned from a
-//!   429 the headers did not predict;
+//! - `learned`: resource (method + full path with its ids, see
+//!   [`RouteKey::resource`]) → a sub-limit learned from a 429 the headers
+//!   did not predict: nothing more goes to that resource until the 429's
+//!   `retry_after` has passed, then it is forgotten;
 //! - the global limit as a sliding log of send instants, plus the pause set
 //!   by a global 429;
 //! - the invalid-request counter over a rolling 10 minutes.
@@ -18,6 +20,11 @@
 //! known bucket hands out `remaining` requests, then waits for the reset.
 //! It only starts a new window when every request of the previous one has
 //! come back, so a late response can never make it over-count.
+//!
+//! Every wait is known before it starts except one: a request held while a
+//! new bucket's probe is out waits for that response. So
+//! [`Ratelimiter::acquire_within`] refuses a known wait longer than allowed
+//! at once, and bounds the unknown one.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -253,7 +260,14 @@ impl InMemoryRatelimiterBuilder {
         self
     }
 
-    /// Learned sub-limits unused for this long are forgotten (default 1 hour).
+    /// The longest a learned sub-limit holds its resource (default 1 hour).
+    ///
+    /// A sub-limit is learned from a 429 that the bucket headers did not
+    /// predict, and holds that one resource (method and full path) for the
+    /// 429's `retry_after`, or for this long if that is shorter; then it is
+    /// forgotten. Using the resource does not extend it; another such 429
+    /// replaces it. A limit cut short is simply learned again from the next
+    /// 429.
     #[must_use]
     pub fn learned_limit_timeout(mut self, timeout: Duration) -> Self {
         self.config.learned_timeout = timeout;
@@ -325,7 +339,19 @@ impl InMemoryRatelimiter {
 
 impl Ratelimiter for InMemoryRatelimiter {
     fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
-        Box::pin(acquire(Arc::clone(&self.state), key))
+        Box::pin(acquire(Arc::clone(&self.state), key, None))
+    }
+
+    /// Refuses at once, with the wait, when the bucket, the global limit,
+    /// a global pause or a learned sub-limit would hold the request past
+    /// `max_wait` (the waits add up); a wait for a new bucket's first
+    /// response is bounded by what is left of `max_wait`.
+    fn acquire_within<'a>(
+        &'a self,
+        key: &'a RouteKey,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+        Box::pin(acquire(Arc::clone(&self.state), key, Some(max_wait)))
     }
 
     fn complete<'a>(
@@ -392,11 +418,9 @@ impl Bucket {
     }
 }
 
+/// A sub-limit learned from a 429: its resource is held until `until`.
 struct Learned {
-    limit: u32,
-    window: Duration,
-    sent: VecDeque<Instant>,
-    last_used: Instant,
+    until: Instant,
 }
 
 struct Global {
@@ -432,7 +456,8 @@ impl InvalidWindow {
 struct State {
     routes: DashMap<Arc<str>, Arc<str>, Fx>,
     buckets: DashMap<BucketId, Bucket, Fx>,
-    learned: DashMap<BucketId, Learned, Fx>,
+    /// Keyed by [`RouteKey::resource`].
+    learned: DashMap<Arc<str>, Learned, Fx>,
     /// Whether `learned` may hold entries (checking a DashMap for emptiness
     /// locks every shard).
     any_learned: AtomicBool,
@@ -446,15 +471,14 @@ struct State {
     config: Config,
 }
 
-/// A slot taken in a bucket (and maybe a learned limit). Dropped before it
-/// is sent: the slot is given back. Dropped after: only the in-flight mark
-/// is released (the request may have reached Discord).
+/// A slot taken in a bucket. Dropped before it is sent: the slot is given
+/// back. Dropped after: only the in-flight mark is released (the request may
+/// have reached Discord).
 struct MemTicket {
     state: Arc<State>,
     key: RouteKey,
     bucket: BucketId,
     epoch: u64,
-    learned_at: Option<Instant>,
     sent: bool,
     done: bool,
 }
@@ -477,9 +501,26 @@ enum Decision {
     },
 }
 
-async fn acquire(state: Arc<State>, key: &RouteKey) -> Result<Ticket, AcquireError> {
+async fn acquire(
+    state: Arc<State>,
+    key: &RouteKey,
+    max_wait: Option<Duration>,
+) -> Result<Ticket, AcquireError> {
     state.check_budget()?;
     state.maybe_sweep();
+    // The latest moment the request may leave the limiter (`None`: no limit,
+    // or one too far away to matter).
+    let limit = max_wait.and_then(|max| Instant::now().checked_add(max));
+    let too_long = |until: Option<Instant>, reason: WaitReason, bucket: Option<Arc<str>>| {
+        let now = Instant::now();
+        let wait = until.map(|u| u.saturating_duration_since(now));
+        tracing::debug!(route = key.route(), major = key.major(), bucket = bucket.as_deref(), %reason, ?wait, ?max_wait, "rate limit wait longer than allowed; refused");
+        AcquireError::WaitTooLong {
+            wait,
+            reason: Some(reason),
+            bucket,
+        }
+    };
     let mut ticket = loop {
         match state.try_take(key, Instant::now()) {
             Decision::Take(ticket) => break ticket,
@@ -489,14 +530,34 @@ async fn acquire(state: Arc<State>, key: &RouteKey) -> Result<Ticket, AcquireErr
                 reason,
                 bucket,
             } => {
-                let wait = until.map(|u| u.saturating_duration_since(Instant::now()));
+                let now = Instant::now();
+                // A known wait past the limit is refused before it starts; an
+                // unknown one (a response still to come) once the limit is
+                // reached.
+                let refused = match (limit, until) {
+                    (Some(limit), Some(until)) => until > limit,
+                    (Some(limit), None) => now >= limit,
+                    (None, _) => false,
+                };
+                if refused {
+                    return Err(too_long(until, reason, bucket));
+                }
+                let wait = until.map(|u| u.saturating_duration_since(now));
                 state.on_wait(key, bucket, reason, wait);
                 match (until, notified) {
                     (Some(until), _) => tokio::time::sleep_until(until).await,
                     (None, Some(notified)) => {
-                        let _ = tokio::time::timeout(NOTIFY_GUARD, notified).await;
+                        let guard = now + NOTIFY_GUARD;
+                        let _ = tokio::time::timeout_at(
+                            limit.map_or(guard, |l| l.min(guard)),
+                            notified,
+                        )
+                        .await;
                     }
-                    (None, None) => tokio::time::sleep(FALLBACK_RESET).await,
+                    (None, None) => {
+                        let fallback = now + FALLBACK_RESET;
+                        tokio::time::sleep_until(limit.map_or(fallback, |l| l.min(fallback))).await;
+                    }
                 }
             }
         }
@@ -505,6 +566,11 @@ async fn acquire(state: Arc<State>, key: &RouteKey) -> Result<Ticket, AcquireErr
         match state.try_global(key, Instant::now()) {
             Ok(()) => break,
             Err((until, reason)) => {
+                if limit.is_some_and(|limit| until > limit) {
+                    // Dropping the ticket gives its bucket slot back.
+                    drop(ticket);
+                    return Err(too_long(Some(until), reason, None));
+                }
                 let wait = until.saturating_duration_since(Instant::now());
                 state.on_wait(key, None, reason, Some(wait));
                 tokio::time::sleep_until(until).await;
@@ -607,46 +673,27 @@ impl State {
         (!Arc::ptr_eq(&id.name, key.route_arc())).then(|| Arc::clone(&id.name))
     }
 
-    /// Checks (and reserves in) a learned sub-limit.
-    fn learned_check(&self, key: &RouteKey, now: Instant) -> Result<Option<Instant>, Instant> {
+    /// Whether a learned sub-limit holds the key's resource: `Err(until)`.
+    /// An expired one is forgotten here.
+    fn learned_check(&self, key: &RouteKey, now: Instant) -> Result<(), Instant> {
         if !self.any_learned.load(Ordering::Relaxed) {
-            return Ok(None);
+            return Ok(());
         }
-        let id = BucketId {
-            name: Arc::clone(key.route_arc()),
-            major: Arc::clone(key.major_arc()),
+        let until = match self.learned.get(key.resource()) {
+            Some(learned) => learned.until,
+            None => return Ok(()),
         };
-        let Some(mut learned) = self.learned.get_mut(&id) else {
-            return Ok(None);
-        };
-        learned.last_used = now;
-        let window = learned.window;
-        while learned.sent.front().is_some_and(|&t| t + window <= now) {
-            learned.sent.pop_front();
+        if now < until {
+            return Err(until);
         }
-        if learned.sent.len() >= learned.limit as usize {
-            let oldest = learned.sent.front().copied().unwrap_or(now);
-            return Err(oldest + window);
-        }
-        learned.sent.push_back(now);
-        Ok(Some(now))
-    }
-
-    fn learned_unreserve(&self, key: &RouteKey, at: Instant) {
-        let id = BucketId {
-            name: Arc::clone(key.route_arc()),
-            major: Arc::clone(key.major_arc()),
-        };
-        if let Some(mut learned) = self.learned.get_mut(&id) {
-            if let Some(pos) = learned.sent.iter().rposition(|&t| t == at) {
-                learned.sent.remove(pos);
-            }
-        }
+        self.learned
+            .remove_if(key.resource(), |_, learned| learned.until <= now);
+        Ok(())
     }
 
     fn try_take(self: &Arc<Self>, key: &RouteKey, now: Instant) -> Decision {
-        let learned_at = match self.learned_check(key, now) {
-            Ok(at) => at,
+        match self.learned_check(key, now) {
+            Ok(()) => {}
             Err(until) => {
                 return Decision::Wait {
                     until: Some(until),
@@ -655,7 +702,7 @@ impl State {
                     bucket: None,
                 }
             }
-        };
+        }
         let id = self.resolve(key);
         let label = self.bucket_label(&id, key);
         let mut b = self
@@ -710,7 +757,6 @@ impl State {
                     key: key.clone(),
                     bucket: id,
                     epoch,
-                    learned_at,
                     sent: false,
                     done: false,
                 })
@@ -722,9 +768,6 @@ impl State {
                     .is_none()
                     .then(|| Arc::clone(&b.notify).notified_owned());
                 drop(b);
-                if let Some(at) = learned_at {
-                    self.learned_unreserve(key, at);
-                }
                 Decision::Wait {
                     until,
                     notified,
@@ -772,11 +815,6 @@ impl State {
                 }
             }
             b.notify.notify_waiters();
-        }
-        if give_back {
-            if let Some(at) = ticket.learned_at {
-                self.learned_unreserve(&ticket.key, at);
-            }
         }
     }
 
@@ -851,8 +889,9 @@ impl State {
             info.limit.is_some() || info.remaining.is_some() || info.reset_after.is_some();
         // Did the bucket promise room? The 429's own headers say best;
         // without them, our own count.
+        let headers_say_room = info.remaining.is_some_and(|remaining| remaining > 0);
         let had_room = match info.remaining {
-            Some(remaining) => remaining > 0,
+            Some(_) => headers_say_room,
             None => b.limit.is_some() && b.remaining > 0,
         };
         if has_headers {
@@ -899,9 +938,12 @@ impl State {
         } else if (200..300).contains(&info.status) && b.limit.is_none() {
             b.unlimited = true;
         }
-        if is_429 {
+        if is_429 && !headers_say_room {
             // Nothing is sent on this bucket before `retry_after`, whatever
-            // later responses say.
+            // later responses say. (When the 429's own headers show room,
+            // the bucket is not what ran out: only the resource is held,
+            // below, so a route without a major parameter does not stop
+            // for every guild.)
             let until = now + retry_after;
             b.remaining = 0;
             b.blocked_until = Some(b.blocked_until.map_or(until, |u| u.max(until)));
@@ -916,24 +958,16 @@ impl State {
         }
 
         if is_429 && had_room {
-            // The headers promised room: an undocumented sub-limit. Remember
-            // it as one request per `retry_after` on this route + resource.
-            let id = BucketId {
-                name: Arc::clone(key.route_arc()),
-                major: Arc::clone(key.major_arc()),
-            };
-            tracing::debug!(route = key.route(), major = key.major(), window = ?retry_after, "learned a sub-limit from a 429");
+            // The headers promised room: an undocumented sub-limit (a
+            // channel rename limit, a guild's daily command creates). Hold
+            // this resource, and only it, for `retry_after`; then forget it.
+            let held = retry_after.min(self.config.learned_timeout);
+            tracing::debug!(route = key.route(), major = key.major(), resource = key.resource(), window = ?held, "learned a sub-limit from a 429");
             self.any_learned.store(true, Ordering::Relaxed);
-            let mut learned = self.learned.entry(id).or_insert_with(|| Learned {
-                limit: 1,
-                window: retry_after,
-                sent: VecDeque::new(),
-                last_used: now,
-            });
-            learned.window = learned.window.max(retry_after);
-            learned.last_used = now;
-            learned.sent.clear();
-            learned.sent.push_back(now);
+            self.learned.insert(
+                Arc::clone(key.resource_arc()),
+                Learned { until: now + held },
+            );
         }
         if is_429 {
             self.emit_429(key, info, scope, retry_after);
@@ -990,9 +1024,7 @@ impl State {
         // relearned on the next response (templates with literal values,
         // e.g. an emoji, would otherwise pile up).
         self.routes.retain(|_, bucket| live.contains(bucket));
-        let learned_idle = self.config.learned_timeout;
-        self.learned
-            .retain(|_, l| now.saturating_duration_since(l.last_used) < learned_idle);
+        self.learned.retain(|_, l| l.until > now);
     }
 }
 
@@ -1278,15 +1310,31 @@ mod tests {
         rl.complete(t, Some(&huge)).await;
         let mut user = RateLimitInfo::from_headers(429, &map).with_body(br#"{"retry_after":1e19}"#);
         user.scope = Some(RateLimitScope::User);
+        // Waits out the global pause (a capped week).
         let t = rl.acquire(&k).await.unwrap();
+        // The headers show room: a learned sub-limit, held for the
+        // learned-limit timeout (an hour).
         rl.complete(t, Some(&user)).await;
-        // Both limits hold (for a capped week), and nothing overflowed.
-        let blocked = tokio::time::timeout(Duration::from_secs(3600), rl.acquire(&k)).await;
+        let blocked = tokio::time::timeout(Duration::from_secs(3000), rl.acquire(&k)).await;
         assert!(blocked.is_err());
+        tokio::time::advance(Duration::from_secs(600)).await;
+        // No room: the bucket is blocked (for a capped week).
+        let t = rl.acquire(&k).await.unwrap();
+        user.remaining = Some(0);
+        rl.complete(t, Some(&user)).await;
+        let blocked = tokio::time::timeout(Duration::from_secs(6 * 86_400), rl.acquire(&k)).await;
+        assert!(blocked.is_err());
+        // Nothing overflowed, and the waits are reported, not slept, when
+        // the caller cannot wait.
+        let refused = rl.acquire_within(&k, Duration::from_secs(1)).await;
+        assert!(matches!(
+            refused,
+            Err(AcquireError::WaitTooLong { wait: Some(_), .. })
+        ));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn learned_sub_limit_is_honoured_next_time() {
+    async fn learned_sub_limit_holds_the_resource_for_its_window() {
         let rl = no_global();
         let rename = Route::new(Method::Patch, "/channels/{channel_id}")
             .param("channel_id", 3)
@@ -1300,20 +1348,177 @@ mod tests {
         sub.remaining = Some(8);
         rl.complete(t, Some(&sub)).await;
         let start = Instant::now();
-        let t = rl.acquire(&rename).await.unwrap();
-        assert_eq!(start.elapsed(), Duration::from_secs(30));
-        rl.complete(t, Some(&info(200, 10, 9, 1000, "p"))).await;
-        // Next time: waits pre-emptively instead of collecting a 429,
-        // although the bucket itself has room.
-        let t = rl.acquire(&rename).await.unwrap();
-        assert_eq!(start.elapsed(), Duration::from_secs(60));
-        drop(t);
+        // Every request to the resource waits it out instead of collecting
+        // a 429, although the bucket has room...
+        let mut waiting = Vec::new();
+        for _ in 0..2 {
+            let (rl, k) = (rl.clone(), rename.clone());
+            waiting.push(tokio::spawn(async move {
+                rl.acquire(&k).await.map(|_t| Instant::now())
+            }));
+        }
+        // ...and is refused at once when it may not wait that long.
+        match rl.acquire_within(&rename, Duration::from_secs(1)).await {
+            Err(AcquireError::WaitTooLong { wait, reason, .. }) => {
+                assert_eq!(wait, Some(Duration::from_secs(30)));
+                assert_eq!(reason, Some(WaitReason::LearnedLimit));
+            }
+            other => panic!("{other:?}"),
+        }
+        for task in waiting {
+            assert_eq!(
+                task.await.unwrap().unwrap() - start,
+                Duration::from_secs(30)
+            );
+        }
         // Another channel is not affected.
         let other = Route::new(Method::Patch, "/channels/{channel_id}")
             .param("channel_id", 4)
             .ratelimit_key()
             .unwrap();
         assert!(now_or_never(rl.acquire(&other)).is_some());
+    }
+
+    fn guild_commands(guild: u64) -> RouteKey {
+        Route::new(
+            Method::Post,
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+        )
+        .param("application_id", 77)
+        .param("guild_id", guild)
+        .ratelimit_key()
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_guilds_learned_cap_does_not_throttle_other_guilds() {
+        // `/applications/...` has no major parameter: every guild's command
+        // creates share one bucket, but Discord's daily cap is per guild.
+        let rl = no_global();
+        let t = rl.acquire(&guild_commands(1)).await.unwrap();
+        rl.complete(t, Some(&info(200, 50, 49, 20_000, "cmd")))
+            .await;
+        // Guild 1 hits its daily cap: a 429 although the bucket has room.
+        let t = rl.acquire(&guild_commands(1)).await.unwrap();
+        let mut cap = limited(RateLimitScope::User, 5 * 3600 * 1000);
+        cap.remaining = Some(48);
+        cap.limit = Some(50);
+        cap.reset_after = Some(Duration::from_secs(20));
+        cap.bucket = Some("cmd".into());
+        rl.complete(t, Some(&cap)).await;
+        // Other guilds go on at once.
+        for guild in 2..5 {
+            let t = now_or_never(rl.acquire(&guild_commands(guild)))
+                .expect("another guild waited on guild 1's learned cap")
+                .unwrap();
+            rl.complete(t, Some(&info(200, 50, 47, 20_000, "cmd")))
+                .await;
+        }
+        // Guild 1 itself waits for its cap.
+        assert!(now_or_never(rl.acquire(&guild_commands(1))).is_none());
+        // A shared-scope 429 on one guild does not hold the others either.
+        let t = rl.acquire(&guild_commands(5)).await.unwrap();
+        let mut shared = limited(RateLimitScope::Shared, 3600 * 1000);
+        shared.remaining = Some(40);
+        rl.complete(t, Some(&shared)).await;
+        assert!(now_or_never(rl.acquire(&guild_commands(6))).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn learned_limits_expire_after_their_window() {
+        let rl = no_global();
+        let rename = Route::new(Method::Patch, "/channels/{channel_id}")
+            .param("channel_id", 3)
+            .ratelimit_key()
+            .unwrap();
+        let t = rl.acquire(&rename).await.unwrap();
+        rl.complete(t, Some(&info(200, 10, 9, 1000, "p"))).await;
+        let start = Instant::now();
+        let sub = |ms| {
+            let mut sub = limited(RateLimitScope::User, ms);
+            sub.remaining = Some(8);
+            sub
+        };
+        let t = rl.acquire(&rename).await.unwrap();
+        rl.complete(t, Some(&sub(30_000))).await;
+        // Used during its window (after the wait): that does not extend it.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let t = rl.acquire(&rename).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(30));
+        rl.complete(t, Some(&info(200, 10, 9, 1000, "p"))).await;
+        // Not hit again for its window: forgotten, requests flow.
+        let t = now_or_never(rl.acquire(&rename))
+            .expect("an expired learned limit still held the route")
+            .unwrap();
+        rl.complete(t, Some(&info(200, 10, 8, 1000, "p"))).await;
+        // A new, shorter 429 is learned as it is: a window never only grows.
+        let t = rl.acquire(&rename).await.unwrap();
+        rl.complete(t, Some(&sub(5_000))).await;
+        let hit = Instant::now();
+        let t = rl.acquire(&rename).await.unwrap();
+        assert_eq!(hit.elapsed(), Duration::from_secs(5));
+        drop(t);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_within_refuses_known_waits_at_once_and_keeps_nothing() {
+        let rl = InMemoryRatelimiter::builder()
+            .global_limit(1, Duration::from_secs(10))
+            .global_margin(Duration::ZERO)
+            .build();
+        let k = key(1);
+        let t = rl.acquire(&k).await.unwrap();
+        rl.complete(t, Some(&info(200, 2, 0, 300_000, "b"))).await;
+        // The bucket is spent for five minutes.
+        let start = Instant::now();
+        match rl.acquire_within(&k, Duration::from_secs(1)).await {
+            Err(AcquireError::WaitTooLong {
+                wait,
+                reason,
+                bucket,
+            }) => {
+                assert_eq!(wait, Some(Duration::from_secs(300)));
+                assert_eq!(reason, Some(WaitReason::BucketExhausted));
+                assert_eq!(bucket.as_deref(), Some("b"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // A wait within the limit is waited.
+        let t = rl
+            .acquire_within(&k, Duration::from_secs(301))
+            .await
+            .unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(300));
+        rl.complete(t, Some(&info(200, 2, 1, 1000, "b"))).await;
+        // The global limit (1 per 10 s) counts too: refused, and the bucket
+        // slot it had taken is given back.
+        match rl.acquire_within(&k, Duration::from_secs(5)).await {
+            Err(AcquireError::WaitTooLong { wait, reason, .. }) => {
+                assert_eq!(wait, Some(Duration::from_secs(10)));
+                assert_eq!(reason, Some(WaitReason::Global));
+            }
+            other => panic!("{other:?}"),
+        }
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(now_or_never(rl.acquire(&k)).is_some(), "the slot was kept");
+        // A wait of unknown length (the probe of a new bucket is out) is
+        // bounded by the limit.
+        let fresh = key(2);
+        let probe = rl.acquire(&fresh).await.unwrap();
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let start = Instant::now();
+        let refused = rl.acquire_within(&fresh, Duration::from_millis(700)).await;
+        assert!(matches!(
+            refused,
+            Err(AcquireError::WaitTooLong {
+                wait: None,
+                reason: Some(WaitReason::FreshBucket),
+                ..
+            })
+        ));
+        assert_eq!(start.elapsed(), Duration::from_millis(700));
+        drop(probe);
     }
 
     #[tokio::test(start_paused = true)]

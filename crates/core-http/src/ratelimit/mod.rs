@@ -5,7 +5,11 @@
 //!
 //! 1. [`Ratelimiter::acquire`] waits until the request may be sent (its
 //!    bucket has room, the global limit has room, no global 429 pause is
-//!    running) and hands out a [`Ticket`];
+//!    running) and hands out a [`Ticket`]. When the caller cannot wait
+//!    long (`max_rate_limit_wait`, or the request's own `timeout`), the
+//!    client calls [`Ratelimiter::acquire_within`] instead, which refuses at
+//!    once with [`AcquireError::WaitTooLong`] when it knows the wait is
+//!    longer than allowed;
 //! 2. after the response, [`Ratelimiter::complete`] gets the ticket back
 //!    with the response's rate-limit headers ([`RateLimitInfo`]), so the
 //!    limiter learns bucket ids, limits and resets.
@@ -22,11 +26,14 @@
 //!
 //! A limiter that counts requests and leaves the decisions to the default
 //! one; a limiter shared through Redis has the same shape (see
-//! docs/http.md for a sketch):
+//! docs/http.md for a sketch). A wrapper forwards
+//! [`acquire_within`](Ratelimiter::acquire_within) too, so the inner
+//! limiter can refuse a long wait without waiting:
 //!
 //! ```
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //! use std::sync::Arc;
+//! use std::time::Duration;
 //! use acord_core_http::ratelimit::{AcquireError, BoxFuture, RateLimitInfo, Ratelimiter, Ticket};
 //! use acord_core_http::{HttpClient, InMemoryRatelimiter, RouteKey};
 //!
@@ -40,6 +47,15 @@
 //!     fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
 //!         self.sent.fetch_add(1, Ordering::Relaxed);
 //!         self.inner.acquire(key)
+//!     }
+//!
+//!     fn acquire_within<'a>(
+//!         &'a self,
+//!         key: &'a RouteKey,
+//!         max_wait: Duration,
+//!     ) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+//!         self.sent.fetch_add(1, Ordering::Relaxed);
+//!         self.inner.acquire_within(key, max_wait)
 //!     }
 //!
 //!     fn complete<'a>(&'a self, ticket: Ticket, info: Option<&'a RateLimitInfo>) -> BoxFuture<'a, ()> {
@@ -77,6 +93,15 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The default is [`InMemoryRatelimiter`]; replace it with
 /// `HttpClient::builder(token).ratelimiter(Arc::new(MyLimiter))`, for example
 /// to share limits between processes through Redis (see docs/http.md).
+///
+/// Two methods are required ([`acquire`](Self::acquire),
+/// [`complete`](Self::complete)). [`acquire_within`](Self::acquire_within)
+/// is provided: the client calls it instead of `acquire` when the request
+/// may only wait so long (`max_rate_limit_wait`, or the request's own
+/// `timeout`). Its default waits on `acquire` for at most that long; a
+/// limiter that knows its waits in advance should override it to refuse at
+/// once and say how long the wait would be, as [`InMemoryRatelimiter`] does.
+/// Limiters written before `acquire_within` existed keep working unchanged.
 pub trait Ratelimiter: fmt::Debug + Send + Sync {
     /// Waits until a request with this key may be sent.
     ///
@@ -89,6 +114,39 @@ pub trait Ratelimiter: fmt::Debug + Send + Sync {
     ///
     /// Dropping the future gives back anything it reserved.
     fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>>;
+
+    /// Like [`acquire`](Self::acquire), but the request may wait at most
+    /// `max_wait` in all (bucket, global limit, pauses).
+    ///
+    /// An implementation that knows a wait will be longer refuses at once,
+    /// without sleeping and without keeping any reservation, with
+    /// [`AcquireError::WaitTooLong`] carrying that wait. The provided
+    /// implementation cannot know: it waits on `acquire` for up to
+    /// `max_wait`, then refuses with `wait: None`.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError::WaitTooLong`], and the errors of `acquire`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future gives back anything it reserved.
+    fn acquire_within<'a>(
+        &'a self,
+        key: &'a RouteKey,
+        max_wait: Duration,
+    ) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+        Box::pin(async move {
+            match tokio::time::timeout(max_wait, self.acquire(key)).await {
+                Ok(result) => result,
+                Err(_) => Err(AcquireError::WaitTooLong {
+                    wait: None,
+                    reason: None,
+                    bucket: None,
+                }),
+            }
+        })
+    }
 
     /// Reports the outcome of the request sent with `ticket`: the response's
     /// rate-limit information, or `None` when no response arrived
@@ -150,6 +208,19 @@ pub enum AcquireError {
     /// The limiter's backend failed.
     #[error("rate limiter backend failed: {0}")]
     Backend(String),
+    /// The request would have to wait longer than the `max_wait` given to
+    /// [`Ratelimiter::acquire_within`]; nothing is reserved.
+    #[error("the rate limiter would hold the request {}", match .wait { Some(wait) => format!("for {wait:?}"), None => "longer than allowed".to_owned() })]
+    WaitTooLong {
+        /// How long it would have waited, counted from the refusal; `None`
+        /// when the limiter could not tell (it waited for a response that
+        /// did not come in time).
+        wait: Option<Duration>,
+        /// Why it would wait, if the limiter says.
+        reason: Option<WaitReason>,
+        /// The bucket id Discord gave the route, if known.
+        bucket: Option<Arc<str>>,
+    },
 }
 
 /// The rate-limit facts of one response (discord-protocol.md §2.2, §2.3).
@@ -375,6 +446,43 @@ mod tests {
         // The limiter can add them to `now` without overflowing.
         let now = tokio::time::Instant::now();
         assert!(now.checked_add(MAX_SERVER_WAIT * 2).is_some());
+    }
+
+    /// A limiter written before `acquire_within`: it overrides only the
+    /// required methods and never lets anything out.
+    #[derive(Debug)]
+    struct Closed;
+
+    impl Ratelimiter for Closed {
+        fn acquire<'a>(&'a self, _: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
+            Box::pin(std::future::pending())
+        }
+
+        fn complete<'a>(&'a self, _: Ticket, _: Option<&'a RateLimitInfo>) -> BoxFuture<'a, ()> {
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn provided_acquire_within_bounds_the_wait() {
+        let limiter: Arc<dyn Ratelimiter> = Arc::new(Closed);
+        let key = crate::route::Route::new(crate::route::Method::Get, "/gateway")
+            .ratelimit_key()
+            .unwrap();
+        let start = tokio::time::Instant::now();
+        let refused = limiter
+            .acquire_within(&key, Duration::from_secs(2))
+            .await
+            .unwrap_err();
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert_eq!(
+            refused,
+            AcquireError::WaitTooLong {
+                wait: None,
+                reason: None,
+                bucket: None
+            }
+        );
     }
 
     #[test]
