@@ -810,3 +810,64 @@ async fn client_wait_for_sees_ready_and_a_panicking_filter_only_ends_its_collect
     bot.shutdown_handle().shutdown();
     timeout(STEP, run).await.unwrap().unwrap().unwrap();
 }
+
+/// A bot shut down with `shutdown_resumable` hands its sessions to the next
+/// "process": that client RESUMEs (no READY, no second IDENTIFY) and its
+/// handler gets the message said while the bot was down, once.
+#[tokio::test]
+async fn sessions_saved_at_a_resumable_shutdown_resume_in_the_next_client() {
+    let fake = fake().await;
+    let (tx, mut ready) = ready_channel();
+    let bot = client(&fake)
+        .on::<Ready, _, _>(move |ctx, _| {
+            let tx = tx.clone();
+            async move {
+                tx.send(ctx.shard_id()).await.unwrap();
+            }
+        })
+        .build()
+        .await
+        .unwrap();
+    let (bot, run) = spawn(bot);
+    assert_eq!(timeout(STEP, ready.recv()).await.unwrap(), Some(0));
+    bot.shutdown_handle().shutdown_resumable();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
+    let sessions = bot.sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(fake.client_closes().last().map(|c| c.code), Some(4000));
+
+    // while no process runs, a user speaks
+    say(&fake, 1_300_000_000_000_000_077, "said while down").await;
+
+    let (tx, mut got) = mpsc::channel::<String>(16);
+    let (ready_tx, mut ready) = ready_channel();
+    let again = client(&fake)
+        .sessions(sessions)
+        .on::<Ready, _, _>(move |ctx, _| {
+            let ready_tx = ready_tx.clone();
+            async move {
+                ready_tx.send(ctx.shard_id()).await.unwrap();
+            }
+        })
+        .on::<MessageCreate, _, _>(move |_, msg| {
+            let tx = tx.clone();
+            async move {
+                tx.send(msg.content).await.unwrap();
+            }
+        })
+        .build()
+        .await
+        .unwrap();
+    let (again, run) = spawn(again);
+    assert_eq!(
+        timeout(STEP, got.recv()).await.unwrap().as_deref(),
+        Some("said while down")
+    );
+    let counters = fake.counters();
+    assert_eq!((counters.identifies, counters.resumes), (1, 1));
+    assert!(ready.try_recv().is_err(), "the resumed client got READY");
+    again.shutdown_handle().shutdown();
+    timeout(STEP, run).await.unwrap().unwrap().unwrap();
+    assert!(got.try_recv().is_err(), "a message came twice");
+    fake.shutdown().await;
+}

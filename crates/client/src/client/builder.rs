@@ -52,6 +52,7 @@ pub struct ClientBuilder<S = ()> {
     keep_alive: Option<KeepAliveFactory>,
     decoder: Option<DecoderFactory>,
     identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    sessions: Vec<acord_core_gateway::Session>,
     configure: Option<Configure>,
     error_hook: Option<ErrorHook>,
     sequential: bool,
@@ -88,6 +89,7 @@ impl ClientBuilder<()> {
             keep_alive: None,
             decoder: None,
             identify_queue: None,
+            sessions: Vec::new(),
             configure: None,
             error_hook: None,
             sequential: false,
@@ -125,6 +127,7 @@ impl ClientBuilder<()> {
             keep_alive: self.keep_alive,
             decoder: self.decoder,
             identify_queue: self.identify_queue,
+            sessions: self.sessions,
             configure: self.configure,
             error_hook: self.error_hook,
             sequential: self.sequential,
@@ -233,6 +236,22 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         self
     }
 
+    /// Sessions saved by the previous process ([`Client::sessions`] after
+    /// [`ShutdownHandle::shutdown_resumable`]): each shard RESUMEs its own
+    /// instead of identifying, and receives what was dispatched while the
+    /// bot was down (RESUMED instead of READY). A session the gateway no
+    /// longer knows ends in a normal IDENTIFY.
+    ///
+    /// [`Client::sessions`]: crate::Client::sessions
+    /// [`ShutdownHandle::shutdown_resumable`]: crate::ShutdownHandle::shutdown_resumable
+    pub fn sessions(
+        mut self,
+        sessions: impl IntoIterator<Item = acord_core_gateway::Session>,
+    ) -> Self {
+        self.sessions.extend(sessions);
+        self
+    }
+
     /// The identify queue (default: in-process, from `GET /gateway/bot`'s
     /// session start limit). Share one across processes running shard
     /// ranges of one bot.
@@ -332,6 +351,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         if let Some(queue) = self.identify_queue {
             manager = manager.identify_queue(queue);
         }
+        manager = manager.sessions(self.sessions);
         let manager = manager
             .configure(move |mut b| {
                 if let Some(k) = keep_alive {

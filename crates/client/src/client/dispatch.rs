@@ -520,7 +520,9 @@ pub(crate) async fn run(
     }
     // Close every shard (code 1000) while draining their last events so no
     // shard waits on a full channel.
-    let close = shared.manager.close(true);
+    let close = shared
+        .manager
+        .close(result.is_err() || !shared.shutdown.keeps_sessions());
     tokio::pin!(close);
     loop {
         tokio::select! {

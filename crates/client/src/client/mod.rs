@@ -53,6 +53,8 @@ pub struct ShutdownHandle {
 struct ShutdownInner {
     /// Read on every event: an atomic, not the channel's lock.
     down: std::sync::atomic::AtomicBool,
+    /// Close the shards resumably (4000), keeping their sessions.
+    keep_sessions: std::sync::atomic::AtomicBool,
     tx: watch::Sender<bool>,
 }
 
@@ -69,6 +71,7 @@ impl ShutdownHandle {
         Self {
             inner: Arc::new(ShutdownInner {
                 down: std::sync::atomic::AtomicBool::new(false),
+                keep_sessions: std::sync::atomic::AtomicBool::new(false),
                 tx: watch::channel(false).0,
             }),
         }
@@ -81,6 +84,26 @@ impl ShutdownHandle {
             .down
             .store(true, std::sync::atomic::Ordering::Release);
         self.inner.tx.send_replace(true);
+    }
+
+    /// Shuts down keeping the sessions: every shard closes with code 4000,
+    /// so [`Client::sessions`] can be saved and handed to
+    /// [`ClientBuilder::sessions`](crate::ClientBuilder::sessions) in the
+    /// next process, which then RESUMEs (within Discord's resume window
+    /// of a few minutes) and receives what it missed, instead of
+    /// identifying. The bot stays online meanwhile.
+    pub fn shutdown_resumable(&self) {
+        self.inner
+            .keep_sessions
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.shutdown();
+    }
+
+    /// Whether the shutdown keeps the sessions.
+    pub(crate) fn keeps_sessions(&self) -> bool {
+        self.inner
+            .keep_sessions
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Whether shutdown was asked for.
@@ -192,6 +215,16 @@ impl<S: Send + Sync + 'static> Client<S> {
         timeout: std::time::Duration,
     ) -> impl Future<Output = Result<E::Payload, ClientError>> + Send + 'static {
         dispatch::wait_for::<E>(&self.shared, filter, timeout)
+    }
+
+    /// The shards' resumable sessions: after [`start`](Self::start)
+    /// returned from a [`ShutdownHandle::shutdown_resumable`], the ones
+    /// they kept. Save them (like the token: they let anyone resume the
+    /// bot's sessions) and pass them to
+    /// [`ClientBuilder::sessions`](crate::ClientBuilder::sessions) in the
+    /// next process.
+    pub fn sessions(&self) -> Vec<acord_core_gateway::Session> {
+        self.shared.manager.sessions()
     }
 
     /// A handle that stops [`start`](Self::start) from anywhere.
