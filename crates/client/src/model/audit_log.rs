@@ -154,8 +154,9 @@ int_enum! {
 pub struct AuditLogEntry {
     /// Entry ID.
     pub id: AuditLogEntryId,
-    /// Affected entity (webhook, user, role, …).
-    #[serde(default)]
+    /// Affected entity (webhook, user, role, …); a snowflake, read from a
+    /// string or an integer.
+    #[serde(default, deserialize_with = "string_or_int")]
     pub target_id: Option<String>,
     /// Changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -200,7 +201,11 @@ pub struct AuditLogEntryInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_moderation_rule_name: Option<String>,
     /// AutoMod trigger type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub auto_moderation_rule_trigger_type: Option<String>,
     /// Channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]

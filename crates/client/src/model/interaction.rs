@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::serde_util::RawJson;
+use super::serde_util::{string_or_int, RawJson};
 use super::{
     int_enum, ApplicationId, Attachment, AttachmentId, Channel, ChannelId, CommandId,
     CommandOptionType, CommandType, Component, ComponentType, Entitlement, GenericId, GuildId,
@@ -57,8 +56,14 @@ int_enum! {
 /// the user ID).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizingIntegrationOwners {
-    /// Guild installation: guild ID, or `"0"` when in the bot's DM.
-    #[serde(rename = "0", default, skip_serializing_if = "Option::is_none")]
+    /// Guild installation: guild ID, or `"0"` when in the bot's DM. Read
+    /// from a string or an integer, like every snowflake.
+    #[serde(
+        rename = "0",
+        default,
+        deserialize_with = "string_or_int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub guild_install: Option<String>,
     /// User installation: the user ID.
     #[serde(rename = "1", default, skip_serializing_if = "Option::is_none")]
@@ -182,7 +187,8 @@ pub enum InteractionData {
     MessageComponent(Box<ComponentData>),
     /// MODAL_SUBMIT.
     ModalSubmit(Box<ModalSubmitData>),
-    /// A shape acord does not recognise, kept verbatim.
+    /// A shape acord does not recognise, or fields of a type it does not
+    /// expect (a newer component's values), kept verbatim.
     Unknown(RawJson),
 }
 
@@ -217,7 +223,11 @@ struct RawData {
 impl<'de> Deserialize<'de> for InteractionData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawJson::deserialize(deserializer)?;
-        let data: RawData = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        // Data acord cannot read must not fail the interaction: the bot
+        // still gets its ID and token and can answer.
+        let Ok(data) = serde_json::from_str::<RawData>(raw.get()) else {
+            return Ok(Self::Unknown(raw));
+        };
         Ok(match data {
             RawData {
                 custom_id: Some(custom_id),

@@ -152,6 +152,17 @@ macro_rules! int_flags {
                 <$repr as serde::Deserialize>::deserialize(d).map(Self::from_bits_retain)
             }
         }
+
+        /// Lenient fields read the integer or its decimal text (the form
+        /// Discord uses for the permission bitfield); unknown bits are kept.
+        impl $crate::model::serde_util::LenientScalar for $name {
+            fn from_json_u64(v: u64) -> Option<Self> {
+                <$repr>::try_from(v).ok().map(Self::from_bits_retain)
+            }
+            fn from_json_str(v: &str) -> Option<Self> {
+                v.parse::<$repr>().ok().map(Self::from_bits_retain)
+            }
+        }
     };
 }
 

@@ -4,7 +4,17 @@
 //! Discord's object tables): a field documented optional (`field?`) or
 //! nullable (`?type`) is an `Option`; arrays default to empty; unknown
 //! fields are ignored; enums with documented values keep an `Unknown`
-//! variant so a value Discord adds tomorrow never fails an event.
+//! variant so a value Discord adds tomorrow never fails an event; bitfields
+//! keep unknown bits.
+//!
+//! A few fields are read leniently, where Discord documents odd values or
+//! other libraries have met them: snowflakes, and the audit-log numbers
+//! Discord documents as strings, from strings or integers; the user of a
+//! presence, whose field types Discord does not validate (a field of another
+//! type reads as `None`); activity times, party sizes and flags, which games
+//! write (any width, decimal text, whole floats). Interaction `data` acord
+//! cannot read is kept as [`InteractionData::Unknown`]. Everywhere else a
+//! field of the wrong type is an error naming the event.
 //!
 //! IDs are typed ([`Id`]), timestamps are [`Timestamp`], permission sets
 //! are [`Permissions`].

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::serde_util::{lenient, lenient_or_default, lenient_pair};
 use super::{int_enum, int_flags, str_enum, ApplicationId, EmojiId, GuildId, PartialUser};
 
 str_enum! {
@@ -110,6 +111,13 @@ pub struct ClientStatus {
 }
 
 /// A received activity.
+///
+/// Games write activities through RPC, so the numbers in them are read
+/// leniently: `created_at`, `timestamps` and `party.size` accept 64-bit
+/// integers, their decimal text and whole floats, `flags` an integer or its
+/// decimal text; any other value (a negative time, a size that is not two
+/// integers) reads as absent (`created_at` as 0) instead of failing the
+/// presence and the GUILD_CREATE that carries it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
     /// Name.
@@ -121,7 +129,7 @@ pub struct Activity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Unix ms when added to the session.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub created_at: u64,
     /// Start and end times.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,21 +168,33 @@ pub struct Activity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<bool>,
     /// Flags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub flags: Option<ActivityFlags>,
     /// Button labels (received form).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<String>,
 }
 
-/// Activity times (Unix ms).
+/// Activity times (Unix ms), read leniently (see [`Activity`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityTimestamps {
     /// Start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start: Option<u64>,
     /// End.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end: Option<u64>,
 }
 
@@ -197,9 +217,14 @@ pub struct ActivityParty {
     /// Party ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `[current, max]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<[u32; 2]>,
+    /// `[current, max]`. 64-bit: games set it, and sizes above `u32::MAX`
+    /// are seen; `None` if it is not two non-negative integers.
+    #[serde(
+        default,
+        deserialize_with = "lenient_pair",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size: Option<[u64; 2]>,
 }
 
 /// Activity images and hover texts.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::serde_util::string_or_int;
 use super::{int_enum, ChannelId, GuildId, ScheduledEventId, Timestamp, User, UserId};
 
 int_enum! {
@@ -67,8 +68,8 @@ pub struct GuildScheduledEvent {
     pub status: ScheduledEventStatus,
     /// Entity type.
     pub entity_type: ScheduledEventEntityType,
-    /// Entity ID.
-    #[serde(default)]
+    /// Entity ID (a snowflake, read from a string or an integer).
+    #[serde(default, deserialize_with = "string_or_int")]
     pub entity_id: Option<String>,
     /// Entity metadata (external: location).
     #[serde(default)]

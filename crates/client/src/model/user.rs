@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::serde_util::lenient;
 use super::{int_enum, int_flags, GuildId, SkuId, UserId};
 
 int_flags! {
@@ -115,27 +116,57 @@ pub struct User {
 }
 
 /// A user where only `id` is guaranteed (PRESENCE_UPDATE).
+///
+/// Discord documents that in PRESENCE_UPDATE "the types of the fields are
+/// not validated": a field other than `id` whose value has another type
+/// than documented reads as `None` instead of failing the event (and the
+/// GUILD_CREATE that carries the presence). `public_flags` is also read
+/// from its decimal text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartialUser {
     /// The user's ID.
     pub id: UserId,
     /// Username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub username: Option<String>,
     /// Legacy tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discriminator: Option<String>,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub global_name: Option<String>,
     /// Avatar hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub avatar: Option<String>,
     /// Whether the user is a bot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bot: Option<bool>,
     /// Public flags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub public_flags: Option<UserFlags>,
 }
 
