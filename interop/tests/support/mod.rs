@@ -84,7 +84,6 @@ pub fn intents() -> Intents {
     Intents::GUILDS | Intents::GUILD_MESSAGES
 }
 
-
 /// A twilight shard 0/1 whose gateway URL is the fake's. Pass the token
 /// exactly as twilight should send it.
 pub fn shard_with_token(fake: &FakeDiscord, token: &str) -> Shard {
