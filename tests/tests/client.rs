@@ -292,6 +292,7 @@ async fn events_no_handler_wants_are_not_deserialised() {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let seen = errors.clone();
     let bot = typing_client(&fake)
+        .cache(acord::cache::CacheConfig::none())
         .event_handler(PingPong)
         .on_error(move |e| seen.lock().unwrap().push(e))
         .build()

@@ -80,6 +80,7 @@
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
 mod actions;
+pub mod cache;
 mod client;
 pub mod command;
 mod error;

@@ -18,6 +18,7 @@ use super::dispatch::{
     default_error_hook, unit_data, ErasedHandler, ErrorHook, InFlight, Listener, Router, Wants,
 };
 use super::{Client, Context, DispatchError, ShutdownHandle};
+use crate::cache::{Cache, CacheConfig, InMemoryCache};
 use crate::error::ClientError;
 use crate::event::{EventHandler, EventKind, EventTypeFlags};
 use crate::http::Http;
@@ -53,6 +54,8 @@ pub struct ClientBuilder<S = ()> {
     decoder: Option<DecoderFactory>,
     identify_queue: Option<Arc<dyn IdentifyQueue>>,
     sessions: Vec<acord_core_gateway::Session>,
+    cache: CacheConfig,
+    cache_store: Option<Arc<dyn Cache>>,
     configure: Option<Configure>,
     error_hook: Option<ErrorHook>,
     sequential: bool,
@@ -90,6 +93,8 @@ impl ClientBuilder<()> {
             decoder: None,
             identify_queue: None,
             sessions: Vec::new(),
+            cache: CacheConfig::default(),
+            cache_store: None,
             configure: None,
             error_hook: None,
             sequential: false,
@@ -128,6 +133,8 @@ impl ClientBuilder<()> {
             decoder: self.decoder,
             identify_queue: self.identify_queue,
             sessions: self.sessions,
+            cache: self.cache,
+            cache_store: self.cache_store,
             configure: self.configure,
             error_hook: self.error_hook,
             sequential: self.sequential,
@@ -233,6 +240,25 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// `ZlibStreamDecoder`; `JsonDecoder` for uncompressed JSON).
     pub fn decoder(mut self, make: impl Fn() -> Box<dyn Decoder> + Send + Sync + 'static) -> Self {
         self.decoder = Some(Arc::new(make));
+        self
+    }
+
+    /// What the in-memory cache keeps (default: every resource and the
+    /// last 100 messages per channel). `CacheConfig::none()` gives a
+    /// cacheless bot. Events only the cache reads are deserialised for
+    /// it; leave out what you do not read.
+    pub fn cache(mut self, config: CacheConfig) -> Self {
+        self.cache = config;
+        self
+    }
+
+    /// Applies events to your own store (one shared by several
+    /// processes) instead of the in-memory cache, which then stays empty.
+    /// The client applies each event before handlers see it, and hands
+    /// handlers what the store returned as
+    /// [`Context::previous`](crate::Context::previous).
+    pub fn cache_store(mut self, store: Arc<dyn Cache>) -> Self {
+        self.cache_store = Some(store);
         self
     }
 
@@ -383,6 +409,14 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             .iter()
             .fold(EventTypeFlags::empty(), |acc, l| acc | l.flag);
         warn_missing_intents(self.intents, listener_flags);
+        let (cache, store): (Arc<InMemoryCache>, Arc<dyn Cache>) = match self.cache_store {
+            Some(store) => (Arc::new(InMemoryCache::new(CacheConfig::none())), store),
+            None => {
+                let cache = Arc::new(InMemoryCache::new(self.cache));
+                (cache.clone(), cache)
+            }
+        };
+        let cache_events = store.event_types();
         let shared = Arc::new(Shared {
             http: Http::new(http),
             manager,
@@ -390,6 +424,9 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             wants: Wants::new(&handler_flags, listener_flags),
             hook: self.error_hook.unwrap_or_else(default_error_hook),
             tasks: InFlight::new(self.max_tasks),
+            cache,
+            store,
+            cache_events,
         });
         let router = Router {
             shared: shared.clone(),

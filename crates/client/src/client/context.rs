@@ -10,6 +10,7 @@ use acord_core_signals::GatewayOpcode;
 
 use super::dispatch::{self, Wants};
 use super::ShutdownHandle;
+use crate::cache::{Cache, InMemoryCache, Previous};
 use crate::command::{RequestGuildMembers, UpdatePresence, UpdateVoiceState};
 use crate::error::ClientError;
 use crate::event::{EventKind, EventTypeFlags};
@@ -23,6 +24,12 @@ pub(crate) struct Shared {
     pub(crate) wants: Wants,
     pub(crate) hook: super::dispatch::ErrorHook,
     pub(crate) tasks: super::dispatch::InFlight,
+    /// The in-memory cache ([`Context::cache`]).
+    pub(crate) cache: Arc<InMemoryCache>,
+    /// Where events are applied: the in-memory cache, or the user's store.
+    pub(crate) store: Arc<dyn Cache>,
+    /// The events the store reads.
+    pub(crate) cache_events: EventTypeFlags,
 }
 
 /// Marks a context made for no particular handler (listeners, the client).
@@ -35,6 +42,7 @@ pub(crate) struct BaseContext {
     pub(crate) shared: Arc<Shared>,
     pub(crate) shard_id: u32,
     pub(crate) handler: u32,
+    pub(crate) previous: Option<Arc<Previous>>,
 }
 
 impl<S> Context<S> {
@@ -44,6 +52,7 @@ impl<S> Context<S> {
             data,
             shard_id: base.shard_id,
             handler: base.handler,
+            previous: base.previous,
         }
     }
 }
@@ -59,6 +68,7 @@ pub struct Context<S = ()> {
     pub(crate) data: Arc<S>,
     pub(crate) shard_id: u32,
     pub(crate) handler: u32,
+    pub(crate) previous: Option<Arc<Previous>>,
 }
 
 impl<S> Clone for Context<S> {
@@ -68,6 +78,7 @@ impl<S> Clone for Context<S> {
             data: self.data.clone(),
             shard_id: self.shard_id,
             handler: self.handler,
+            previous: self.previous.clone(),
         }
     }
 }
@@ -103,6 +114,24 @@ impl<S: Send + Sync + 'static> Context<S> {
     /// The shared state as an `Arc`, to move into a task.
     pub fn data_arc(&self) -> Arc<S> {
         self.data.clone()
+    }
+
+    /// The cache: guilds, channels, roles, members, users, presences,
+    /// voice states and recent messages, updated before this handler was
+    /// called (see [`ClientBuilder::cache`](crate::ClientBuilder::cache)).
+    /// Reads hand out `Arc`s or copies, never a lock, so holding what
+    /// they return across an `.await` blocks nothing.
+    pub fn cache(&self) -> &InMemoryCache {
+        &self.shared.cache
+    }
+
+    /// What the event replaced or removed in the cache, where it was
+    /// cached: the message before a MESSAGE_UPDATE, the deleted message of
+    /// a MESSAGE_DELETE, the member before a GUILD_MEMBER_UPDATE, …
+    /// [`Previous::None`] for other events, and when nothing was cached.
+    pub fn previous(&self) -> &Previous {
+        static NONE: Previous = Previous::None;
+        self.previous.as_deref().unwrap_or(&NONE)
     }
 
     /// The id of the shard the event came from.

@@ -17,6 +17,7 @@ use tracing::Instrument;
 
 use super::context::{BaseContext, Shared, NO_HANDLER};
 use super::BoxFuture;
+use crate::cache::Previous;
 use crate::error::ClientError;
 use crate::event::{Event, EventError, EventKind, EventTypeFlags};
 use crate::model::ChannelId;
@@ -550,6 +551,7 @@ impl Running {
             shared: self.router.shared.clone(),
             shard_id: shard,
             handler,
+            previous: None,
         }
     }
 
@@ -570,6 +572,7 @@ impl Running {
         if self.router.sequential
             || flag == EventTypeFlags::READY
             || wants.waiting.load().intersects(flag)
+            || shared.cache_events.intersects(flag)
         {
             return Some(dispatch);
         }
@@ -639,7 +642,8 @@ impl Running {
         let Some(flag) = EventTypeFlags::for_dispatch(name) else {
             return;
         };
-        if !wants.wanted().intersects(flag) {
+        let cached = shared.cache_events.intersects(flag);
+        if !cached && !wants.wanted().intersects(flag) {
             return;
         }
         // Which handlers and listeners take this event.
@@ -658,7 +662,12 @@ impl Running {
         // The common case — one consumer, no collector, no lanes — parses
         // in the consumer's own task, so a large payload never holds up
         // the events behind it and both cores parse.
-        if consumers == 1 && !waiting && !self.router.sequential && flag != EventTypeFlags::READY {
+        if consumers == 1
+            && !waiting
+            && !cached
+            && !self.router.sequential
+            && flag != EventTypeFlags::READY
+        {
             let i = handlers.trailing_zeros();
             if i < 128 {
                 let job = Job {
@@ -706,6 +715,16 @@ impl Running {
         if let Event::Ready(ready) = &event {
             shared.http.set_application_id(ready.application.id);
         }
+        // the cache first, in event order, so handlers see the state after
+        // the event (and what it replaced)
+        let previous = if cached {
+            match shared.store.update(&event).finish().await {
+                Previous::None => None,
+                p => Some(Arc::new(p)),
+            }
+        } else {
+            None
+        };
         if waiting {
             wants.offer(flag, &event);
         }
@@ -734,9 +753,9 @@ impl Running {
                 continue;
             }
             let Some(ev) = take() else { return };
-            let fut = self.router.handlers[i]
-                .clone()
-                .call(self.context(shard, i as u32), ev);
+            let mut ctx = self.context(shard, i as u32);
+            ctx.previous.clone_from(&previous);
+            let fut = self.router.handlers[i].clone().call(ctx, ev);
             self.spawn(fut, name, shard, lane).await;
         }
         for j in 0..self.router.listeners.len() {
@@ -744,7 +763,9 @@ impl Running {
                 continue;
             }
             let Some(ev) = take() else { return };
-            let fut = (self.router.listeners[j].call)(self.context(shard, NO_HANDLER), ev);
+            let mut ctx = self.context(shard, NO_HANDLER);
+            ctx.previous.clone_from(&previous);
+            let fut = (self.router.listeners[j].call)(ctx, ev);
             self.spawn(fut, name, shard, lane).await;
         }
     }

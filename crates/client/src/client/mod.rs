@@ -180,6 +180,12 @@ impl<S: Send + Sync + 'static> Client<S> {
         &self.shared.http
     }
 
+    /// The cache (the same one handlers get as
+    /// [`Context::cache`](crate::Context::cache)).
+    pub fn cache(&self) -> &crate::cache::InMemoryCache {
+        &self.shared.cache
+    }
+
     /// The shared state given to [`ClientBuilder::data`].
     pub fn data(&self) -> &S {
         &self.data
@@ -191,12 +197,13 @@ impl<S: Send + Sync + 'static> Client<S> {
     }
 
     /// The event types the client deserialises right now: those its
-    /// listeners and waiting collectors ask for, READY, and those its
+    /// listeners and waiting collectors ask for, READY, those its
     /// handlers implement (learned from the first event of each type; see
-    /// [`EventHandler`](crate::EventHandler)). Everything else is skipped
-    /// before parsing.
+    /// [`EventHandler`](crate::EventHandler)), and those its cache reads
+    /// ([`CacheConfig::event_types`](crate::cache::CacheConfig::event_types)).
+    /// Everything else is skipped before parsing.
     pub fn wanted_events(&self) -> crate::event::EventTypeFlags {
-        self.shared.wants.wanted()
+        self.shared.wants.wanted() | self.shared.cache_events
     }
 
     /// Waits for the next event of kind `E` for which `filter` holds, like
