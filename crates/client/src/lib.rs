@@ -86,6 +86,7 @@ pub mod command;
 mod error;
 pub mod event;
 pub mod http;
+pub mod interactions;
 pub mod model;
 
 pub use acord_core_gateway::ShardScheme;

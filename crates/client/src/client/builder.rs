@@ -185,6 +185,26 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         self
     }
 
+    /// Routes INTERACTION_CREATE through `router`: slash and context-menu
+    /// commands, components, modals and autocomplete, each answered
+    /// within Discord's window (see [`crate::interactions`]). Call it after
+    /// [`data`](Self::data) when handlers use the state.
+    pub fn interactions(self, router: crate::interactions::InteractionRouter<S>) -> Self {
+        let router = Arc::new(router);
+        self.on::<crate::event::kind::InteractionCreate, _, _>(move |ctx, interaction| {
+            let received = std::time::Instant::now();
+            let router = router.clone();
+            async move {
+                let ctx = crate::interactions::InteractionContext::from_client(
+                    ctx,
+                    *interaction,
+                    received,
+                );
+                router.handle(ctx).await;
+            }
+        })
+    }
+
     /// Which shards this process runs (default: the count Discord
     /// recommends).
     pub fn shards(mut self, scheme: ShardScheme) -> Self {
