@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 use super::options::{descend, Options};
 use super::{InteractionError, RESPONSE_WINDOW};
@@ -32,6 +32,24 @@ pub(crate) struct ResponseState {
     state: AtomicU8,
     /// Wakes whoever waits for a defer in flight.
     settled: Notify,
+    /// Where the initial response goes: `None` through REST (gateway
+    /// interactions), else into the HTTP reply of the interactions
+    /// endpoint.
+    reply: std::sync::Mutex<Option<oneshot::Sender<InteractionResponse>>>,
+    http_reply: bool,
+}
+
+impl ResponseState {
+    /// A state whose initial response goes into an HTTP reply.
+    pub(crate) fn for_http_reply() -> (Self, oneshot::Receiver<InteractionResponse>) {
+        let (tx, rx) = oneshot::channel();
+        let state = Self {
+            reply: std::sync::Mutex::new(Some(tx)),
+            http_reply: true,
+            ..Self::default()
+        };
+        (state, rx)
+    }
 }
 
 /// One interaction: what was invoked, with which options, by whom, and
@@ -90,6 +108,24 @@ impl<S: Send + Sync + 'static> InteractionContext<S> {
             state: Arc::default(),
             cache: None,
         }
+    }
+
+    /// A context whose initial response is handed to the returned
+    /// receiver (the interactions endpoint writes it into the HTTP reply)
+    /// instead of being sent through REST.
+    #[allow(dead_code)] // used by the interactions endpoint
+    pub(crate) fn for_http_reply(
+        interaction: Interaction,
+        http: Http,
+        data: Arc<S>,
+        received: Instant,
+    ) -> (Self, oneshot::Receiver<InteractionResponse>) {
+        let (state, rx) = ResponseState::for_http_reply();
+        let ctx = Self {
+            state: Arc::new(state),
+            ..Self::new(interaction, http, data, received)
+        };
+        (ctx, rx)
     }
 
     pub(crate) fn from_client(
@@ -309,10 +345,7 @@ impl<S: Send + Sync + 'static> InteractionContext<S> {
                 elapsed,
             });
         }
-        let sent = self
-            .http
-            .create_interaction_response(self.interaction.id, &self.interaction.token, response)
-            .await;
+        let sent = self.send_initial(response).await;
         match sent {
             Ok(()) => {
                 self.state.state.store(ANSWERED, Ordering::Release);
@@ -321,8 +354,32 @@ impl<S: Send + Sync + 'static> InteractionContext<S> {
             Err(e) => {
                 // not answered: a retry may still make it
                 self.state.state.store(UNANSWERED, Ordering::Release);
-                Err(e.into())
+                Err(e)
             }
+        }
+    }
+
+    /// Sends an initial response (or defer): through REST, or into the
+    /// HTTP reply of the interactions endpoint.
+    async fn send_initial(&self, response: &InteractionResponse) -> Result<(), InteractionError> {
+        if !self.state.http_reply {
+            return Ok(self
+                .http
+                .create_interaction_response(self.interaction.id, &self.interaction.token, response)
+                .await?);
+        }
+        let sender = self
+            .state
+            .reply
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match sender.map(|tx| tx.send(response.clone())) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(InteractionError::ReplyClosed {
+                interaction: self.interaction.id,
+                name: self.name(),
+            }),
         }
     }
 
@@ -360,10 +417,7 @@ impl<S: Send + Sync + 'static> InteractionContext<S> {
                 elapsed,
             })
         } else {
-            self.http
-                .create_interaction_response(self.interaction.id, &self.interaction.token, response)
-                .await
-                .map_err(InteractionError::from)
+            self.send_initial(response).await
         };
         let next = match &result {
             Ok(()) => DEFERRED,

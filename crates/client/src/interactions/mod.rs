@@ -89,6 +89,17 @@ pub enum InteractionError {
         /// What the answer needs.
         wanted: &'static str,
     },
+    /// The interactions endpoint's HTTP request is gone (Discord gave up,
+    /// or the server shut down): the initial response cannot be sent.
+    #[error(
+        "interaction {interaction} ({name}): the HTTP request carrying it was closed before the answer"
+    )]
+    ReplyClosed {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The command path or custom id.
+        name: String,
+    },
     /// An option could not be read.
     #[error(transparent)]
     Option(#[from] OptionError),
