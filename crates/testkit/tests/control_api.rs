@@ -456,3 +456,11 @@ async fn counters_read_and_reset() {
     assert_eq!(control.fake.requests().len(), 1);
     control.fake.shutdown().await;
 }
+
+#[test]
+fn control_errors_are_send_sync_errors_that_say_what_to_fix() {
+    fn check<T: std::error::Error + Send + Sync + 'static>() {}
+    check::<acord_testkit::ControlError>();
+    let err = acord_testkit::ControlError::NoAuthor(5);
+    assert!(err.to_string().contains("add a member first"), "{err}");
+}
