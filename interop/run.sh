@@ -127,11 +127,12 @@ run_bot() {
     local counters query
     counters=$(curl -s --max-time 10 "$control/counters")
     query=$(grep -o 'query="[^"]*"' "$log.serve.err" | head -n 1)
-    local ua
-    ua=$(echo "$counters" | json 'd["user_agent_violations"]')
-    if [ "$verdict" = PASS ] && [ "$ua" != 0 ]; then
+    # the fake must record no violation of any kind for the bot
+    local violations
+    violations=$(echo "$counters" | json 'd["user_agent_violations"] + d["identify_concurrency_violations"] + d["rate_limited"] + d["invalid_requests"] + d["unauthorized"]')
+    if [ "$verdict" = PASS ] && [ "$violations" != 0 ]; then
         verdict=FAIL
-        detail="$ua User-Agent violations"
+        detail="$violations violations (User-Agent, identify concurrency, 429, invalid or unauthorized requests)"
     fi
     if [ "$verdict" = PASS ] && [ -n "$expect_compress" ] && [[ "$query" != *"compress=$expect_compress"* ]]; then
         verdict=FAIL
