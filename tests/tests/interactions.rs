@@ -471,3 +471,163 @@ async fn answering_twice_or_too_late_is_a_typed_error() {
         .any(|r| r.path.contains(&format!("/interactions/{}/", late.id))));
     stop(client, run).await;
 }
+
+/// The fake builds interactions from what the bot registered and stored,
+/// as Discord does: typed, checked options with resolved users; a button on
+/// a message the bot sent; a modal submit; an autocomplete request.
+#[tokio::test]
+async fn the_fake_builds_interactions_from_registered_commands_and_stored_messages() {
+    use acord::command::{CommandBuilder, CommandOptionBuilder, CreateMessage};
+    use acord::model::{ChannelId, CommandOptionType};
+    use acord_testkit::{ControlError, Invoker};
+
+    let fake = fake().await;
+    let router = InteractionRouter::new()
+        .command("greet", |ctx: InteractionContext| async move {
+            let who = ctx.options().user("who")?;
+            let member = ctx.options().member("who")?;
+            let times = ctx.options().integer("times").unwrap_or(1);
+            assert!(member.joined_at.is_some());
+            ctx.reply(format!("hello {} x{times}", who.username))
+                .await?;
+            Ok::<_, InteractionError>(())
+        })
+        .autocomplete("greet", "style", |ctx: InteractionContext| async move {
+            let typed = ctx.options().string("style")?.to_owned();
+            ctx.autocomplete(vec![CommandOptionChoice {
+                name: format!("{typed}!"),
+                name_localizations: None,
+                value: ChoiceValue::String(format!("{typed}!")),
+            }])
+            .await
+        })
+        .component("press", |ctx: InteractionContext| async move {
+            ctx.update_message(InteractionMessage::builder().content("pressed").build()?)
+                .await?;
+            Ok::<_, acord::interactions::HandlerError>(())
+        })
+        .modal("form", |ctx: InteractionContext| async move {
+            ctx.reply_ephemeral(ctx.field("name").unwrap_or_default().to_owned())
+                .await
+        });
+    let (client, run) = start(&fake, router).await;
+    let app = client.http().current_application_id().await.unwrap();
+    let who = CommandOptionBuilder::new(CommandOptionType::User, "who", "Who to greet")
+        .required(true)
+        .build()
+        .unwrap();
+    let times = CommandOptionBuilder::new(CommandOptionType::Integer, "times", "How often")
+        .min_value(acord::model::CommandNumber::Integer(1))
+        .max_value(acord::model::CommandNumber::Integer(3))
+        .build()
+        .unwrap();
+    let style = CommandOptionBuilder::new(CommandOptionType::String, "style", "How")
+        .autocomplete(true)
+        .build()
+        .unwrap();
+    let greet = CommandBuilder::chat_input("greet", "Greets someone")
+        .option(who)
+        .option(times)
+        .option(style)
+        .build()
+        .unwrap();
+    client
+        .http()
+        .set_global_commands(app, &[greet])
+        .await
+        .unwrap();
+
+    let (guild, channel) = first_channel(&fake);
+    let someone = fake
+        .member_ids(guild)
+        .into_iter()
+        .find(|u| *u != fake.bot_user_id())
+        .unwrap();
+    let here = Invoker::in_channel(channel);
+    let options = |v: Value| v.as_object().unwrap().clone();
+
+    // options the definition refuses never reach the bot
+    assert!(matches!(
+        fake.command_interaction(here, "greet", &options(json!({"times": 2}))),
+        Err(ControlError::BadOption { .. })
+    ));
+    assert!(matches!(
+        fake.command_interaction(
+            here,
+            "greet",
+            &options(json!({"who": someone.to_string(), "times": 9}))
+        ),
+        Err(ControlError::BadOption { .. })
+    ));
+    assert!(matches!(
+        fake.command_interaction(here, "nope", &options(json!({}))),
+        Err(ControlError::UnknownCommand(_))
+    ));
+
+    let run_greet = fake
+        .command_interaction(
+            here,
+            "greet",
+            &options(json!({"who": someone.to_string(), "times": 2})),
+        )
+        .unwrap();
+    assert_eq!(
+        run_greet["data"]["options"][1]["value"], 2,
+        "typed as an integer"
+    );
+    fake.send_interaction(&run_greet);
+    let id = run_greet["id"].as_str().unwrap();
+    let reply = body(&nth_request(&fake, &format!("/interactions/{id}/"), 0).await);
+    assert!(
+        reply["data"]["content"].as_str().unwrap().ends_with("x2"),
+        "{reply}"
+    );
+
+    let typing = fake
+        .autocomplete_interaction(here, "greet", &options(json!({"style": "lou"})), "style")
+        .unwrap();
+    fake.send_interaction(&typing);
+    let id = typing["id"].as_str().unwrap();
+    let choices = body(&nth_request(&fake, &format!("/interactions/{id}/"), 0).await);
+    assert_eq!(choices["data"]["choices"][0]["name"], "lou!");
+
+    // a button on a message the bot sent
+    let button = ButtonBuilder::new(ButtonStyle::Secondary, "press")
+        .label("Press")
+        .build()
+        .unwrap();
+    let sent = client
+        .http()
+        .create_message(
+            ChannelId::new(channel).unwrap(),
+            &CreateMessage::builder()
+                .content("a button")
+                .component(ActionRowBuilder::new().push(button).build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let press = fake
+        .component_interaction(here, sent.id.get(), "press", None)
+        .unwrap();
+    assert_eq!(press["message"]["id"], sent.id.to_string());
+    fake.send_interaction(&press);
+    let id = press["id"].as_str().unwrap();
+    let update = body(&nth_request(&fake, &format!("/interactions/{id}/"), 0).await);
+    assert_eq!(
+        (update["type"].as_u64(), update["data"]["content"].as_str()),
+        (Some(7), Some("pressed"))
+    );
+
+    let submit = fake
+        .modal_submit_interaction(Invoker::user(channel, someone), "form", &[("name", "Ada")])
+        .unwrap();
+    fake.send_interaction(&submit);
+    let id = submit["id"].as_str().unwrap();
+    assert_eq!(
+        body(&nth_request(&fake, &format!("/interactions/{id}/"), 0).await)["data"]["content"],
+        "Ada"
+    );
+    stop(client, run).await;
+}

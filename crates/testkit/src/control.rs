@@ -88,7 +88,10 @@ impl From<ControlError> for Answer {
         let status = match err {
             ControlError::UnknownChannel(_)
             | ControlError::UnknownGuild(_)
-            | ControlError::UnknownUser(_) => 404,
+            | ControlError::UnknownUser(_)
+            | ControlError::UnknownCommand(_)
+            | ControlError::UnknownMessage(_)
+            | ControlError::UnknownComponent(_) => 404,
             _ => 400,
         };
         Answer::error(status, err)
@@ -164,6 +167,7 @@ async fn route(fake: &FakeDiscord, method: &str, path: &str, query: &str, body: 
         }),
         ("POST", ["messages"]) => user_message(fake, &json),
         ("POST", ["dispatch"]) => dispatch(fake, &json),
+        ("POST", ["interactions"]) => interaction(fake, &json),
         ("POST", ["gateway", action]) => gateway(fake, action, &json),
         ("GET", ["requests"]) => filter(query).map(|filter| {
             let (found, next) = fake.shared.log.requests_matching(&filter);
@@ -222,6 +226,86 @@ fn user_message(fake: &FakeDiscord, json: &Value) -> Result<Answer, Answer> {
     Ok(fake
         .send_user_message(channel, author, content)
         .map_or_else(Answer::from, Answer::ok))
+}
+
+/// `POST /__testkit/interactions`: a member runs a registered command,
+/// types into an autocomplete option, presses a button or picks from a
+/// select on a stored message, or submits a modal; the interaction goes
+/// out as INTERACTION_CREATE and comes back as the answer.
+fn interaction(fake: &FakeDiscord, json: &Value) -> Result<Answer, Answer> {
+    let channel = snowflake(json, "channel_id")?.ok_or_else(|| required("channel_id"))?;
+    let invoker = crate::Invoker {
+        channel_id: channel,
+        user_id: snowflake(json, "user_id")?,
+    };
+    let empty = serde_json::Map::new();
+    let options = match json.get("options") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return Err(Answer::error(
+                400,
+                "`options` must be an object of name → value",
+            ))
+        }
+    };
+    let built = match text(json, "kind")? {
+        "command" => fake.command_interaction(invoker, text(json, "command")?, options),
+        "autocomplete" => fake.autocomplete_interaction(
+            invoker,
+            text(json, "command")?,
+            options,
+            text(json, "focused")?,
+        ),
+        "component" => {
+            let message = snowflake(json, "message_id")?.ok_or_else(|| required("message_id"))?;
+            let values = match json.get("values") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(v)) => Some(
+                    v.iter()
+                        .map(|x| x.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<String>>>()
+                        .ok_or_else(|| Answer::error(400, "`values` must be strings"))?,
+                ),
+                Some(_) => return Err(Answer::error(400, "`values` must be an array")),
+            };
+            fake.component_interaction(invoker, message, text(json, "custom_id")?, values)
+        }
+        "modal" => {
+            let fields: Vec<(String, String)> = match json.get("fields") {
+                Some(Value::Object(map)) => map
+                    .iter()
+                    .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| Answer::error(400, "`fields` values must be strings"))?,
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => {
+                    return Err(Answer::error(
+                        400,
+                        "`fields` must be an object of custom_id → value",
+                    ))
+                }
+            };
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            fake.modal_submit_interaction(invoker, text(json, "custom_id")?, &pairs)
+        }
+        other => {
+            return Err(Answer::error(
+                400,
+                format!("unknown `kind` {other:?}: command, autocomplete, component or modal"),
+            ))
+        }
+    };
+    Ok(match built {
+        Ok(interaction) => {
+            fake.send_interaction(&interaction);
+            Answer::ok(interaction)
+        }
+        Err(err) => Answer::from(err),
+    })
 }
 
 fn dispatch(fake: &FakeDiscord, json: &Value) -> Result<Answer, Answer> {

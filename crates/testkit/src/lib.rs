@@ -40,6 +40,7 @@ mod control;
 pub mod fixtures;
 mod gateway;
 mod inject;
+mod invoke;
 mod record;
 mod rest;
 mod server;
@@ -48,6 +49,7 @@ mod world;
 pub use config::{FakeDiscordBuilder, DEFAULT_TOKEN};
 pub use gateway::ShardTarget;
 pub use inject::{InjectedResponse, Injection};
+pub use invoke::Invoker;
 pub use record::{
     ClientCloseRecord, Counters, GatewayPayloadRecord, RecordedRequest, RequestFilter,
 };

@@ -68,6 +68,24 @@ pub enum ControlError {
     /// The guild has no member but the bot, so no one can speak.
     #[error("no one but the bot is in channel {0}'s guild; add a member first")]
     NoAuthor(u64),
+    /// No registered chat-input command has this name and subcommand path
+    /// (in the channel's guild or globally).
+    #[error("unknown command `{0}`: register it first (and name a subcommand if it has some)")]
+    UnknownCommand(String),
+    /// An option the command's definition does not allow.
+    #[error("option `{option}` {reason}")]
+    BadOption {
+        /// The option's name.
+        option: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No stored message with this id in the channel.
+    #[error("unknown message {0} in this channel")]
+    UnknownMessage(u64),
+    /// The message has no component with this `custom_id`.
+    #[error("the message has no component with custom_id `{0}`")]
+    UnknownComponent(String),
 }
 
 /// A fake Discord running on loopback: REST under `api_base()` and a gateway
