@@ -16,8 +16,7 @@ use acord::command::{CommandBuilder, CommandOptionBuilder};
 use acord::interactions::{InteractionContext, InteractionError, InteractionRouter};
 use acord::model::CommandOptionType;
 use acord::{Client, Intents};
-use acord_testkit::fixtures::{self, InteractionContext as Invocation};
-use acord_testkit::{FakeDiscord, ShardTarget};
+use acord_testkit::{FakeDiscord, Invoker};
 use tokio::sync::Notify;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -105,33 +104,23 @@ async fn offline() -> Result<(), Error> {
     let registered = client.http().set_global_commands(app, &commands()?).await?;
     println!("registered /{}", registered[0].name);
 
-    // a member of the first guild runs `/ping echo: hello`
+    // a member of the first guild runs `/ping echo: hello`; the fake builds
+    // the interaction from the registered command, as Discord would
     let guild = fake.guild_ids()[0];
     let channel = fake.channel_ids(guild)[0];
-    let user = fixtures::user(1_200_000_000_000_000_001, "scripted_user");
-    let invocation = Invocation {
-        id: 1_400_000_000_000_000_001,
-        application_id: app.get(),
-        token: "example-interaction-token".to_owned(),
-        guild_id: Some(guild),
-        channel: serde_json::json!({"id": channel.to_string(), "type": 0}),
-        invoker: fixtures::member(&user, &[], "2024-01-01T00:00:00.000000+00:00"),
-    };
-    let interaction = fixtures::slash_command_interaction(
-        &invocation,
-        registered[0].id.get(),
+    let options = serde_json::json!({"echo": "hello"});
+    let interaction = fake.command_interaction(
+        Invoker::in_channel(channel),
         "ping",
-        vec![serde_json::json!({"name": "echo", "type": 3, "value": "hello"})],
-    );
-    fake.dispatch(ShardTarget::All, "INTERACTION_CREATE", interaction);
-    println!("scripted_user ran: /ping echo: hello");
+        options.as_object().ok_or("options")?,
+    )?;
+    let id = interaction["id"].as_str().ok_or("id")?.to_owned();
+    fake.send_interaction(&interaction);
+    println!("a member ran: /ping echo: hello");
 
     let reply = fake
         .wait_for_request(
-            |r| {
-                r.path
-                    .starts_with(&format!("/api/v10/interactions/{}/", invocation.id))
-            },
+            |r| r.path.starts_with(&format!("/api/v10/interactions/{id}/")),
             Duration::from_secs(10),
         )
         .await
