@@ -88,6 +88,7 @@ pub mod event;
 pub mod http;
 pub mod interactions;
 pub mod model;
+pub mod sync;
 
 pub use acord_core_gateway::ShardScheme;
 /// Builds a raw [`Route`](core::http::Route) (`route!(DELETE "/users/@me/guilds/{guild_id}", guild_id = id)`),

@@ -180,6 +180,16 @@ impl<S: Send + Sync + 'static> Client<S> {
         &self.shared.http
     }
 
+    /// Application command sync for the bot's own application:
+    /// `client.commands().sync_global(&definitions)` (or `sync_guild`)
+    /// sends one bulk overwrite when Discord's commands differ from the
+    /// definitions, and nothing when they match. The application ID comes
+    /// from READY, or, before READY, from `GET /applications/@me`, fetched
+    /// once. See [`CommandSync`](crate::sync::CommandSync).
+    pub fn commands(&self) -> crate::sync::CommandSync {
+        crate::sync::CommandSync::current_application(&self.shared.http)
+    }
+
     /// The cache (the same one handlers get as
     /// [`Context::cache`](crate::Context::cache)).
     pub fn cache(&self) -> &crate::cache::InMemoryCache {

@@ -71,6 +71,25 @@ pub enum ValidationError {
         /// What is wrong and how to fix it.
         reason: &'static str,
     },
+    /// A value that must be unique appears twice (two options of one
+    /// command, two commands of one type in one scope).
+    #[error("{field}: {value:?} appears more than once; Discord requires it to be unique")]
+    Duplicate {
+        /// The field.
+        field: &'static str,
+        /// The repeated value.
+        value: String,
+    },
+    /// One command of a list breaks a rule (bulk overwrite, sync); the
+    /// source says which.
+    #[error("command {name:?} is invalid")]
+    InCommand {
+        /// The command's name.
+        name: String,
+        /// The rule it breaks.
+        #[source]
+        source: Box<ValidationError>,
+    },
 }
 
 impl ValidationError {
@@ -82,7 +101,9 @@ impl ValidationError {
             | Self::TooMany { field, .. }
             | Self::TooFew { field, .. }
             | Self::OutOfRange { field, .. }
-            | Self::Invalid { field, .. } => field,
+            | Self::Invalid { field, .. }
+            | Self::Duplicate { field, .. } => field,
+            Self::InCommand { source, .. } => source.field(),
             Self::EmptyMessage => "content",
         }
     }
@@ -163,5 +184,23 @@ mod tests {
         );
         fn send_sync<T: Send + Sync + 'static>() {}
         send_sync::<ValidationError>();
+    }
+
+    #[test]
+    fn a_command_in_a_list_is_named_and_the_rule_is_the_source() {
+        let err = ValidationError::InCommand {
+            name: "ping".into(),
+            source: Box::new(ValidationError::Duplicate {
+                field: "options[].name",
+                value: "user".into(),
+            }),
+        };
+        assert_eq!(err.to_string(), "command \"ping\" is invalid");
+        assert_eq!(err.field(), "options[].name");
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(
+            source,
+            "options[].name: \"user\" appears more than once; Discord requires it to be unique"
+        );
     }
 }

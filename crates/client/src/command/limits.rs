@@ -1,5 +1,5 @@
 //! The documented limits the builders check (discord-protocol.md §9), all
-//! from `acord_core_signals::limits`.
+//! from `acord_core_signals::limits`, plus the per-scope command counts.
 
 pub(crate) use acord_core_signals::limits::{
     ACTION_ROWS_PER_MESSAGE, ALLOWED_MENTIONS_IDS, ATTACHMENTS_PER_MESSAGE, ATTACHMENT_DESCRIPTION,
@@ -14,3 +14,15 @@ pub(crate) use acord_core_signals::limits::{
     SELECT_PLACEHOLDER, SELECT_VALUES_MAX, STICKERS_PER_MESSAGE, STRING_OPTION_LENGTH,
     TEXT_INPUT_LENGTH, TEXT_INPUT_PLACEHOLDER,
 };
+
+/// CHAT_INPUT commands per application, globally and per guild
+/// (discord-protocol.md §9).
+pub(crate) const CHAT_INPUT_COMMANDS: usize = 100;
+/// USER commands per application, globally and per guild (§9).
+pub(crate) const USER_COMMANDS: usize = 15;
+/// MESSAGE commands per application, globally and per guild (§9).
+pub(crate) const MESSAGE_COMMANDS: usize = 15;
+/// PRIMARY_ENTRY_POINT commands: one global, none in a guild (§9).
+pub(crate) const ENTRY_POINT_COMMANDS: usize = 1;
+/// NUMBER options and their bounds: −2^53 ..= 2^53 (§9).
+pub(crate) const NUMBER_OPTION_MAX: f64 = 9_007_199_254_740_992.0;

@@ -6,36 +6,18 @@
 //! [`Http::current_application_id`] fetches it when neither is at hand.
 //! Build the bodies with [`CommandBuilder`](crate::command::CommandBuilder),
 //! which checks the documented limits.
+//!
+//! To bring Discord's commands in line with a list of definitions, sending
+//! nothing when they already match, use
+//! [`CommandSync`](crate::sync::CommandSync) (or
+//! [`Client::commands`](crate::Client::commands)).
 
 use acord_core_http::route;
 
-use super::validate::check_count;
 use super::{BoxFuture, Http};
-use crate::command::{CommandDefinition, ValidationError};
-use crate::model::{
-    ApplicationCommand, ApplicationId, CommandId, CommandType, GuildId, PartialApplication,
-};
+use crate::command::CommandDefinition;
+use crate::model::{ApplicationCommand, ApplicationId, CommandId, GuildId, PartialApplication};
 use crate::Result;
-
-/// Per application and scope: 100 CHAT_INPUT, 15 USER, 15 MESSAGE and one
-/// PRIMARY_ENTRY_POINT command (discord-protocol.md §9).
-fn check_command_counts(commands: &[CommandDefinition]) -> Result<(), ValidationError> {
-    let count = |kind: CommandType| commands.iter().filter(|c| c.kind == kind).count();
-    check_count(
-        "commands (CHAT_INPUT)",
-        count(CommandType::ChatInput),
-        0,
-        100,
-    )?;
-    check_count("commands (USER)", count(CommandType::User), 0, 15)?;
-    check_count("commands (MESSAGE)", count(CommandType::Message), 0, 15)?;
-    check_count(
-        "commands (PRIMARY_ENTRY_POINT)",
-        count(CommandType::PrimaryEntryPoint),
-        0,
-        1,
-    )
-}
 
 impl Http {
     /// The bot's application ID: the one READY set (see
@@ -66,7 +48,10 @@ impl Http {
         })
     }
 
-    /// Lists the global commands: `GET /applications/{application.id}/commands`.
+    /// Lists the global commands:
+    /// `GET /applications/{application.id}/commands?with_localizations=true`
+    /// (with the full `name_localizations` and `description_localizations`,
+    /// which Discord otherwise leaves out).
     ///
     /// # Errors
     ///
@@ -84,6 +69,7 @@ impl Http {
                 .client
                 .request(route!(GET "/applications/{application_id}/commands",
                 application_id = application_id))
+                .query("with_localizations", true)
                 .send()
                 .await?
                 .json()?)
@@ -212,8 +198,9 @@ impl Http {
     ///
     /// # Errors
     ///
-    /// [`ClientError::Validation`](crate::ClientError::Validation) for more
-    /// commands of a type than Discord allows;
+    /// [`ClientError::Validation`](crate::ClientError::Validation) for a
+    /// command that breaks Discord's rules, more commands of a type than
+    /// Discord allows, or two commands of one type with one name;
     /// [`ClientError::Http`](crate::ClientError::Http) when Discord refuses.
     ///
     /// # Cancel safety
@@ -225,7 +212,7 @@ impl Http {
         commands: &'a [CommandDefinition],
     ) -> BoxFuture<'a, Result<Vec<ApplicationCommand>>> {
         Box::pin(async move {
-            check_command_counts(commands)?;
+            CommandDefinition::validate_list(commands, false)?;
             Ok(self
                 .client
                 .request(route!(PUT "/applications/{application_id}/commands",
@@ -238,7 +225,8 @@ impl Http {
     }
 
     /// Lists a guild's commands:
-    /// `GET /applications/{application.id}/guilds/{guild.id}/commands`.
+    /// `GET /applications/{application.id}/guilds/{guild.id}/commands?with_localizations=true`
+    /// (with the full localisation maps).
     ///
     /// # Errors
     ///
@@ -259,6 +247,7 @@ impl Http {
                     route!(GET "/applications/{application_id}/guilds/{guild_id}/commands",
                 application_id = application_id, guild_id = guild_id),
                 )
+                .query("with_localizations", true)
                 .send()
                 .await?
                 .json()?)
@@ -411,7 +400,7 @@ impl Http {
         commands: &'a [CommandDefinition],
     ) -> BoxFuture<'a, Result<Vec<ApplicationCommand>>> {
         Box::pin(async move {
-            check_command_counts(commands)?;
+            CommandDefinition::validate_list(commands, true)?;
             Ok(self
                 .client
                 .request(
@@ -423,23 +412,5 @@ impl Http {
                 .await?
                 .json()?)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::command::CommandBuilder;
-
-    #[test]
-    fn command_counts() {
-        let users: Vec<_> = (0..16)
-            .map(|i| CommandBuilder::user(format!("User {i}")).build().unwrap())
-            .collect();
-        assert!(check_command_counts(&users[..15]).is_ok());
-        assert!(matches!(
-            check_command_counts(&users),
-            Err(ValidationError::TooMany { max: 15, .. })
-        ));
     }
 }

@@ -4,6 +4,14 @@
 //! POST with a name that already exists (same type and scope) overwrites
 //! that command and answers 200; a new command answers 201 (the protocol
 //! document's interpretation).
+//!
+//! The list routes (`GET .../commands`) leave out the
+//! `name_localizations` and `description_localizations` maps (of the
+//! commands, their options and choices) unless asked for with
+//! `?with_localizations=true`, as Discord documents ("Retrieving localized
+//! commands"). Discord sends `name_localized`/`description_localized` for
+//! the requester's locale instead; the fake has no locale, so it sends
+//! neither (as Discord does when the locale has no translation).
 
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
@@ -363,8 +371,23 @@ fn find(world: &World, guild_id: Option<u64>, command_type: u64, name: &str) -> 
         .map(|(id, _)| *id)
 }
 
-/// `GET .../commands`.
+/// Removes the localisation maps of a command, its options and choices
+/// (what the list routes do without `with_localizations=true`).
+fn strip_localizations(value: &mut Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.remove("name_localizations");
+        object.remove("description_localizations");
+    }
+    for key in ["options", "choices"] {
+        if let Some(items) = value.get_mut(key).and_then(Value::as_array_mut) {
+            items.iter_mut().for_each(strip_localizations);
+        }
+    }
+}
+
+/// `GET .../commands[?with_localizations=true]`.
 pub(crate) fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
+    let with_localizations = ctx.query_bool("with_localizations");
     let world = ctx.world();
     let guild_id = scope(ctx, &world)?;
     let list: Vec<Value> = world
@@ -372,6 +395,12 @@ pub(crate) fn list(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         .values()
         .filter(|c| in_scope(c, guild_id))
         .cloned()
+        .map(|mut command| {
+            if !with_localizations {
+                strip_localizations(&mut command);
+            }
+            command
+        })
         .collect();
     Ok(Reply::ok(Value::Array(list)))
 }
@@ -550,6 +579,33 @@ mod tests {
         assert!(!chat_input_name_ok("with space"));
         assert!(!chat_input_name_ok(""));
         assert!(!chat_input_name_ok(&"a".repeat(33)));
+    }
+
+    #[test]
+    fn localizations_are_stripped_at_every_level() {
+        let mut command = json!({
+            "name": "pet",
+            "name_localizations": {"de": "tier"},
+            "description_localizations": null,
+            "options": [{
+                "name": "kind",
+                "description_localizations": {"de": "Art"},
+                "choices": [{"name": "Dog", "name_localizations": {"de": "Hund"}, "value": "dog"}],
+                "options": [{"name": "x", "name_localizations": {}}],
+            }],
+        });
+        strip_localizations(&mut command);
+        assert_eq!(
+            command,
+            json!({
+                "name": "pet",
+                "options": [{
+                    "name": "kind",
+                    "choices": [{"name": "Dog", "value": "dog"}],
+                    "options": [{"name": "x"}],
+                }],
+            })
+        );
     }
 
     #[test]
