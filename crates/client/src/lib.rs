@@ -14,6 +14,9 @@
 //! | [`Http`] | typed REST endpoints over core-http's `HttpClient`, and raw `Route` requests through the same rate limiter |
 //! | model actions | `guild_id.leave(&ctx)`, `message.reply(&ctx, "..")`, `channel_id.say(&ctx, "..")`, `member.kick(..)`, … on the [`model`] types |
 //! | [`model`], [`event`], [`command`] | Discord's objects, every dispatch event, and validated payloads for what a bot sends |
+//! | [`cache`] | guilds, channels, roles, members, users and recent messages, updated before handlers run ([`Context::cache`]); previous state ([`Context::previous`]); permissions |
+//! | [`interactions`] | slash commands, components, modals and autocomplete: a router ([`ClientBuilder::interactions`]) and a context to answer within Discord's window |
+//! | [`sync`] | keeps Discord's application commands equal to your definitions ([`Client::commands`]) |
 //!
 //! Only events someone handles are deserialised, each once; handler calls
 //! run concurrently; a panicking handler is reported and the bot keeps

@@ -88,7 +88,7 @@ pub struct CommandDefinition {
 
 impl CommandDefinition {
     /// Checks the command against Discord's rules (see the
-    /// [module docs](self)): what [`CommandBuilder::build`] checks.
+    /// [module docs](crate::command)): what [`CommandBuilder::build`] checks.
     ///
     /// # Errors
     ///
@@ -364,7 +364,7 @@ impl CommandBuilder {
         self
     }
 
-    /// Checks the command (see the [module docs](self)).
+    /// Checks the command (see the [module docs](crate::command)).
     ///
     /// # Errors
     ///
@@ -539,7 +539,7 @@ impl CommandOptionBuilder {
     }
 
     /// Checks the option's rules (recursively; see the
-    /// [module docs](self)).
+    /// [module docs](crate::command)).
     ///
     /// # Errors
     ///
