@@ -40,6 +40,7 @@ mod control;
 pub mod fixtures;
 mod gateway;
 mod inject;
+pub mod interactions_endpoint;
 mod invoke;
 mod record;
 mod rest;
@@ -49,6 +50,7 @@ mod world;
 pub use config::{FakeDiscordBuilder, DEFAULT_TOKEN};
 pub use gateway::ShardTarget;
 pub use inject::{InjectedResponse, Injection};
+pub use interactions_endpoint::InteractionsEndpointClient;
 pub use invoke::Invoker;
 pub use record::{
     ClientCloseRecord, Counters, GatewayPayloadRecord, RecordedRequest, RequestFilter,

@@ -128,6 +128,34 @@ impl<S: Send + Sync + 'static> InteractionContext<S> {
         (ctx, rx)
     }
 
+    /// The interactions endpoint answered in the HTTP reply on the
+    /// handler's behalf (a defer when `deferred`, else a final answer such
+    /// as empty autocomplete choices) because the handler had not answered
+    /// in time. From now on [`respond`](Self::respond) edits the deferred
+    /// response. False when the handler's own answer is already on its way
+    /// (the endpoint then waits for it).
+    #[cfg(feature = "http-interactions")]
+    pub(crate) fn mark_answered_by_server(&self, deferred: bool) -> bool {
+        let next = if deferred { DEFERRED } else { ANSWERED };
+        let won = self
+            .state
+            .state
+            .compare_exchange(UNANSWERED, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if won {
+            // nothing goes into the HTTP reply any more
+            drop(
+                self.state
+                    .reply
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(),
+            );
+            self.state.settled.notify_waiters();
+        }
+        won
+    }
+
     pub(crate) fn from_client(
         ctx: Context<S>,
         interaction: Interaction,

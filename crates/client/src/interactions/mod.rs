@@ -36,12 +36,16 @@
 mod context;
 mod options;
 mod router;
+#[cfg(feature = "http-interactions")]
+mod server;
 
 use std::time::Duration;
 
 pub use context::InteractionContext;
 pub use options::{Mentionable, OptionError, Options};
 pub use router::{checks, HandlerError, InteractionRouter};
+#[cfg(feature = "http-interactions")]
+pub use server::{PublicKey, Server, ServerBuilder, ServerError, ServerHandle};
 
 use crate::model::InteractionId;
 use crate::ClientError;

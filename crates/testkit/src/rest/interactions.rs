@@ -11,10 +11,13 @@ use std::time::Duration;
 use acord_core_signals::JsonErrorCode;
 use serde_json::{json, Value};
 
+use super::body::Upload;
 use super::channels::{build_message, edit_stored, message_event, post_message, Draft};
 use super::error::{ApiError, FormErrors};
 use super::validate::{self, MessageUse};
-use super::{Ctx, Reply};
+use super::{clock_now, Ctx, Reply};
+use crate::record::lock;
+use crate::server::Shared;
 use crate::world::{id_of, InteractionState, StoredMessage, World};
 
 /// The initial response deadline (§10.4).
@@ -196,80 +199,15 @@ pub(crate) fn callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
     };
     let data = body.get("data").cloned().unwrap_or(Value::Null);
     validate_callback(state.kind, response, &data, ctx.body.files.len())?;
-
-    let mut events = Vec::new();
-    let mut message_out = None;
-    let mut original = None;
-    match response {
-        4 | 5 => {
-            let draft = Draft {
-                body: &data,
-                files: &ctx.body.files,
-                origin,
-                parse_all_by_default: false,
-            };
-            let mut stored = if response == 4 {
-                build_message(
-                    &mut world,
-                    &draft,
-                    state.channel_id.unwrap_or(0),
-                    state.guild_id,
-                )?
-            } else {
-                let empty = Draft {
-                    body: &Value::Null,
-                    files: &[],
-                    ..draft
-                };
-                let mut stored = build_message(
-                    &mut world,
-                    &empty,
-                    state.channel_id.unwrap_or(0),
-                    state.guild_id,
-                )?;
-                let flags = data["flags"].as_u64().unwrap_or(0);
-                stored.message["flags"] = json!(flags | LOADING);
-                stored
-            };
-            as_interaction_message(&world, &mut stored.message, &state, true);
-            original = Some(id_of(&stored.message["id"]));
-            message_out = Some(stored.message.clone());
-            if let Some((guild_id, event)) = store(&mut world, &state, stored) {
-                events.push((guild_id, "MESSAGE_CREATE", event));
-            }
-        }
-        6 | 7 => {
-            original = state.message_id;
-            if response == 7 {
-                if let Some(message_id) = state.message_id {
-                    let mut current = world
-                        .interaction_message_mut(state.channel_id, message_id)
-                        .map(|m| m.message.clone())
-                        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
-                    let draft = Draft {
-                        body: &data,
-                        files: &ctx.body.files,
-                        origin,
-                        parse_all_by_default: false,
-                    };
-                    edit_stored(&mut world, &mut current, &draft, state.guild_id)?;
-                    let event = message_event(&world, &current, state.guild_id);
-                    if let Some(stored) =
-                        world.interaction_message_mut(state.channel_id, message_id)
-                    {
-                        stored.message = current.clone();
-                    }
-                    events.push((state.guild_id, "MESSAGE_UPDATE", event));
-                    message_out = Some(current);
-                }
-            }
-        }
-        _ => {}
-    }
-    if let Some(stored_state) = world.interactions.get_mut(&id) {
-        stored_state.acknowledged = Some(response);
-        stored_state.original = original;
-    }
+    let (message_out, events) = acknowledge(
+        &mut world,
+        id,
+        &state,
+        response,
+        &data,
+        &ctx.body.files,
+        origin,
+    )?;
     drop(world);
     let mut reply = if with_response {
         let mut interaction = json!({"id": id.to_string(), "type": state.kind});
@@ -291,6 +229,132 @@ pub(crate) fn callback(ctx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         reply = reply.emit(guild_id, name, d);
     }
     Ok(reply)
+}
+
+/// Applies a validated initial response (`response` with `data`) to
+/// interaction `id`: the message it creates or updates, then
+/// `acknowledged` and `original`. Returns the response message (for
+/// `with_response`) and the gateway events to send.
+#[allow(clippy::type_complexity)]
+fn acknowledge(
+    world: &mut World,
+    id: u64,
+    state: &InteractionState,
+    response: u64,
+    data: &Value,
+    files: &[Upload],
+    origin: &str,
+) -> Result<(Option<Value>, Vec<(Option<u64>, &'static str, Value)>), ApiError> {
+    let mut events = Vec::new();
+    let mut message_out = None;
+    let mut original = None;
+    match response {
+        4 | 5 => {
+            let draft = Draft {
+                body: data,
+                files,
+                origin,
+                parse_all_by_default: false,
+            };
+            let mut stored = if response == 4 {
+                build_message(world, &draft, state.channel_id.unwrap_or(0), state.guild_id)?
+            } else {
+                let empty = Draft {
+                    body: &Value::Null,
+                    files: &[],
+                    ..draft
+                };
+                let mut stored =
+                    build_message(world, &empty, state.channel_id.unwrap_or(0), state.guild_id)?;
+                let flags = data["flags"].as_u64().unwrap_or(0);
+                stored.message["flags"] = json!(flags | LOADING);
+                stored
+            };
+            as_interaction_message(world, &mut stored.message, state, true);
+            original = Some(id_of(&stored.message["id"]));
+            message_out = Some(stored.message.clone());
+            if let Some((guild_id, event)) = store(world, state, stored) {
+                events.push((guild_id, "MESSAGE_CREATE", event));
+            }
+        }
+        6 | 7 => {
+            original = state.message_id;
+            if response == 7 {
+                if let Some(message_id) = state.message_id {
+                    let mut current = world
+                        .interaction_message_mut(state.channel_id, message_id)
+                        .map(|m| m.message.clone())
+                        .ok_or_else(|| ApiError::unknown(JsonErrorCode::UnknownMessage))?;
+                    let draft = Draft {
+                        body: data,
+                        files,
+                        origin,
+                        parse_all_by_default: false,
+                    };
+                    edit_stored(world, &mut current, &draft, state.guild_id)?;
+                    let event = message_event(world, &current, state.guild_id);
+                    if let Some(stored) =
+                        world.interaction_message_mut(state.channel_id, message_id)
+                    {
+                        stored.message = current.clone();
+                    }
+                    events.push((state.guild_id, "MESSAGE_UPDATE", event));
+                    message_out = Some(current);
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(stored_state) = world.interactions.get_mut(&id) {
+        stored_state.acknowledged = Some(response);
+        stored_state.original = original;
+    }
+    Ok((message_out, events))
+}
+
+/// Takes the HTTP reply of an interactions endpoint (§10.5) as the
+/// initial response of interaction `id`, as the callback route would: the
+/// same checks (once, within 3 s, a type and data that fit) and the same
+/// messages and events. `Err` says why Discord would not take it.
+pub(crate) fn endpoint_reply(shared: &Shared, id: u64, body: &Value) -> Result<(), String> {
+    let refused = |e: ApiError| format!("{} {}", e.status, e.body);
+    let origin = shared
+        .api_base
+        .strip_suffix("/api")
+        .unwrap_or(&shared.api_base);
+    let mut world = lock(&shared.world);
+    let state = world
+        .interactions
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| refused(ApiError::unknown(JsonErrorCode::UnknownInteraction)))?;
+    if state.acknowledged.is_some() {
+        return Err(refused(ApiError::code(
+            JsonErrorCode::InteractionAlreadyAcknowledged,
+            "Interaction has already been acknowledged.",
+        )));
+    }
+    if clock_now().saturating_duration_since(state.received) > CALLBACK_DEADLINE {
+        return Err(refused(ApiError::unknown(
+            JsonErrorCode::UnknownInteraction,
+        )));
+    }
+    let Some(response) = body["type"].as_u64() else {
+        return Err(refused(ApiError::field(
+            &["type"],
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        )));
+    };
+    let data = body.get("data").cloned().unwrap_or(Value::Null);
+    validate_callback(state.kind, response, &data, 0).map_err(refused)?;
+    let (_, events) =
+        acknowledge(&mut world, id, &state, response, &data, &[], origin).map_err(refused)?;
+    drop(world);
+    for (guild_id, name, d) in events {
+        shared.gateway.emit(guild_id, name, d);
+    }
+    Ok(())
 }
 
 /// The interaction behind `/webhooks/{application.id}/{interaction.token}`.

@@ -62,6 +62,7 @@ use crate::server::Shared;
 use crate::world::World;
 
 pub(crate) use self::channels::{user_message, UserMessageError};
+pub(crate) use self::interactions::endpoint_reply;
 pub(crate) use self::route::percent_decode;
 
 use self::body::Parsed;
