@@ -29,6 +29,11 @@
 //! # }
 //! ```
 //!
+//! With the `http-interactions` feature, `Server` receives the same
+//! interactions at an Interactions Endpoint URL instead (Ed25519-verified,
+//! the initial response in the HTTP reply) and routes them through the
+//! same router.
+//!
 //! Discord wants an initial response within 3 seconds
 //! ([`RESPONSE_WINDOW`]) and exactly one; after that the interaction token
 //! works for 15 minutes of follow-ups. See the [guide](https://discord.com/developers/docs/interactions/receiving-and-responding).

@@ -324,6 +324,10 @@ async fn default_error<S: Send + Sync + 'static>(
     error: &HandlerError,
 ) {
     tracing::error!(interaction = %ctx.name(), %error, "interaction handler failed");
+    if ctx.kind() == InteractionType::ApplicationCommandAutocomplete {
+        // an autocomplete request cannot show a message: the log is all
+        return;
+    }
     const SORRY: &str = "Something went wrong while handling this.";
     let told = if ctx.is_answered() && !ctx.is_deferred() {
         let message = crate::command::InteractionMessage {
