@@ -20,8 +20,57 @@
 //! # Ok::<(), acord::event::EventError>(())
 //! ```
 //!
-//! Applying an event is one step, [`Cache::update`], behind a trait so
-//! another store can back the client (see [`ClientBuilder::cache_store`](crate::ClientBuilder::cache_store)).
+//! # The flow
+//!
+//! 1. The client parses each event a handler or the cache wants (the
+//!    cache's share is [`CacheConfig::event_types`]) and applies it with
+//!    [`Cache::update`], one event at a time in the order the shards
+//!    delivered them, before any handler runs.
+//! 2. Handlers then read the state after the event from
+//!    [`Context::cache`](crate::Context::cache), and what the event
+//!    replaced or removed from [`Context::previous`](crate::Context::previous).
+//!
+//! # Another store
+//!
+//! Applying an event is one step behind the object-safe [`Cache`] trait,
+//! so another store (one shared by several processes, say) can back the
+//! client through [`ClientBuilder::cache_store`](crate::ClientBuilder::cache_store);
+//! the in-memory cache then stays empty, and handlers read the store
+//! themselves.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use std::sync::Arc;
+//!
+//! use acord::cache::{Cache, CacheUpdate, Previous};
+//! use acord::event::{Event, EventTypeFlags};
+//! use acord::{Client, Intents};
+//!
+//! /// Counts messages (a real store would write them somewhere).
+//! #[derive(Debug, Default)]
+//! struct MessageCounter(AtomicU64);
+//!
+//! impl Cache for MessageCounter {
+//!     fn event_types(&self) -> EventTypeFlags {
+//!         EventTypeFlags::MESSAGE_CREATE
+//!     }
+//!
+//!     fn update<'a>(&'a self, event: &'a Event) -> CacheUpdate<'a> {
+//!         if let Event::MessageCreate(_) = event {
+//!             self.0.fetch_add(1, Ordering::Relaxed);
+//!         }
+//!         // a store behind the network returns CacheUpdate::Pending(future)
+//!         CacheUpdate::Done(Previous::None)
+//!     }
+//! }
+//!
+//! let store = Arc::new(MessageCounter::default());
+//! let builder = Client::builder("token", Intents::GUILD_MESSAGES).cache_store(store.clone());
+//! # drop(builder);
+//! ```
+//!
+//! Memory, measured against twilight-cache-inmemory, and the cost of each
+//! update are in `docs/cache.md`.
 
 mod config;
 mod model;
@@ -84,6 +133,13 @@ impl fmt::Debug for CacheUpdate<'_> {
 
 impl CacheUpdate<'_> {
     /// Waits for the update.
+    ///
+    /// # Cancel safety
+    ///
+    /// A [`Done`](Self::Done) update was applied before this future was
+    /// made. Dropping the future of a [`Pending`](Self::Pending) one
+    /// leaves the update as far along as the store got (the client awaits
+    /// it before it applies the next event).
     pub async fn finish(self) -> Previous {
         match self {
             Self::Done(p) => p,

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::{CachedMember, InMemoryCache};
-use crate::model::{ChannelId, GuildId, OverwriteType, Permissions, RoleId, UserId};
+use crate::model::{Channel, ChannelId, GuildId, OverwriteType, Permissions, RoleId, UserId};
 
 /// Why permissions could not be computed from the cache.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -63,22 +63,22 @@ impl InMemoryCache {
         user_id: UserId,
         now: SystemTime,
     ) -> Result<Permissions, PermissionError> {
-        let (base, member) = self.base(guild_id, user_id)?;
-        Ok(match member {
-            Some(m) if m.is_timed_out_at(now) && !base.contains(Permissions::ADMINISTRATOR) => {
-                base & TIMED_OUT_KEEPS
-            }
+        self.with_base(guild_id, user_id, |base, member| match member {
+            Some(m) if m.is_timed_out_at(now) => base & TIMED_OUT_KEEPS,
             _ => base,
         })
     }
 
-    /// The base permissions and the member (`None` for the owner, who has
-    /// everything).
-    fn base(
+    /// Runs `f` on the base permissions and the member (`None` for the
+    /// owner and administrators, who have everything), without copying
+    /// the member: the guild's entry is read-locked while `f` runs, so `f`
+    /// is only arithmetic.
+    fn with_base<R>(
         &self,
         guild_id: GuildId,
         user_id: UserId,
-    ) -> Result<(Permissions, Option<CachedMember>), PermissionError> {
+        f: impl FnOnce(Permissions, Option<&CachedMember>) -> R,
+    ) -> Result<R, PermissionError> {
         let g = self
             .guilds
             .get(&guild_id)
@@ -88,7 +88,7 @@ impl InMemoryCache {
             .as_ref()
             .ok_or(PermissionError::GuildNotCached(guild_id))?;
         if guild.owner_id == user_id {
-            return Ok((Permissions::all(), None));
+            return Ok(f(Permissions::all(), None));
         }
         let member = g
             .members
@@ -109,9 +109,9 @@ impl InMemoryCache {
             }
         }
         if base.contains(Permissions::ADMINISTRATOR) {
-            return Ok((Permissions::all(), None));
+            return Ok(f(Permissions::all(), None));
         }
-        Ok((base, Some(member.clone())))
+        Ok(f(base, Some(member)))
     }
 
     /// The member's permissions in a channel (a thread uses its parent's
@@ -157,49 +157,61 @@ impl InMemoryCache {
         } else {
             channel
         };
-        let (base, member) = self.base(guild_id, user_id)?;
-        let Some(member) = member else {
-            return Ok(Permissions::all());
-        };
-        let mut p = base;
-        let everyone = guild_id.get();
-        if let Some(o) = channel
-            .permission_overwrites
-            .iter()
-            .find(|o| o.kind == OverwriteType::Role && o.id.get() == everyone)
-        {
-            p &= !o.deny;
-            p |= o.allow;
-        }
-        let (mut allow, mut deny) = (Permissions::empty(), Permissions::empty());
-        for o in &channel.permission_overwrites {
-            if o.kind == OverwriteType::Role
-                && o.id.get() != everyone
-                && member.roles.iter().any(|r| r.get() == o.id.get())
-            {
-                allow |= o.allow;
-                deny |= o.deny;
-            }
-        }
-        p &= !deny;
-        p |= allow;
-        if let Some(o) = channel
-            .permission_overwrites
-            .iter()
-            .find(|o| o.kind == OverwriteType::Member && o.id.get() == user_id.get())
-        {
-            p &= !o.deny;
-            p |= o.allow;
-        }
-        if !p.contains(Permissions::VIEW_CHANNEL) {
-            return Ok(Permissions::empty());
-        }
-        if !p.contains(Permissions::SEND_MESSAGES) {
-            p &= !NEEDS_SEND;
-        }
-        if member.is_timed_out_at(now) {
-            p &= TIMED_OUT_KEEPS;
-        }
-        Ok(p)
+        self.with_base(guild_id, user_id, |base, member| match member {
+            Some(member) => in_channel(base, member, &channel, guild_id, user_id, now),
+            None => Permissions::all(),
+        })
     }
+}
+
+/// Applies a channel's overwrites, then the implicit and timeout rules, to
+/// a member's base permissions.
+fn in_channel(
+    base: Permissions,
+    member: &CachedMember,
+    channel: &Channel,
+    guild_id: GuildId,
+    user_id: UserId,
+    now: SystemTime,
+) -> Permissions {
+    let mut p = base;
+    let everyone = guild_id.get();
+    if let Some(o) = channel
+        .permission_overwrites
+        .iter()
+        .find(|o| o.kind == OverwriteType::Role && o.id.get() == everyone)
+    {
+        p &= !o.deny;
+        p |= o.allow;
+    }
+    let (mut allow, mut deny) = (Permissions::empty(), Permissions::empty());
+    for o in &channel.permission_overwrites {
+        if o.kind == OverwriteType::Role
+            && o.id.get() != everyone
+            && member.roles.iter().any(|r| r.get() == o.id.get())
+        {
+            allow |= o.allow;
+            deny |= o.deny;
+        }
+    }
+    p &= !deny;
+    p |= allow;
+    if let Some(o) = channel
+        .permission_overwrites
+        .iter()
+        .find(|o| o.kind == OverwriteType::Member && o.id.get() == user_id.get())
+    {
+        p &= !o.deny;
+        p |= o.allow;
+    }
+    if !p.contains(Permissions::VIEW_CHANNEL) {
+        return Permissions::empty();
+    }
+    if !p.contains(Permissions::SEND_MESSAGES) {
+        p &= !NEEDS_SEND;
+    }
+    if member.is_timed_out_at(now) {
+        p &= TIMED_OUT_KEEPS;
+    }
+    p
 }
