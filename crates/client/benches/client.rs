@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use acord::cache::CacheConfig;
 use acord::core::gateway::{Dispatch, ShardEvent};
 use acord::event::{Event, EventTypeFlags, GuildCreate, MessageUpdate};
 use acord::model::Message;
@@ -82,7 +83,7 @@ struct Harness {
 }
 
 impl Harness {
-    fn new() -> Self {
+    fn new(cache: CacheConfig) -> Self {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -95,6 +96,7 @@ impl Harness {
             let fake = acord_testkit::FakeDiscord::builder().start().await.unwrap();
             let client = Client::builder(fake.token(), Intents::GUILDS | Intents::GUILD_MESSAGES)
                 .api_base(fake.api_base())
+                .cache(cache)
                 .event_handler(Bench {
                     counter: counter.clone(),
                 })
@@ -194,7 +196,11 @@ impl Loop {
 }
 
 fn bench(c: &mut Criterion) {
-    let harness = Harness::new();
+    // `client`: no cache, the event path alone; `client_cached`: the default
+    // cache, which parses each MESSAGE_CREATE in the event loop and keeps a
+    // copy (the last 100 per channel).
+    let harness = Harness::new(CacheConfig::none());
+    let cached = Harness::new(CacheConfig::default());
     let hand_loop = Loop::new();
     let cases = [
         ("MESSAGE_CREATE", payloads::message_create()),
@@ -246,6 +252,13 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(1));
         group.bench_function(*name, |b| {
             b.iter_custom(|iters| harness.run(&dispatch, iters, None))
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("client_cached");
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(*name, |b| {
+            b.iter_custom(|iters| cached.run(&dispatch, iters, None))
         });
         group.finish();
     }
