@@ -45,6 +45,7 @@ mod invoke;
 mod record;
 mod rest;
 mod server;
+pub mod stream;
 mod world;
 
 pub use config::{FakeDiscordBuilder, DEFAULT_TOKEN};
