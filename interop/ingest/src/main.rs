@@ -1,0 +1,403 @@
+//! Gateway ingest, side by side (issue 13 point 1).
+//!
+//! The parent starts acord-testkit's fake Discord in-process with a stream
+//! gateway (`FakeDiscord::start_stream`: READY, the GUILD_CREATEs, N
+//! dispatches of a realistic mix at full speed over zlib-stream, an end
+//! marker, close 4000), then runs each role in its own process (this
+//! binary with `--role`), alternating the order each round:
+//!
+//! - `twilight`: one twilight-gateway 0.18 shard (zlib-stream), every event
+//!   deserialised into twilight-model (`EventTypeFlags::all()`).
+//! - `acord`: one acord-core-gateway `Shard`, every dispatch typed with
+//!   `acord::event::Event::from_dispatch`.
+//! - `client-min`: the acord `Client`, one MESSAGE_CREATE listener,
+//!   `CacheConfig::none()` (events nobody handles are not parsed).
+//! - `client-cache`: the same with the default cache.
+//!
+//! Each child reports CPU seconds (getrusage user+sys), wall seconds (from
+//! process start to the end marker) and peak RSS (VmHWM); the parent checks
+//! them against its own getrusage(RUSAGE_CHILDREN) and prints the medians
+//! and the ratios to twilight.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use acord_testkit::stream::{StreamSpec, STREAM_END_CONTENT};
+use acord_testkit::FakeDiscord;
+use serde_json::{json, Value};
+
+const ROLES: [&str; 4] = ["twilight", "acord", "client-min", "client-cache"];
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Default)]
+struct Args {
+    events: usize,
+    rounds: usize,
+    seed: u64,
+    roles: Vec<String>,
+    // child
+    role: Option<String>,
+    gateway: String,
+    api: String,
+    token: String,
+    dispatches: usize,
+    messages: usize,
+}
+
+fn parse_args() -> Result<Args, BoxError> {
+    let mut args = Args {
+        events: 20_000,
+        rounds: 3,
+        seed: 1,
+        roles: ROLES.iter().map(|r| r.to_string()).collect(),
+        ..Args::default()
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--events" => args.events = value()?.parse()?,
+            "--rounds" => args.rounds = value()?.parse()?,
+            "--seed" => args.seed = value()?.parse()?,
+            "--roles" => args.roles = value()?.split(',').map(str::to_owned).collect(),
+            "--role" => args.role = Some(value()?),
+            "--gateway" => args.gateway = value()?,
+            "--api" => args.api = value()?,
+            "--token" => args.token = value()?,
+            "--dispatches" => args.dispatches = value()?.parse()?,
+            "--messages" => args.messages = value()?.parse()?,
+            "-h" | "--help" => {
+                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> Result<(), BoxError> {
+    let started = Instant::now();
+    let args = parse_args()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match args.role.clone() {
+        Some(role) => {
+            let received = runtime.block_on(run_role(&role, &args))?;
+            let wall = started.elapsed().as_secs_f64();
+            let (user, sys) = rusage(libc::RUSAGE_SELF);
+            let line = json!({
+                "role": role,
+                "received": received,
+                "cpu_s": user + sys,
+                "user_s": user,
+                "sys_s": sys,
+                "wall_s": wall,
+                "peak_rss_kib": vm_hwm_kib(),
+            });
+            println!("{line}");
+            // No graceful close: both libraries are measured up to the end
+            // marker, not their shutdown.
+            std::process::exit(0);
+        }
+        None => runtime.block_on(parent(&args)),
+    }
+}
+
+// --- measurement -----------------------------------------------------------
+
+/// (user, sys) seconds of `who` (RUSAGE_SELF or RUSAGE_CHILDREN).
+fn rusage(who: libc::c_int) -> (f64, f64) {
+    // SAFETY: getrusage writes a plain C struct we own; zeroed is a valid
+    // initial value for it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable rusage.
+    if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(usage.ru_utime), secs(usage.ru_stime))
+}
+
+/// Peak resident set (VmHWM) in KiB.
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+// --- parent ----------------------------------------------------------------
+
+async fn parent(args: &Args) -> Result<(), BoxError> {
+    for role in &args.roles {
+        if !ROLES.contains(&role.as_str()) {
+            return Err(format!("unknown role {role}; roles: {ROLES:?}").into());
+        }
+    }
+    let fake = FakeDiscord::builder().start().await?;
+    let spec = StreamSpec::new(args.events).seed(args.seed);
+    let stream = fake.start_stream(spec).await?;
+    let names = stream.names();
+    let messages = names.iter().filter(|n| **n == "MESSAGE_CREATE").count();
+    let mut mix: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &names {
+        *mix.entry(name).or_default() += 1;
+    }
+    println!(
+        "stream: {} dispatches per connection ({} events + READY, {} GUILD_CREATEs, end marker), {:.1} MiB of JSON, seed {}",
+        stream.total_dispatches(),
+        args.events,
+        stream.opening_guilds(),
+        stream.payload_bytes() as f64 / 1_048_576.0,
+        args.seed
+    );
+    println!("mix: {mix:?}");
+    let exe = std::env::current_exe()?;
+    let mut results: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for round in 0..args.rounds {
+        let mut order: Vec<&String> = args.roles.iter().collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for role in order {
+            let (user0, sys0) = rusage(libc::RUSAGE_CHILDREN);
+            // INGEST_WRAP runs each child under a tool, e.g.
+            // INGEST_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p".
+            let wrap = std::env::var("INGEST_WRAP").unwrap_or_default();
+            let mut wrap = wrap.split_whitespace();
+            let mut command = match wrap.next() {
+                Some(tool) => {
+                    let mut command = tokio::process::Command::new(tool);
+                    command.args(wrap).arg(&exe);
+                    command
+                }
+                None => tokio::process::Command::new(&exe),
+            };
+            let output = command
+                .args(["--role", role, "--gateway", stream.url(), "--api"])
+                .arg(fake.api_base())
+                .args(["--token", fake.token()])
+                .args(["--dispatches", &stream.total_dispatches().to_string()])
+                .args(["--messages", &messages.to_string()])
+                .stderr(std::process::Stdio::inherit())
+                .output();
+            let output = tokio::time::timeout(Duration::from_secs(600), output).await??;
+            let (user1, sys1) = rusage(libc::RUSAGE_CHILDREN);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let Some(line) = stdout.lines().rev().find(|l| l.starts_with('{')) else {
+                return Err(format!("role {role} failed ({}): {stdout}", output.status).into());
+            };
+            let mut value: Value = serde_json::from_str(line)?;
+            value["children_cpu_s"] = json!((user1 - user0) + (sys1 - sys0));
+            println!("round {} {role:>12}: {line}", round + 1);
+            results.entry(role.clone()).or_default().push(value);
+        }
+    }
+    fake.shutdown().await;
+
+    let median = |role: &str, key: &str| -> f64 {
+        let mut v: Vec<f64> = results
+            .get(role)
+            .map(|r| r.iter().filter_map(|x| x[key].as_f64()).collect())
+            .unwrap_or_default();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            f64::NAN
+        } else if v.len() % 2 == 1 {
+            v[v.len() / 2]
+        } else {
+            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+        }
+    };
+    println!();
+    println!(
+        "medians of {} rounds, {} events ({} dispatches per connection)",
+        args.rounds,
+        args.events,
+        stream.total_dispatches()
+    );
+    println!("| role | CPU s (user+sys) | user s | sys s | wall s | peak RSS MiB | CPU µs/dispatch | CPU × twilight | RSS × twilight |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let twilight_cpu = median("twilight", "cpu_s");
+    let twilight_rss = median("twilight", "peak_rss_kib");
+    for role in &args.roles {
+        let cpu = median(role, "cpu_s");
+        let rss = median(role, "peak_rss_kib");
+        println!(
+            "| {role} | {cpu:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.2} |",
+            median(role, "user_s"),
+            median(role, "sys_s"),
+            median(role, "wall_s"),
+            rss / 1024.0,
+            cpu * 1e6 / stream.total_dispatches() as f64,
+            cpu / twilight_cpu,
+            rss / twilight_rss,
+        );
+    }
+    Ok(())
+}
+
+// --- children --------------------------------------------------------------
+
+async fn run_role(role: &str, args: &Args) -> Result<usize, BoxError> {
+    let received = match role {
+        "twilight" => twilight(args).await?,
+        "acord" => acord_shard(args).await?,
+        "client-min" => acord_client(args, false).await?,
+        "client-cache" => acord_client(args, true).await?,
+        other => return Err(format!("unknown role {other}").into()),
+    };
+    Ok(received)
+}
+
+async fn twilight(args: &Args) -> Result<usize, BoxError> {
+    use twilight_gateway::{
+        ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
+    };
+    let intents = Intents::GUILDS
+        | Intents::GUILD_MEMBERS
+        | Intents::GUILD_PRESENCES
+        | Intents::GUILD_MESSAGES
+        | Intents::GUILD_MESSAGE_REACTIONS
+        | Intents::GUILD_MESSAGE_TYPING
+        | Intents::MESSAGE_CONTENT;
+    let config = ConfigBuilder::new(args.token.clone(), intents)
+        .proxy_url(args.gateway.clone())
+        .build();
+    let mut shard = Shard::with_config(ShardId::ONE, config);
+    let mut received = 0;
+    let mut errors = 0;
+    while let Some(item) = shard.next_event(EventTypeFlags::all()).await {
+        match item {
+            Ok(
+                Event::GatewayHello(_)
+                | Event::GatewayHeartbeatAck
+                | Event::GatewayHeartbeat
+                | Event::GatewayInvalidateSession(_)
+                | Event::GatewayReconnect,
+            ) => {}
+            Ok(Event::GatewayClose(frame)) => {
+                return Err(format!("closed after {received} dispatches: {frame:?}").into())
+            }
+            Ok(Event::MessageCreate(message)) => {
+                received += 1;
+                if message.content == STREAM_END_CONTENT {
+                    break;
+                }
+            }
+            Ok(_) => received += 1,
+            Err(error) => {
+                errors += 1;
+                eprintln!("twilight: {error}");
+                if errors > 10 {
+                    return Err("too many errors".into());
+                }
+            }
+        }
+    }
+    check(received + errors, args.dispatches)?;
+    Ok(received)
+}
+
+fn check(received: usize, expected: usize) -> Result<(), BoxError> {
+    if received != expected {
+        return Err(format!("received {received} dispatches, expected {expected}").into());
+    }
+    Ok(())
+}
+
+fn acord_intents() -> acord::Intents {
+    use acord::Intents;
+    Intents::GUILDS
+        | Intents::GUILD_MEMBERS
+        | Intents::GUILD_PRESENCES
+        | Intents::GUILD_MESSAGES
+        | Intents::GUILD_MESSAGE_REACTIONS
+        | Intents::GUILD_MESSAGE_TYPING
+        | Intents::MESSAGE_CONTENT
+}
+
+async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
+    use acord::core::gateway::{Shard, ShardConfig, ShardEvent};
+    use acord::event::Event;
+    let config =
+        ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone()).build()?;
+    let (_shard, mut events) = Shard::spawn(config);
+    let mut received = 0;
+    while let Some(event) = events.recv().await {
+        match event {
+            ShardEvent::Dispatch(dispatch) => {
+                received += 1;
+                let event = Event::from_dispatch(dispatch.name(), dispatch.raw())
+                    .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
+                if let Event::MessageCreate(message) = &event {
+                    if message.content == STREAM_END_CONTENT {
+                        break;
+                    }
+                }
+            }
+            ShardEvent::Fatal { error } => return Err(format!("fatal: {error}").into()),
+            ShardEvent::Disconnected { code } => {
+                return Err(format!("disconnected ({code:?}) after {received} dispatches").into())
+            }
+            _ => {}
+        }
+    }
+    check(received, args.dispatches)?;
+    Ok(received)
+}
+
+async fn acord_client(args: &Args, cache: bool) -> Result<usize, BoxError> {
+    use acord::cache::CacheConfig;
+    use acord::event::kind::MessageCreate;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
+    let counter = Arc::clone(&seen);
+    let builder = acord::Client::builder(args.token.clone(), acord_intents())
+        .api_base(args.api.clone())
+        .gateway_url(args.gateway.clone())
+        .cache(if cache {
+            CacheConfig::default()
+        } else {
+            CacheConfig::none()
+        })
+        .on::<MessageCreate, _, _>(move |_ctx, message| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            let done = (message.content == STREAM_END_CONTENT)
+                .then(|| done_tx.lock().ok().and_then(|mut d| d.take()))
+                .flatten();
+            async move {
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+            }
+        });
+    let client = builder.build().await?;
+    let shutdown = client.shutdown_handle();
+    let run = tokio::spawn(async move { client.start().await });
+    tokio::select! {
+        _ = done_rx => {}
+        result = run => return Err(format!("client stopped early: {result:?}").into()),
+    }
+    // Handlers run as tasks: give the last few a moment to count.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.load(Ordering::Relaxed) < args.messages && Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
+    shutdown.shutdown();
+    let seen = seen.load(Ordering::Relaxed);
+    if seen != args.messages {
+        return Err(format!("handled {seen} MESSAGE_CREATEs, expected {}", args.messages).into());
+    }
+    Ok(seen)
+}
