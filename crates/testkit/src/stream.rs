@@ -10,7 +10,7 @@
 //!    every intent the mix needs, see [`StreamSpec`]).
 //! 2. READY (the fake's bot user, `guilds` unavailable), then one
 //!    GUILD_CREATE per guild of the stream's pool (200 members each by
-//!    default, about 90 KB).
+//!    default, about 115 KB with the fixtures' members and presences).
 //! 3. [`StreamSpec::events`] dispatches, written back to back: the socket's
 //!    flow control is the only brake. Heartbeats are answered (op 11)
 //!    between two dispatches.
@@ -59,7 +59,7 @@ pub const STREAM_END_CLOSE_CODE: u16 = 4000;
 /// The mix, per 100 dispatches: 40 small MESSAGE_CREATEs, 10 with embeds
 /// and mentions, 15 PRESENCE_UPDATE, 15 TYPING_START, 8
 /// MESSAGE_REACTION_ADD, 2 MESSAGE_REACTION_REMOVE, 9 GUILD_MEMBER_UPDATE
-/// and 1 GUILD_CREATE of a pool guild (its whole member list: about 90 KB
+/// and 1 GUILD_CREATE of a pool guild (its whole member list: about 115 KB
 /// with 200 members). The order is drawn from the seed. The client needs
 /// the intents GUILDS, GUILD_MEMBERS, GUILD_PRESENCES, GUILD_MESSAGES,
 /// GUILD_MESSAGE_REACTIONS, GUILD_MESSAGE_TYPING and MESSAGE_CONTENT to be

@@ -130,7 +130,7 @@ async fn zlib_stream_sends_every_dispatch_in_order_then_closes_with_4000() {
         assert!(count(kind) > 0, "{kind} missing from the mix");
         assert!(count(kind) < count("MESSAGE_CREATE"));
     }
-    // 200 members per guild: a GUILD_CREATE is about 90 KB.
+    // 200 members per guild: a GUILD_CREATE is about 115 KB.
     let bytes = stream.payload_bytes();
     assert!(bytes > 2 * 60_000, "payload bytes {bytes}");
 

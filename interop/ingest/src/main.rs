@@ -159,6 +159,15 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
         args.seed
     );
     println!("mix: {mix:?}");
+    // The opening alone (GUILD_CREATEs and the end marker): the size of one
+    // GUILD_CREATE.
+    let opening = fake
+        .start_stream(StreamSpec::new(0).seed(args.seed))
+        .await?;
+    println!(
+        "one GUILD_CREATE: about {} KB",
+        opening.payload_bytes() / opening.opening_guilds().max(1) / 1000
+    );
     let exe = std::env::current_exe()?;
     let mut results: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for round in 0..args.rounds {
