@@ -25,6 +25,7 @@
 //! Discord does), zstd-stream with the `zstd` feature, or plain JSON text.
 //! RESUME is answered with op 9 `d:false`: a stream is not replayed.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub struct StreamSpec {
     seed: u64,
     guilds: usize,
     members: usize,
+    precompressed: bool,
 }
 
 impl StreamSpec {
@@ -81,6 +83,7 @@ impl StreamSpec {
             seed: 1,
             guilds: 4,
             members: 200,
+            precompressed: false,
         }
     }
 
@@ -99,6 +102,21 @@ impl StreamSpec {
     /// Members per guild (at least 2).
     pub fn members(mut self, members: usize) -> StreamSpec {
         self.members = members.max(2);
+        self
+    }
+
+    /// `true`: compress the whole stream once, when it starts, and replay
+    /// the same bytes to every connection, so the fake sends far faster
+    /// than a client can inflate and parse (a backlog builds up on the
+    /// client's side, which is what a memory bound is tested against).
+    /// The price: one fixed session id, and no heartbeat is answered before
+    /// the close (clients notice a missing ACK only one interval later,
+    /// 41.25 s by default; a RESUME is closed with 4000 too).
+    ///
+    /// `false` (the default): each connection compresses as it sends, and
+    /// heartbeats are answered between two dispatches.
+    pub fn precompressed(mut self, precompressed: bool) -> StreamSpec {
+        self.precompressed = precompressed;
         self
     }
 
@@ -126,6 +144,10 @@ struct Plan {
     /// sequence numbers start at 2 (READY is 1).
     dispatches: Vec<Planned>,
     opening: usize,
+    /// With [`StreamSpec::precompressed`]: the WebSocket messages of the
+    /// whole stream (HELLO, READY, the dispatches) per `compress` value
+    /// (`""` for plain JSON).
+    replay: HashMap<&'static str, Vec<Message>>,
 }
 
 /// A running stream gateway (see the [module docs](self)).
@@ -400,13 +422,17 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
         }
     });
     let ack = json!({"op": GatewayOpcode::HeartbeatAck.code(), "d": null}).to_string();
-    let hello = json!({
-        "op": GatewayOpcode::Hello.code(),
-        "d": {"heartbeat_interval": plan.heartbeat_ms},
-        "s": null,
-        "t": null,
-    })
-    .to_string();
+    let hello = hello_text(plan.heartbeat_ms);
+    let compress = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("compress="))
+        .unwrap_or("");
+    if let Some(frames) = plan.replay.get(compress) {
+        let sent = replay(&mut sink, &mut rx, frames).await;
+        return finish(sent, reader).await;
+    }
     let sent = async {
         sink.send(compressor.encode(&hello)?).await.map_err(other)?;
         // 1. Wait for IDENTIFY, answering heartbeats.
@@ -432,9 +458,7 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
             }
         }
         // 2. READY, the opening GUILD_CREATEs and the stream.
-        let mut ready_d = plan.ready.clone();
-        ready_d["session_id"] = json!(format!("stream{id:016x}"));
-        let ready = json!({"op": 0, "t": "READY", "s": 1, "d": ready_d}).to_string();
+        let ready = ready_text(&plan.ready, &format!("stream{id:016x}"));
         sink.feed(compressor.encode(&ready)?).await.map_err(other)?;
         for (i, planned) in plan.dispatches.iter().enumerate() {
             // On a current-thread runtime the socket may take everything
@@ -467,6 +491,12 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
         Ok::<bool, std::io::Error>(true)
     }
     .await;
+    finish(sent, reader).await
+}
+
+/// Logs how the connection ended and lets the client answer the close
+/// frame (bounded: a client that never does is dropped).
+async fn finish(sent: std::io::Result<bool>, reader: tokio::task::JoinHandle<()>) -> bool {
     let done = match sent {
         Ok(done) => done,
         Err(err) => {
@@ -474,10 +504,56 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
             false
         }
     };
-    // Let the client answer the close frame (bounded: a client that never
-    // does is dropped).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), reader).await;
     done
+}
+
+type Sink = futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
+
+/// The precompressed stream: the same bytes for every connection.
+async fn replay(
+    sink: &mut Sink,
+    rx: &mut mpsc::Receiver<Inbound>,
+    frames: &[Message],
+) -> std::io::Result<bool> {
+    let Some((hello, rest)) = frames.split_first() else {
+        return Ok(false);
+    };
+    sink.send(hello.clone()).await.map_err(other)?;
+    loop {
+        match rx.recv().await {
+            None => return Ok(false),
+            // Not answered: the compression context is the replay's.
+            Some(Inbound::Heartbeat) => {}
+            Some(Inbound::Resume) => {
+                sink.send(close_message(
+                    STREAM_END_CLOSE_CODE,
+                    "stream replays are not resumable",
+                ))
+                .await
+                .map_err(other)?;
+                return Ok(false);
+            }
+            Some(Inbound::Identify { token_ok: false }) => {
+                sink.send(close_message(4004, "Authentication failed."))
+                    .await
+                    .map_err(other)?;
+                return Ok(false);
+            }
+            Some(Inbound::Identify { token_ok: true }) => break,
+        }
+    }
+    for (i, frame) in rest.iter().enumerate() {
+        if i % 256 == 255 {
+            tokio::task::yield_now().await;
+        }
+        sink.feed(frame.clone()).await.map_err(other)?;
+    }
+    sink.flush().await.map_err(other)?;
+    sink.send(close_message(STREAM_END_CLOSE_CODE, "stream end"))
+        .await
+        .map_err(other)?;
+    Ok(true)
 }
 
 fn other(err: tokio_tungstenite::tungstenite::Error) -> std::io::Error {
@@ -683,6 +759,40 @@ impl Mixer {
     }
 }
 
+fn hello_text(heartbeat_ms: u64) -> String {
+    json!({
+        "op": GatewayOpcode::Hello.code(),
+        "d": {"heartbeat_interval": heartbeat_ms},
+        "s": null,
+        "t": null,
+    })
+    .to_string()
+}
+
+fn ready_text(ready: &Value, session_id: &str) -> String {
+    let mut d = ready.clone();
+    d["session_id"] = json!(session_id);
+    json!({"op": 0, "t": "READY", "s": 1, "d": d}).to_string()
+}
+
+/// HELLO, READY and every dispatch, compressed once as `compress` asks.
+fn replay_frames(plan: &Plan, compress: &str) -> Option<Vec<Message>> {
+    let query = format!("compress={compress}");
+    let mut compressor =
+        Compressor::from_query((!compress.is_empty()).then_some(query.as_str())).ok()?;
+    let mut frames = Vec::with_capacity(plan.dispatches.len() + 2);
+    frames.push(compressor.encode(&hello_text(plan.heartbeat_ms)).ok()?);
+    frames.push(
+        compressor
+            .encode(&ready_text(&plan.ready, "streamreplay"))
+            .ok()?,
+    );
+    for planned in &plan.dispatches {
+        frames.push(compressor.encode(&planned.text).ok()?);
+    }
+    Some(frames)
+}
+
 fn dispatch_text(name: &str, seq: usize, d: &str) -> String {
     format!("{{\"op\":0,\"t\":\"{name}\",\"s\":{seq},\"d\":{d}}}")
 }
@@ -755,11 +865,24 @@ fn build_plan(
         name: "MESSAGE_CREATE",
         text: dispatch_text("MESSAGE_CREATE", seq, &end.to_string()),
     });
-    Plan {
+    let mut plan = Plan {
         heartbeat_ms,
         token,
         ready,
         dispatches,
         opening: spec.guilds,
+        replay: HashMap::new(),
+    };
+    if spec.precompressed {
+        let mut kinds = vec!["", "zlib-stream"];
+        if cfg!(feature = "zstd") {
+            kinds.push("zstd-stream");
+        }
+        for kind in kinds {
+            if let Some(frames) = replay_frames(&plan, kind) {
+                plan.replay.insert(kind, frames);
+            }
+        }
     }
+    plan
 }

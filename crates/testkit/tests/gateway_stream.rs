@@ -190,3 +190,25 @@ async fn a_wrong_token_is_closed_with_4004() {
     assert_eq!(received.close, Some(4004));
     fake.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_precompressed_stream_replays_the_same_dispatches_to_every_connection() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let stream = fake
+        .start_stream(StreamSpec::new(1_000).seed(5).precompressed(true))
+        .await
+        .unwrap();
+    for zlib in [true, true, false] {
+        let received = receive(stream.url(), zlib, fake.token(), true).await;
+        let got: Vec<&str> = received
+            .dispatches
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect();
+        assert_eq!(got, stream.names());
+        assert_eq!(received.end_content.as_deref(), Some(STREAM_END_CONTENT));
+        assert_eq!(received.close, Some(STREAM_END_CLOSE_CODE));
+        assert_eq!(received.acks, 0, "a replay answers no heartbeat");
+    }
+    fake.shutdown().await;
+}
