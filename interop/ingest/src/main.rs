@@ -36,6 +36,7 @@ struct Args {
     rounds: usize,
     seed: u64,
     roles: Vec<String>,
+    precompressed: bool,
     // child
     role: Option<String>,
     gateway: String,
@@ -60,6 +61,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--events" => args.events = value()?.parse()?,
             "--rounds" => args.rounds = value()?.parse()?,
             "--seed" => args.seed = value()?.parse()?,
+            "--precompressed" => args.precompressed = true,
             "--roles" => args.roles = value()?.split(',').map(str::to_owned).collect(),
             "--role" => args.role = Some(value()?),
             "--gateway" => args.gateway = value()?,
@@ -68,7 +70,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--dispatches" => args.dispatches = value()?.parse()?,
             "--messages" => args.messages = value()?.parse()?,
             "-h" | "--help" => {
-                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache]");
+                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache] [--precompressed]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -142,7 +144,13 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
         }
     }
     let fake = FakeDiscord::builder().start().await?;
-    let spec = StreamSpec::new(args.events).seed(args.seed);
+    // --precompressed: the fake replays bytes compressed once, far faster
+    // than any client ingests them (a backlog builds up in the client);
+    // without it each connection is compressed live, about as fast as
+    // the clients read.
+    let spec = StreamSpec::new(args.events)
+        .seed(args.seed)
+        .precompressed(args.precompressed);
     let stream = fake.start_stream(spec).await?;
     let names = stream.names();
     let messages = names.iter().filter(|n| **n == "MESSAGE_CREATE").count();
@@ -151,12 +159,17 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
         *mix.entry(name).or_default() += 1;
     }
     println!(
-        "stream: {} dispatches per connection ({} events + READY, {} GUILD_CREATEs, end marker), {:.1} MiB of JSON, seed {}",
+        "stream: {} dispatches per connection ({} events + READY, {} GUILD_CREATEs, end marker), {:.1} MiB of JSON, seed {}, {}",
         stream.total_dispatches(),
         args.events,
         stream.opening_guilds(),
         stream.payload_bytes() as f64 / 1_048_576.0,
-        args.seed
+        args.seed,
+        if args.precompressed {
+            "precompressed (replayed at full speed)"
+        } else {
+            "compressed live per connection"
+        }
     );
     println!("mix: {mix:?}");
     // The opening alone (GUILD_CREATEs and the end marker): the size of one
