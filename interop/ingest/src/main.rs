@@ -143,7 +143,9 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
             return Err(format!("unknown role {role}; roles: {ROLES:?}").into());
         }
     }
-    let fake = FakeDiscord::builder().start().await?;
+    // REST rate limits off: every Client role calls GET /gateway/bot at
+    // start, and a 429 would add seconds of wall time that are not ingest.
+    let fake = FakeDiscord::builder().rate_limits(false).start().await?;
     // --precompressed: the fake replays bytes compressed once, far faster
     // than any client ingests them (a backlog builds up in the client);
     // without it each connection is compressed live, about as fast as
@@ -222,7 +224,12 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
             results.entry(role.clone()).or_default().push(value);
         }
     }
+    let counters = fake.counters();
     fake.shutdown().await;
+    println!(
+        "fake REST: {} requests, {} rate-limited",
+        counters.rest_requests, counters.rate_limited
+    );
 
     let median = |role: &str, key: &str| -> f64 {
         let mut v: Vec<f64> = results
@@ -385,6 +392,7 @@ async fn acord_client(args: &Args, cache: bool) -> Result<usize, BoxError> {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let done_tx = Arc::new(std::sync::Mutex::new(Some(done_tx)));
     let counter = Arc::clone(&seen);
+    let expected = args.messages;
     let builder = acord::Client::builder(args.token.clone(), acord_intents())
         .api_base(args.api.clone())
         .gateway_url(args.gateway.clone())
@@ -393,9 +401,10 @@ async fn acord_client(args: &Args, cache: bool) -> Result<usize, BoxError> {
         } else {
             CacheConfig::none()
         })
-        .on::<MessageCreate, _, _>(move |_ctx, message| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            let done = (message.content == STREAM_END_CONTENT)
+        .on::<MessageCreate, _, _>(move |_ctx, _message| {
+            // Handlers run as tasks and may finish out of order: done when
+            // the last of them counted, not when the end marker ran.
+            let done = (counter.fetch_add(1, Ordering::Relaxed) + 1 == expected)
                 .then(|| done_tx.lock().ok().and_then(|mut d| d.take()))
                 .flatten();
             async move {
@@ -410,11 +419,6 @@ async fn acord_client(args: &Args, cache: bool) -> Result<usize, BoxError> {
     tokio::select! {
         _ = done_rx => {}
         result = run => return Err(format!("client stopped early: {result:?}").into()),
-    }
-    // Handlers run as tasks: give the last few a moment to count.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while seen.load(Ordering::Relaxed) < args.messages && Instant::now() < deadline {
-        tokio::task::yield_now().await;
     }
     shutdown.shutdown();
     let seen = seen.load(Ordering::Relaxed);
