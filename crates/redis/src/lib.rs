@@ -11,7 +11,7 @@
 //! | piece | replaces | shared state |
 //! |---|---|---|
 //! | [`RedisIdentifyQueue`] | `InProcessIdentifyQueue` (acord-core-gateway) | one lease per identify bucket, the session start budget |
-//! | `RedisRatelimiter` | `InMemoryRatelimiter` (acord-core-http) | route → bucket ids, bucket windows, the global limit, invalid requests |
+//! | [`RedisRatelimiter`] | `InMemoryRatelimiter` (acord-core-http) | route → bucket ids, bucket windows, the global limit, invalid requests |
 //!
 //! Every decision is one Lua script run by Redis, so it is atomic across
 //! processes: two processes can never both take the last token of a bucket
@@ -50,9 +50,11 @@
 
 mod error;
 mod identify;
+mod ratelimit;
 
 pub use error::RedisError;
 pub use identify::{RedisIdentifyQueue, RedisIdentifyQueueBuilder};
+pub use ratelimit::{RedisRatelimiter, RedisRatelimiterBuilder};
 
 pub use redis::aio::ConnectionManager;
 
@@ -131,5 +133,6 @@ mod tests {
         fn check<T: Send + Sync + 'static>() {}
         check::<RedisError>();
         check::<RedisIdentifyQueue>();
+        check::<RedisRatelimiter>();
     }
 }

@@ -281,3 +281,177 @@ async fn two_shard_managers_share_the_identify_limit_through_redis() {
     }
     fake.shutdown().await;
 }
+
+/// Sends 200 messages over 8 channels through `clients` (round robin) and
+/// returns the wall time.
+async fn burst(clients: &[acord_core_http::HttpClient], channels: &[u64]) -> Duration {
+    use acord_core_http::route;
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let http = clients[i % clients.len()].clone();
+        let channel = channels[i % 8];
+        tasks.spawn(async move {
+            http.request(route!(POST "/channels/{channel_id}/messages", channel_id = channel))
+                .json(&serde_json::json!({ "content": format!("message {i}") }))
+                .send()
+                .await
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.unwrap().unwrap();
+    }
+    start.elapsed()
+}
+
+async fn burst_fake(window: Duration) -> (acord_testkit::FakeDiscord, Vec<u64>) {
+    let fake = acord_testkit::FakeDiscord::builder()
+        .guilds(4)
+        .bucket_limit(5)
+        .bucket_window(window)
+        .global_limit(1000)
+        .start()
+        .await
+        .unwrap();
+    let channels: Vec<u64> = fake
+        .guild_ids()
+        .into_iter()
+        .flat_map(|g| fake.channel_ids(g))
+        .take(8)
+        .collect();
+    assert_eq!(channels.len(), 8);
+    (fake, channels)
+}
+
+fn http_client(
+    fake: &acord_testkit::FakeDiscord,
+    limiter: Arc<dyn acord_core_http::ratelimit::Ratelimiter>,
+) -> acord_core_http::HttpClient {
+    acord_core_http::HttpClient::builder(fake.token())
+        .api_base(fake.api_base())
+        .ratelimiter(limiter)
+        .retries(3, Duration::from_millis(20))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_share_rest_limits_with_no_429_and_the_time_of_one() {
+    // "5 per second", scaled down as in core-http's burst test
+    const WINDOW: Duration = Duration::from_millis(750);
+    let redis = RedisServer::start();
+
+    // one process, the in-memory limiter: the reference time
+    let (fake, channels) = burst_fake(WINDOW).await;
+    let limiter = acord_core_http::InMemoryRatelimiter::builder()
+        .global_limit(1000, Duration::from_secs(1))
+        .build();
+    let one = burst(&[http_client(&fake, Arc::new(limiter))], &channels).await;
+    // (only the time is used here; core-http's burst test owns this limiter)
+    let one_429 = fake.counters().rate_limited;
+    fake.shutdown().await;
+
+    // four "processes", each with its own limiter and Redis connection
+    let (fake, channels) = burst_fake(WINDOW).await;
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let limiter = acord_redis::RedisRatelimiter::builder()
+            .prefix("burst")
+            .global_limit(1000, Duration::from_secs(1))
+            .build(redis.conn().await);
+        clients.push(http_client(&fake, Arc::new(limiter)));
+    }
+    let four = burst(&clients, &channels).await;
+    eprintln!(
+        "200 messages over 8 channels: one process in memory {one:?} ({one_429} 429s), four through Redis {four:?}"
+    );
+    let c = fake.counters();
+    assert_eq!(c.rate_limited, 0, "a 429 was collected: {c:?}");
+    for &channel in &channels {
+        let mut sent: Vec<Instant> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.method == "POST" && r.path.ends_with(&format!("/channels/{channel}/messages"))
+            })
+            .map(|r| r.at)
+            .collect();
+        assert_eq!(sent.len(), 25);
+        sent.sort();
+        // never more than 5 in one of the fake's windows
+        let mut opened = sent[0];
+        let mut used = 0;
+        for &at in &sent {
+            if at >= opened + WINDOW {
+                opened = at;
+                used = 0;
+            }
+            used += 1;
+            assert!(used <= 5, "channel {channel}: more than 5 in one window");
+        }
+    }
+    // 25 messages per channel at 5 per window: four windows at least
+    assert!(four >= WINDOW * 4, "{four:?}");
+    assert!(
+        four <= one.mul_f64(1.10).max(WINDOW * 4 + WINDOW / 10),
+        "four processes through Redis took {four:?}, one in memory {one:?}"
+    );
+    fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invalid_request_budget_is_shared_warn_then_stop() {
+    use acord_core_http::ratelimit::{AcquireError, RateLimitInfo, RatelimitEvent, Ratelimiter};
+    use acord_core_http::{Method, Route};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    let redis = RedisServer::start();
+    let warned = Arc::new(AtomicU32::new(0));
+    let mut limiters = Vec::new();
+    for _ in 0..2 {
+        let w = Arc::clone(&warned);
+        limiters.push(
+            acord_redis::RedisRatelimiter::builder()
+                .prefix("invalid")
+                .no_global_limit()
+                .invalid_request_warning(3)
+                .invalid_request_hard_stop(Some(5))
+                .invalid_request_window(Duration::from_secs(2))
+                .on_event(move |e| {
+                    if matches!(e, RatelimitEvent::InvalidRequestWarning { .. }) {
+                        w.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+                .build(redis.conn().await),
+        );
+    }
+    let key = Route::new(Method::Get, "/users/@me")
+        .ratelimit_key()
+        .unwrap();
+    let unauthorized: RateLimitInfo = {
+        let mut info = RateLimitInfo::default();
+        info.status = 401;
+        info
+    };
+    // five 401s, spread over the two processes
+    for i in 0..5 {
+        let limiter = &limiters[i % 2];
+        let t = limiter.acquire(&key).await.unwrap();
+        limiter.complete(t, Some(&unauthorized)).await;
+    }
+    assert_eq!(
+        warned.load(Ordering::SeqCst),
+        1,
+        "one warning for the cluster"
+    );
+    for limiter in &limiters {
+        match limiter.acquire(&key).await {
+            Err(AcquireError::InvalidRequestBudget { count: 5, limit: 5 }) => {}
+            other => panic!("not stopped: {other:?}"),
+        }
+    }
+    // the window rolls: requests flow again
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(limiters[0].acquire(&key).await.is_ok());
+}
