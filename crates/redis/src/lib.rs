@@ -25,15 +25,19 @@
 //! [`RedisRatelimiter`] per process against the same Redis and prefix, and
 //! hand them to `ShardManagerBuilder::identify_queue` and
 //! `HttpClientBuilder::ratelimiter`. docs/scale-out.md walks through it.
+//! The shared cache and the event broker are not here yet.
 //!
 //! ```no_run
 //! use std::sync::Arc;
 //! use acord_core_gateway::{GatewayBotInfo, ShardManager};
 //! use acord_core_signals::Intents;
-//! use acord_redis::RedisIdentifyQueue;
+//! use acord_core_http::HttpClient;
+//! use acord_redis::{RedisIdentifyQueue, RedisRatelimiter};
 //!
 //! # async fn run(info: GatewayBotInfo) -> Result<(), Box<dyn std::error::Error>> {
 //! let redis = acord_redis::connect("redis://127.0.0.1:6379").await?;
+//! let limiter = RedisRatelimiter::builder().prefix("mybot").build(redis.clone());
+//! let http = HttpClient::builder("token").ratelimiter(Arc::new(limiter)).build()?;
 //! let queue = RedisIdentifyQueue::builder(info.session_start_limit)
 //!     .prefix("mybot")
 //!     .build(redis);
@@ -43,7 +47,7 @@
 //!     .identify_queue(Arc::new(queue))
 //!     .build()?;
 //! manager.start()?;
-//! # Ok(()) }
+//! # drop(http); Ok(()) }
 //! ```
 #![deny(missing_docs)]
 #![warn(rustdoc::broken_intra_doc_links)]
