@@ -629,6 +629,8 @@ impl Mixer {
             .filter(|c| c["type"] == 0)
             .map(crate::world::id_of)
             .collect();
+        // Cannot be empty: `Generator::guild` always makes two text
+        // channels.
         let channel = texts[self.index(texts.len())];
         let member = self.index(self.pool[g].members.len());
         (g, channel, member)

@@ -220,7 +220,7 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
             };
             let mut value: Value = serde_json::from_str(line)?;
             value["children_cpu_s"] = json!((user1 - user0) + (sys1 - sys0));
-            println!("round {} {role:>12}: {line}", round + 1);
+            println!("round {} {role:>12}: {value}", round + 1);
             results.entry(role.clone()).or_default().push(value);
         }
     }
