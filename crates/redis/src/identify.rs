@@ -71,6 +71,9 @@ return 1
 /// [`RedisIdentifyQueue::set_limit`] from another process is seen then).
 const MAX_POLL: Duration = Duration::from_secs(5);
 
+/// Failed Redis calls (a restart) retried before `acquire` gives up.
+const RETRIES: u32 = 10;
+
 /// An [`IdentifyQueue`] shared by every process using the same Redis and
 /// key prefix: one IDENTIFY per identify bucket per window across all of
 /// them, and no more starts than the session start budget until its reset.
@@ -251,8 +254,8 @@ impl IdentifyQueue for RedisIdentifyQueue {
     ///
     /// # Errors
     /// [`GatewayError::Http`] carrying a [`RedisError`] when Redis fails
-    /// (the connection manager reconnects; the shard decides whether to
-    /// retry).
+    /// for good; a dropped connection (Redis restarting) is retried ten
+    /// times, 0.2 s to 2 s apart, while the connection manager reconnects.
     ///
     /// # Cancel safety
     /// Dropping the future while it waits reserves nothing; a lease granted
@@ -260,6 +263,7 @@ impl IdentifyQueue for RedisIdentifyQueue {
     fn acquire(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>> {
         Box::pin(async move {
             let mut warned = false;
+            let mut failures = 0;
             loop {
                 match self.try_acquire(shard_id).await {
                     Ok(None) => return Ok(()),
@@ -275,6 +279,13 @@ impl IdentifyQueue for RedisIdentifyQueue {
                         // a millisecond over the expiry, so the key is gone
                         let wait = (wait + Duration::from_millis(1)).min(MAX_POLL);
                         tokio::time::sleep(wait).await;
+                    }
+                    // Redis restarting: the connection manager reconnects;
+                    // ask again a few times before giving up
+                    Err(e) if e.is_retryable() && failures < RETRIES => {
+                        failures += 1;
+                        tracing::warn!(shard_id, error = %e, failures, "Redis unavailable; retrying the identify lease");
+                        tokio::time::sleep(Duration::from_millis(200) * failures).await;
                     }
                     Err(e) => return Err(GatewayError::Http(Box::new(e))),
                 }

@@ -35,6 +35,10 @@ impl RedisServer {
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Self {
         let dir = std::env::temp_dir().join(format!("acord-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("redis-server")
@@ -454,4 +458,26 @@ async fn the_invalid_request_budget_is_shared_warn_then_stop() {
     // the window rolls: requests flow again
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(limiters[0].acquire(&key).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_identify_queue_recovers_when_redis_restarts() {
+    let redis = RedisServer::start();
+    let port: u16 = redis.url.rsplit(':').next().unwrap().parse().unwrap();
+    let queue = RedisIdentifyQueue::builder(limit(1000, 1000, Duration::from_secs(3600), 4))
+        .prefix("restart")
+        .window(Duration::from_millis(100))
+        .build(redis.conn().await);
+    queue.acquire(0).await.unwrap();
+    // Redis goes away and comes back empty on the same port
+    drop(redis);
+    let restarted = RedisServer::start_on(port);
+    let start = Instant::now();
+    tokio::time::timeout(Duration::from_secs(15), queue.acquire(1))
+        .await
+        .expect("the queue deadlocked after a Redis restart")
+        .unwrap();
+    eprintln!("first grant after the restart: {:?}", start.elapsed());
+    queue.acquire(2).await.unwrap();
+    drop(restarted);
 }
