@@ -528,3 +528,53 @@ async fn concurrent_reads_during_a_guild_create_storm_do_not_block() {
     assert_eq!(cache.guild_ids().len(), 200);
     assert_eq!(cache.stats().users, 201);
 }
+
+#[test]
+fn reactions_on_cached_messages_follow_the_reaction_events() {
+    let cache = standard();
+    let mut ready_user = fixtures::user(9_999, "bot");
+    ready_user["bot"] = json!(true);
+    cache.update(&ev(
+        "READY",
+        json!({"v": 10, "user": ready_user, "guilds": [], "session_id": "s",
+               "resume_gateway_url": "wss://r", "application": {"id": "9999", "flags": 0}}),
+    ));
+    cache.update(&ev("MESSAGE_CREATE", message(20_001, "react to me")));
+    let reaction = |user: u64| {
+        json!({"user_id": user.to_string(), "channel_id": GENERAL.to_string(), "message_id": "20001",
+               "guild_id": GUILD.to_string(), "emoji": {"id": null, "name": "👍"}, "burst": false, "type": 0})
+    };
+    cache.update(&ev("MESSAGE_REACTION_ADD", reaction(ALICE)));
+    let previous = cache.update(&ev("MESSAGE_REACTION_ADD", reaction(9_999)));
+    assert_eq!(
+        previous.message().unwrap().reactions[0].count,
+        1,
+        "the message before"
+    );
+    let id = acord::model::MessageId::new(20_001).unwrap();
+    let now = cache.message(cid(GENERAL), id).unwrap();
+    assert_eq!((now.reactions[0].count, now.reactions[0].me), (2, true));
+    cache.update(&ev("MESSAGE_REACTION_REMOVE", reaction(9_999)));
+    let now = cache.message(cid(GENERAL), id).unwrap();
+    assert_eq!((now.reactions[0].count, now.reactions[0].me), (1, false));
+    cache.update(&ev(
+        "MESSAGE_REACTION_REMOVE_EMOJI",
+        json!({"channel_id": GENERAL.to_string(), "message_id": "20001", "emoji": {"id": null, "name": "👍"}}),
+    ));
+    assert!(cache
+        .message(cid(GENERAL), id)
+        .unwrap()
+        .reactions
+        .is_empty());
+    cache.update(&ev("MESSAGE_REACTION_ADD", reaction(ALICE)));
+    let previous = cache.update(&ev(
+        "MESSAGE_REACTION_REMOVE_ALL",
+        json!({"channel_id": GENERAL.to_string(), "message_id": "20001"}),
+    ));
+    assert_eq!(previous.message().unwrap().reactions.len(), 1);
+    assert!(cache
+        .message(cid(GENERAL), id)
+        .unwrap()
+        .reactions
+        .is_empty());
+}

@@ -189,6 +189,10 @@ impl CacheConfig {
                 | E::MESSAGE_UPDATE
                 | E::MESSAGE_DELETE
                 | E::MESSAGE_DELETE_BULK
+                | E::MESSAGE_REACTION_ADD
+                | E::MESSAGE_REACTION_REMOVE
+                | E::MESSAGE_REACTION_REMOVE_ALL
+                | E::MESSAGE_REACTION_REMOVE_EMOJI
                 | E::CHANNEL_DELETE
                 | E::THREAD_DELETE;
         }

@@ -167,7 +167,7 @@ pub enum Previous {
     Member(CachedMember),
     /// USER_UPDATE: the bot's user before.
     CurrentUser(Arc<User>),
-    /// MESSAGE_UPDATE/DELETE: the message before.
+    /// MESSAGE_UPDATE/DELETE and MESSAGE_REACTION_*: the message before.
     Message(Arc<Message>),
     /// MESSAGE_DELETE_BULK: the deleted messages that were cached.
     Messages(Vec<Arc<Message>>),

@@ -9,7 +9,10 @@ use super::{
 };
 use crate::event::Event;
 use crate::event::{GuildCreate, GuildMemberUpdate, MessageUpdate, ThreadListSync};
-use crate::model::{Channel, ChannelId, Guild, GuildId, Member, Message, Presence, User, UserId};
+use crate::model::{
+    Channel, ChannelId, Guild, GuildId, Member, Message, MessageId, PartialEmoji, Presence,
+    Reaction, ReactionCountDetails, User, UserId,
+};
 
 /// Applies `event` to `c`; returns what it replaced or removed.
 pub(super) fn apply(c: &InMemoryCache, event: &Event) -> Previous {
@@ -206,6 +209,66 @@ pub(super) fn apply(c: &InMemoryCache, event: &Event) -> Previous {
             Previous::None
         }
         Event::MessageUpdate(u) => message_update(c, u),
+        Event::MessageReactionAdd(r) => {
+            let me = is_me(c, r.user_id);
+            patch_cached_message(c, r.channel_id, r.message_id, |m| {
+                match m
+                    .reactions
+                    .iter_mut()
+                    .find(|x| same_emoji(&x.emoji, &r.emoji))
+                {
+                    Some(x) => {
+                        x.count += 1;
+                        if r.burst {
+                            x.count_details.burst += 1;
+                            x.me_burst |= me;
+                        } else {
+                            x.count_details.normal += 1;
+                            x.me |= me;
+                        }
+                    }
+                    None => m.reactions.push(Reaction {
+                        count: 1,
+                        count_details: ReactionCountDetails {
+                            burst: u32::from(r.burst),
+                            normal: u32::from(!r.burst),
+                        },
+                        me: me && !r.burst,
+                        me_burst: me && r.burst,
+                        emoji: r.emoji.clone(),
+                        burst_colors: r.burst_colors.clone(),
+                    }),
+                }
+            })
+        }
+        Event::MessageReactionRemove(r) => {
+            let me = is_me(c, r.user_id);
+            patch_cached_message(c, r.channel_id, r.message_id, |m| {
+                if let Some(x) = m
+                    .reactions
+                    .iter_mut()
+                    .find(|x| same_emoji(&x.emoji, &r.emoji))
+                {
+                    x.count = x.count.saturating_sub(1);
+                    if r.burst {
+                        x.count_details.burst = x.count_details.burst.saturating_sub(1);
+                        x.me_burst &= !me;
+                    } else {
+                        x.count_details.normal = x.count_details.normal.saturating_sub(1);
+                        x.me &= !me;
+                    }
+                }
+                m.reactions.retain(|x| x.count > 0);
+            })
+        }
+        Event::MessageReactionRemoveAll(r) => {
+            patch_cached_message(c, r.channel_id, r.message_id, |m| m.reactions.clear())
+        }
+        Event::MessageReactionRemoveEmoji(r) => {
+            patch_cached_message(c, r.channel_id, r.message_id, |m| {
+                m.reactions.retain(|x| !same_emoji(&x.emoji, &r.emoji));
+            })
+        }
         Event::MessageDelete(d) => {
             let Some(mut q) = c.messages.get_mut(&d.channel_id) else {
                 return Previous::None;
@@ -686,6 +749,43 @@ fn without_member(v: &crate::model::VoiceState) -> crate::model::VoiceState {
         member: None,
         ..v.clone()
     }
+}
+
+/// Whether `user` is the bot (false when the bot's user is not kept).
+fn is_me(c: &InMemoryCache, user: UserId) -> bool {
+    c.current_user
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(|u| u.id == user)
+}
+
+/// Two reaction emojis are the same: by id for custom ones, by name for
+/// Unicode ones.
+fn same_emoji(a: &PartialEmoji, b: &PartialEmoji) -> bool {
+    match (a.id, b.id) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.name == b.name,
+        _ => false,
+    }
+}
+
+/// Changes a cached message with `f`; returns it as it was before.
+fn patch_cached_message(
+    c: &InMemoryCache,
+    channel_id: ChannelId,
+    message_id: MessageId,
+    f: impl FnOnce(&mut Message),
+) -> Previous {
+    let Some(mut q) = c.messages.get_mut(&channel_id) else {
+        return Previous::None;
+    };
+    let Some(slot) = q.iter_mut().find(|m| m.id == message_id) else {
+        return Previous::None;
+    };
+    let previous = slot.clone();
+    f(Arc::make_mut(slot));
+    Previous::Message(previous)
 }
 
 fn message_update(c: &InMemoryCache, u: &MessageUpdate) -> Previous {
