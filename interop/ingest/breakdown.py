@@ -16,7 +16,7 @@ STAGES = {
     "acord": [
         ("WebSocket framing (tungstenite read)", ["tungstenite::protocol::WebSocketContext::read"]),
         ("inflate (ZlibStreamDecoder::decode)", ["ZlibStreamDecoder as acord_core_gateway::decoder::Decoder>::decode"]),
-        ("envelope scan (Envelope::parse: op/t/s and the bounds of d)", ["payload.rs:serde_json::de::from_trait"]),
+        ("envelope scan (Envelope::parse: op/t/s and the bounds of d)", ["payload.rs:serde_json::de::from_trait", "acord_core_gateway::payload::scan::envelope"]),
         ("copy of d (Bytes::copy_from_slice in Dispatch::new)", ["bytes::bytes::Bytes::copy_from_slice"]),
         ("channel hand-off (mpsc send + recv, user space)", ["tokio::sync::mpsc::chan::Rx<T,S>::recv", "tokio::sync::mpsc::bounded::OwnedPermit<T>::send", "tokio::sync::mpsc::bounded::Sender<T>::send"]),
         ("UTF-8 check of d again (from_dispatch(&[u8]))", ["core::str::converts::from_utf8"]),

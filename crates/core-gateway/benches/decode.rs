@@ -118,7 +118,7 @@ fn decode_envelope(frames: &[Vec<u8>], decoder: &mut ZlibStreamDecoder) -> usize
         let env = Envelope::parse(text).unwrap();
         let d = env.data().unwrap();
         // the one copy a consumer gets: `d` as shareable bytes
-        let raw = bytes::Bytes::copy_from_slice(d.get().as_bytes());
+        let raw = bytes::Bytes::copy_from_slice(d.as_bytes());
         bytes += raw.len() + env.seq().unwrap_or(0) as usize % 2;
     }
     bytes

@@ -847,7 +847,7 @@ impl<K: KeepAlive> Connection<K> {
             }
             GatewayOpcode::InvalidSession => {
                 let resumable = match env.data() {
-                    Some(d) => serde_json::from_str::<bool>(d.get())
+                    Some(d) => serde_json::from_str::<bool>(d)
                         .map_err(|e| GatewayError::payload("op 9 `d` must be a boolean", e))?,
                     None => false,
                 };
@@ -864,7 +864,7 @@ impl<K: KeepAlive> Connection<K> {
             context: "HELLO without `d`",
             source: None,
         })?;
-        let hello: Hello = serde_json::from_str(d.get())
+        let hello: Hello = serde_json::from_str(d)
             .map_err(|e| GatewayError::payload("HELLO `d.heartbeat_interval`", e))?;
         if hello.heartbeat_interval == 0 || hello.heartbeat_interval > MAX_HEARTBEAT_INTERVAL_MS {
             return Err(GatewayError::Payload {
@@ -921,7 +921,7 @@ impl<K: KeepAlive> Connection<K> {
                 source: None,
             });
         };
-        let raw = env.data().map_or("null", RawValue::get);
+        let raw = env.data().unwrap_or("null");
         // From here on the dispatch is delivered raw whatever its `d`
         // holds; a parse error of the events read from it is returned
         // after the push.

@@ -13,9 +13,10 @@ use crate::error::GatewayError;
 
 /// One gateway payload, borrowed from the decoded message text.
 ///
-/// Only `op`, `s` and `t` are parsed; `d` stays a borrowed [`RawValue`]
-/// (a slice of the input), so a 5 MB GUILD_CREATE costs one scan and no
-/// allocation until someone asks for it.
+/// Only `op`, `s` and `t` are parsed; `d` stays a borrowed slice of the
+/// input, so a 5 MB GUILD_CREATE costs one quick structural scan (string
+/// and bracket boundaries, not a JSON parse) and no allocation until
+/// someone asks for it. `d` is checked as JSON when it is deserialised.
 ///
 /// ```
 /// use acord_core_gateway::Envelope;
@@ -24,10 +25,20 @@ use crate::error::GatewayError;
 /// assert_eq!(env.op(), 0);
 /// assert_eq!(env.seq(), Some(42));
 /// assert_eq!(env.event_name(), Some("MESSAGE_CREATE"));
-/// assert_eq!(env.data().unwrap().get(), r#"{"content":"ping"}"#);
+/// assert_eq!(env.data(), Some(r#"{"content":"ping"}"#));
 /// ```
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Envelope<'a> {
+    op: u8,
+    s: Option<u64>,
+    t: Option<MaybeBorrowed<'a>>,
+    d: Option<&'a str>,
+}
+
+/// The envelope as serde reads it: the fallback of the quick scan, for
+/// escaped keys and names, and for the error message of a bad envelope.
+#[derive(Deserialize)]
+struct SerdeEnvelope<'a> {
     op: u8,
     #[serde(default)]
     s: Option<u64>,
@@ -45,7 +56,17 @@ impl<'a> Envelope<'a> {
     /// integer `op` (0-255), an optional integer `s` and an optional string
     /// `t`.
     pub fn parse(text: &'a str) -> Result<Self, GatewayError> {
-        serde_json::from_str(text).map_err(|e| GatewayError::payload("gateway envelope", e))
+        if let Some(env) = scan::envelope(text) {
+            return Ok(env);
+        }
+        let env: SerdeEnvelope<'a> =
+            serde_json::from_str(text).map_err(|e| GatewayError::payload("gateway envelope", e))?;
+        Ok(Self {
+            op: env.op,
+            s: env.s,
+            t: env.t,
+            d: env.d.map(RawValue::get),
+        })
     }
 
     /// The opcode (`op`).
@@ -63,8 +84,9 @@ impl<'a> Envelope<'a> {
         self.t.as_ref().map(|t| &*t.0)
     }
 
-    /// The raw event data (`d`); `None` when absent or `null`.
-    pub fn data(&self) -> Option<&'a RawValue> {
+    /// The raw JSON text of the event data (`d`); `None` when absent or
+    /// `null`.
+    pub fn data(&self) -> Option<&'a str> {
         self.d
     }
 }
@@ -93,6 +115,189 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybeBorrowed<'a> {
             }
         }
         d.deserialize_str(Visit)
+    }
+}
+
+/// The quick envelope scan: reads `op`, `s` and `t` and finds where `d`
+/// starts and ends by string and bracket boundaries alone. It gives up
+/// (`None`, and serde decides) on anything unusual: escaped keys or names,
+/// duplicate fields, numbers serde would read differently.
+mod scan {
+    use std::borrow::Cow;
+
+    use super::{Envelope, MaybeBorrowed};
+
+    fn ws(b: &[u8], mut i: usize) -> usize {
+        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            i += 1;
+        }
+        i
+    }
+
+    /// The end (one past the closing quote) of the string starting at
+    /// `i` (an opening quote), and whether it holds escapes.
+    fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
+        let mut j = i + 1;
+        let mut escaped = false;
+        loop {
+            let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+            if b[k] == b'"' {
+                return Some((k + 1, escaped));
+            }
+            escaped = true;
+            j = k + 2;
+        }
+    }
+
+    /// The end of the JSON value starting at `i`, found by structure only.
+    fn value_end(b: &[u8], i: usize) -> Option<usize> {
+        match *b.get(i)? {
+            b'"' => string_end(b, i).map(|(end, _)| end),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                let mut j = i;
+                loop {
+                    match *b.get(j)? {
+                        b'"' => {
+                            j = string_end(b, j)?.0;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Some(j + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+            }
+            _ => {
+                let mut j = i;
+                while let Some(&c) = b.get(j) {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    j += 1;
+                }
+                (j > i).then_some(j)
+            }
+        }
+    }
+
+    /// A plain non-negative integer (no sign, fraction or exponent).
+    fn integer(b: &[u8], i: usize) -> Option<(u64, usize)> {
+        let mut j = i;
+        let mut n: u64 = 0;
+        while let Some(c @ b'0'..=b'9') = b.get(j).copied() {
+            n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+            j += 1;
+        }
+        if j == i || (b[i] == b'0' && j > i + 1) {
+            return None;
+        }
+        match b.get(j) {
+            Some(b'.' | b'e' | b'E') => None,
+            _ => Some((n, j)),
+        }
+    }
+
+    fn null(b: &[u8], i: usize) -> Option<usize> {
+        b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4)
+    }
+
+    pub(super) fn envelope(text: &str) -> Option<Envelope<'_>> {
+        let b = text.as_bytes();
+        let mut i = ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i += 1;
+        let (mut op, mut s, mut t, mut d) = (None, None, None, None);
+        let (mut seen_s, mut seen_t) = (false, false);
+        loop {
+            i = ws(b, i);
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (key_end, escaped) = string_end(b, i)?;
+            if escaped {
+                return None;
+            }
+            let key = &b[i + 1..key_end - 1];
+            i = ws(b, key_end);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = ws(b, i + 1);
+            match key {
+                b"op" => {
+                    let (n, end) = integer(b, i)?;
+                    if op.replace(u8::try_from(n).ok()?).is_some() {
+                        return None;
+                    }
+                    i = end;
+                }
+                b"s" => {
+                    if std::mem::replace(&mut seen_s, true) {
+                        return None;
+                    }
+                    i = match null(b, i) {
+                        Some(end) => end,
+                        None => {
+                            let (n, end) = integer(b, i)?;
+                            s = Some(n);
+                            end
+                        }
+                    };
+                }
+                b"t" => {
+                    if std::mem::replace(&mut seen_t, true) {
+                        return None;
+                    }
+                    i = match null(b, i) {
+                        Some(end) => end,
+                        None => {
+                            if b.get(i) != Some(&b'"') {
+                                return None;
+                            }
+                            let (end, escaped) = string_end(b, i)?;
+                            if escaped {
+                                return None;
+                            }
+                            t = Some(MaybeBorrowed(Cow::Borrowed(text.get(i + 1..end - 1)?)));
+                            end
+                        }
+                    };
+                }
+                b"d" => {
+                    if d.is_some() {
+                        return None;
+                    }
+                    let end = value_end(b, i)?;
+                    d = Some(text.get(i..end)?);
+                    i = end;
+                }
+                _ => i = value_end(b, i)?,
+            }
+            i = ws(b, i);
+            match b.get(i) {
+                Some(b',') => i += 1,
+                Some(b'}') => break,
+                _ => return None,
+            }
+        }
+        if ws(b, i + 1) != b.len() {
+            return None;
+        }
+        Some(Envelope {
+            op: op?,
+            s,
+            t,
+            d: d.filter(|d| *d != "null"),
+        })
     }
 }
 
@@ -198,13 +403,15 @@ mod tests {
 
     #[test]
     fn d_is_borrowed_not_copied() {
-        let text = r#"{"t":"X","s":1,"op":0,"d":{"a":[1,2,{"b":"c"}]}}"#;
+        let text = r#"{"t":"X","s":1,"op":0,"d":{"a":[1,2,{"b":"c\"}]"}]}}"#;
+        // the quick scan reads Discord's usual payloads (no fallback)
+        assert!(scan::envelope(text).is_some());
         let env = Envelope::parse(text).unwrap();
-        let d = env.data().unwrap().get();
+        let d = env.data().unwrap();
         // the raw value points into the input buffer
         let start = d.as_ptr() as usize - text.as_ptr() as usize;
         assert_eq!(&text[start..start + d.len()], d);
-        assert_eq!(d, r#"{"a":[1,2,{"b":"c"}]}"#);
+        assert_eq!(d, r#"{"a":[1,2,{"b":"c\"}]"}]}"#);
         assert!(matches!(env.t, Some(MaybeBorrowed(Cow::Borrowed(_)))));
     }
 
@@ -216,13 +423,92 @@ mod tests {
         let env = Envelope::parse(r#"{"op":11,"d":null,"s":null,"t":null}"#).unwrap();
         assert!(env.data().is_none());
         let env = Envelope::parse(r#"{"op":9,"d":false,"extra":{"x":1}}"#).unwrap();
-        assert_eq!(env.data().unwrap().get(), "false");
+        assert_eq!(env.data().unwrap(), "false");
     }
 
     #[test]
     fn escaped_event_names_still_parse() {
         let env = Envelope::parse(r#"{"op":0,"s":2,"t":"A\u0042C","d":{}}"#).unwrap();
         assert_eq!(env.event_name(), Some("ABC"));
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            // quotes, backslashes, brackets and non-ASCII inside strings
+            "[a-z\\\\\"{}\\[\\],: é☃\\n\\u{1F600}]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\\\\\"]{0,4}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Wherever the quick scan answers, it answers what serde does:
+        /// the same `op`, `s` and `t`, and `d` as the same slice of text.
+        #[test]
+        fn the_quick_scan_agrees_with_serde(
+            op in 0u64..300,
+            s in proptest::option::of(0u64..u64::MAX),
+            t in proptest::option::of("[A-Z_\\\\\"]{1,12}"),
+            d in json_value(),
+            extra in json_value(),
+            order in proptest::collection::vec(0usize..5, 5),
+            pretty in proptest::bool::ANY,
+        ) {
+            let mut fields: Vec<(&str, serde_json::Value)> = vec![
+                ("op", op.into()),
+                ("s", s.map_or(serde_json::Value::Null, serde_json::Value::from)),
+                ("t", t.map_or(serde_json::Value::Null, serde_json::Value::from)),
+                ("d", d),
+                ("extra", extra),
+            ];
+            // a permutation of the fields, from the random keys
+            let mut keyed: Vec<(usize, (&str, serde_json::Value))> =
+                order.into_iter().zip(fields.drain(..)).collect();
+            keyed.sort_by_key(|(k, _)| *k);
+            let object: serde_json::Map<String, serde_json::Value> =
+                keyed.into_iter().map(|(_, (k, v))| (k.to_owned(), v)).collect();
+            let text = if pretty {
+                serde_json::to_string_pretty(&object).unwrap()
+            } else {
+                serde_json::to_string(&object).unwrap()
+            };
+            let serde: Result<SerdeEnvelope<'_>, _> = serde_json::from_str(&text);
+            if let Some(quick) = scan::envelope(&text) {
+                let serde = serde.expect("the quick scan accepted what serde refuses");
+                proptest::prop_assert_eq!(quick.op, serde.op);
+                proptest::prop_assert_eq!(quick.s, serde.s);
+                proptest::prop_assert_eq!(
+                    quick.t.as_ref().map(|t| t.0.as_ref()),
+                    serde.t.as_ref().map(|t| t.0.as_ref())
+                );
+                proptest::prop_assert_eq!(quick.d, serde.d.map(RawValue::get));
+            }
+            // and the public parse (scan, else serde) never disagrees either
+            match (Envelope::parse(&text), serde_json::from_str::<SerdeEnvelope<'_>>(&text)) {
+                (Ok(env), Ok(serde)) => proptest::prop_assert_eq!(env.d, serde.d.map(RawValue::get)),
+                (Err(_), Err(_)) => {}
+                (a, b) => proptest::prop_assert!(false, "parse {:?} vs serde {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+
+        /// Any text: no panic.
+        #[test]
+        fn the_quick_scan_never_panics(text in "\\PC{0,64}") {
+            let _ = scan::envelope(&text);
+            let _ = Envelope::parse(&text);
+        }
     }
 
     #[test]
