@@ -24,7 +24,7 @@
 //! processes of one bot: build one [`RedisIdentifyQueue`] and one
 //! [`RedisRatelimiter`] per process against the same Redis and prefix, and
 //! hand them to `ShardManagerBuilder::identify_queue` and
-//! `HttpClientBuilder::ratelimiter`. docs/scale-out.md walks through it.
+//! `HttpClientBuilder::ratelimiter`. docs/scaling.md walks through it.
 //! The shared cache and the event broker are not here yet.
 //!
 //! ```no_run
