@@ -71,8 +71,10 @@ return 1
 /// [`RedisIdentifyQueue::set_limit`] from another process is seen then).
 const MAX_POLL: Duration = Duration::from_secs(5);
 
-/// Failed Redis calls (a restart) retried before `acquire` gives up.
+/// Failed Redis calls (a restart) retried before `acquire` gives up,
+/// none later than `RETRY_FOR` after the first failure.
 const RETRIES: u32 = 10;
+const RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// An [`IdentifyQueue`] shared by every process using the same Redis and
 /// key prefix: one IDENTIFY per identify bucket per window across all of
@@ -254,8 +256,9 @@ impl IdentifyQueue for RedisIdentifyQueue {
     ///
     /// # Errors
     /// [`GatewayError::Http`] carrying a [`RedisError`] when Redis fails
-    /// for good; a dropped connection (Redis restarting) is retried ten
-    /// times, 0.2 s to 2 s apart, while the connection manager reconnects.
+    /// for good; a dropped connection (Redis restarting) is retried up to
+    /// ten times, 0.2 s to 2 s apart and for at most 10 s, while the
+    /// connection manager reconnects.
     ///
     /// # Cancel safety
     /// Dropping the future while it waits reserves nothing; a lease granted
@@ -264,6 +267,7 @@ impl IdentifyQueue for RedisIdentifyQueue {
         Box::pin(async move {
             let mut warned = false;
             let mut failures = 0;
+            let mut first_failure = None;
             loop {
                 match self.try_acquire(shard_id).await {
                     Ok(None) => return Ok(()),
@@ -282,7 +286,14 @@ impl IdentifyQueue for RedisIdentifyQueue {
                     }
                     // Redis restarting: the connection manager reconnects;
                     // ask again a few times before giving up
-                    Err(e) if e.is_retryable() && failures < RETRIES => {
+                    Err(e)
+                        if e.is_retryable()
+                            && failures < RETRIES
+                            && first_failure
+                                .get_or_insert_with(std::time::Instant::now)
+                                .elapsed()
+                                < RETRY_FOR =>
+                    {
                         failures += 1;
                         tracing::warn!(shard_id, error = %e, failures, "Redis unavailable; retrying the identify lease");
                         tokio::time::sleep(Duration::from_millis(200) * failures).await;

@@ -52,6 +52,8 @@ if stop > 0 then
 end
 local pause = redis.call('PTTL', p .. ':rl:pause')
 if pause > 0 then return {0, pause, 4, ''} end
+local learned = redis.call('PTTL', p .. ':rl:learned:' .. ARGV[12])
+if learned > 0 then return {0, learned, 5, ''} end
 local gkey = p .. ':rl:global'
 local glimit = tonumber(ARGV[5])
 local gwin = tonumber(ARGV[6])
@@ -130,25 +132,43 @@ end
 local bkey = p .. ':rl:b:' .. name .. ':' .. ARGV[3]
 local b = redis.call('HMGET', bkey, 'limit', 'remaining', 'reset_at', 'epoch', 'confirmed', 'window')
 local same = name == ARGV[4] and tonumber(ARGV[5]) == (tonumber(b[4]) or 0)
+-- whether a 429 holds the bucket (else its headers update it as usual)
+local held = status == 429
 if status == 429 then
   local ra = tonumber(ARGV[14])
   if scope == 'global' then
     redis.call('SET', p .. ':rl:pause', '1', 'PX', math.max(1, ra))
   else
-    if ARGV[9] ~= '' and not b[1] then redis.call('HSET', bkey, 'limit', ARGV[9], 'window', math.max(ra, 1)) end
-    if b[1] or ARGV[9] ~= '' then
-      redis.call('HSET', bkey, 'remaining', 0, 'reset_at', math.max(tonumber(b[3]) or 0, now + ra), 'confirmed', 1)
+    -- the 429's own headers say best whether the bucket had room; without
+    -- them, the shared count
+    local say_room = ARGV[10] ~= '' and tonumber(ARGV[10]) > 0
+    local had_room = say_room
+    if ARGV[10] == '' then had_room = b[1] and (tonumber(b[2]) or 0) > 0 end
+    if had_room then
+      -- an undocumented sub-limit: hold this resource, and only it
+      redis.call('SET', p .. ':rl:learned:' .. ARGV[20], '1', 'PX', math.max(1, math.min(ra, tonumber(ARGV[21]))))
+    end
+    if not say_room then
+      if ARGV[9] ~= '' and not b[1] then redis.call('HSET', bkey, 'limit', ARGV[9], 'window', math.max(ra, 1)) end
+      if b[1] or ARGV[9] ~= '' then
+        redis.call('HSET', bkey, 'remaining', 0, 'reset_at', math.max(tonumber(b[3]) or 0, now + ra), 'confirmed', 1)
+      end
+    else
+      held = false
     end
   end
+end
+if held then
+  -- nothing more: the bucket waits for its reset
 elseif ARGV[9] ~= '' then
   local reset = now + tonumber(ARGV[11])
   local window = math.max(tonumber(b[6]) or 0, tonumber(ARGV[11]))
   if not b[1] then
-    redis.call('HSET', bkey, 'limit', ARGV[9], 'remaining', ARGV[10], 'reset_at', reset, 'epoch', 1, 'confirmed', 1, 'window', window)
+    redis.call('HSET', bkey, 'limit', ARGV[9], 'remaining', tonumber(ARGV[10]) or 0, 'reset_at', reset, 'epoch', 1, 'confirmed', 1, 'window', window)
   else
     redis.call('HSET', bkey, 'limit', ARGV[9], 'window', window)
     if same then
-      local remaining = math.min(tonumber(b[2]) or 0, tonumber(ARGV[10]))
+      local remaining = math.min(tonumber(b[2]) or 0, tonumber(ARGV[10]) or 0)
       if b[5] ~= '1' then
         redis.call('HSET', bkey, 'remaining', remaining, 'reset_at', reset, 'confirmed', 1)
       else
@@ -162,6 +182,24 @@ end
 redis.call('PEXPIRE', bkey, ARGV[19])
 return {warn, count}
 ";
+
+/// Failed Redis calls (a restart) retried before `acquire` gives up, the
+/// n-th after `n × RETRY_STEP`, none later than `RETRY_FOR` after the
+/// first failure.
+const RETRIES: u32 = 10;
+const RETRY_FOR: Duration = Duration::from_secs(10);
+const RETRY_STEP: Duration = Duration::from_millis(200);
+
+/// Whether retrying may help (a dropped connection, a timeout, a refusal
+/// while Redis restarts).
+fn is_retryable(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+/// What `acquire` answers when Redis fails for good.
+fn backend(e: &redis::RedisError) -> AcquireError {
+    AcquireError::Backend(format!("Redis: {e}"))
+}
 
 /// How often a request held by another process's probe asks again.
 const POLL: Duration = Duration::from_millis(10);
@@ -178,6 +216,7 @@ struct Config {
     invalid_warn_at: u32,
     invalid_hard_stop: Option<u32>,
     idle_timeout: Duration,
+    learned_timeout: Duration,
     hook: Option<RatelimitHook>,
 }
 
@@ -288,6 +327,20 @@ impl RedisRatelimiterBuilder {
         self
     }
 
+    /// The longest a learned sub-limit holds its resource, for every
+    /// process (default 1 hour, as `InMemoryRatelimiter`).
+    ///
+    /// A sub-limit is learned from a 429 that the bucket did not predict
+    /// (its headers, or the shared count, showed room): that one resource
+    /// (method and full path, `RouteKey::resource`) is held for the 429's
+    /// `retry_after`, or this long if shorter, in every process; then it
+    /// is forgotten. The rest of the bucket is not held.
+    #[must_use]
+    pub fn learned_limit_timeout(mut self, timeout: Duration) -> Self {
+        self.config.learned_timeout = timeout;
+        self
+    }
+
     /// Calls `hook` with the [`RatelimitEvent`]s of this process (waits,
     /// 429s, the invalid-request warning).
     #[must_use]
@@ -319,6 +372,7 @@ impl RedisRatelimiter {
                 invalid_warn_at: INVALID_REQUESTS_PER_WINDOW / 2,
                 invalid_hard_stop: Some(INVALID_REQUESTS_PER_WINDOW / 10 * 9),
                 idle_timeout: Duration::from_secs(300),
+                learned_timeout: Duration::from_secs(3600),
                 hook: None,
             },
         }
@@ -337,9 +391,11 @@ impl RedisRatelimiter {
     ) -> Result<Ticket, AcquireError> {
         let start = Instant::now();
         let c = &self.config;
+        let mut failures = 0;
+        let mut first_failure = None;
         loop {
             let mut conn = self.conn.clone();
-            let answer: redis::Value = self
+            let answer: Result<redis::Value, _> = self
                 .acquire
                 .arg(&*c.prefix)
                 .arg(key.route())
@@ -352,9 +408,29 @@ impl RedisRatelimiter {
                 .arg(millis(PROBE_LEASE))
                 .arg(holder_tag())
                 .arg(millis(c.idle_timeout))
+                .arg(key.resource())
                 .invoke_async(&mut conn)
-                .await
-                .map_err(|e| AcquireError::Backend(format!("Redis: {e}")))?;
+                .await;
+            let answer = match answer {
+                Ok(answer) => answer,
+                // Redis restarting: the connection manager reconnects; ask
+                // again a few times (within `max_wait`) before giving up
+                Err(e)
+                    if is_retryable(&e)
+                        && failures < RETRIES
+                        && first_failure.get_or_insert_with(Instant::now).elapsed() < RETRY_FOR =>
+                {
+                    failures += 1;
+                    let pause = RETRY_STEP * failures;
+                    if max_wait.is_some_and(|max| start.elapsed() + pause > max) {
+                        return Err(backend(&e));
+                    }
+                    tracing::warn!(route = key.route(), error = %e, failures, "Redis unavailable; retrying the rate limit check");
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                Err(e) => return Err(backend(&e)),
+            };
             let items: Vec<redis::Value> = redis::from_redis_value(&answer)
                 .map_err(|e| AcquireError::Backend(format!("Redis answer: {e}")))?;
             let int = |i: usize| -> i64 {
@@ -392,6 +468,7 @@ impl RedisRatelimiter {
                 1 => WaitReason::BucketExhausted,
                 2 => WaitReason::FreshBucket,
                 3 => WaitReason::Global,
+                5 => WaitReason::LearnedLimit,
                 _ => WaitReason::GlobalPause,
             };
             let name = text(3);
@@ -438,13 +515,13 @@ impl RedisRatelimiter {
             Some(i) => (
                 i.status,
                 i.limit.map(|n| n.to_string()).unwrap_or_default(),
-                i.remaining.unwrap_or(0),
+                i.remaining.map(|n| n.to_string()).unwrap_or_default(),
                 i.reset_after.map_or(1000, millis),
                 i.bucket.as_deref().unwrap_or("").to_owned(),
                 i.scope,
                 i.retry_after.map_or(1000, millis),
             ),
-            None => (0, String::new(), 0, 0, String::new(), None, 0),
+            None => (0, String::new(), String::new(), 0, String::new(), None, 0),
         };
         let invalid = is_invalid_request_status(status) && scope != Some(RateLimitScope::Shared);
         let Some(key) = &ticket.key else { return };
@@ -478,6 +555,8 @@ impl RedisRatelimiter {
             .arg(millis(c.invalid_window))
             .arg(holder_tag())
             .arg(millis(c.idle_timeout))
+            .arg(key.resource())
+            .arg(millis(c.learned_timeout))
             .invoke_async(&mut conn)
             .await;
         match result {
@@ -534,6 +613,14 @@ impl Drop for RedisTicket {
 }
 
 impl Ratelimiter for RedisRatelimiter {
+    /// Waits until Redis grants the request.
+    ///
+    /// # Errors
+    /// [`AcquireError::InvalidRequestBudget`] at the shared hard stop;
+    /// [`AcquireError::Backend`] when Redis fails for good. A dropped
+    /// connection (Redis restarting) is retried up to ten times, 0.2 s to
+    /// 2 s apart and for at most 10 s, while the connection manager
+    /// reconnects.
     fn acquire<'a>(&'a self, key: &'a RouteKey) -> BoxFuture<'a, Result<Ticket, AcquireError>> {
         Box::pin(self.take(key, None))
     }
