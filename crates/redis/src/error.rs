@@ -22,6 +22,27 @@ pub enum RedisError {
         #[source]
         source: redis::RedisError,
     },
+    /// A cached value read from Redis is not one this version of acord
+    /// wrote (another version, another program, or corrupted).
+    #[error("the cached {what} at `{key}` could not be decoded; was it written by another acord version? Clear the prefix and let the gateway process fill it again")]
+    Decode {
+        /// What was read (`guild`, `member`, …).
+        what: &'static str,
+        /// The key (and hash field) read.
+        key: String,
+        /// The MessagePack error.
+        #[source]
+        source: rmp_serde::decode::Error,
+    },
+    /// A model could not be encoded for the cache.
+    #[error("the {what} could not be encoded for the Redis cache")]
+    Encode {
+        /// What was written.
+        what: &'static str,
+        /// The MessagePack error.
+        #[source]
+        source: rmp_serde::encode::Error,
+    },
 }
 
 impl RedisError {
@@ -31,6 +52,7 @@ impl RedisError {
             Self::Connect { source, .. } | Self::Command { source, .. } => {
                 source.is_io_error() || source.is_timeout() || source.is_connection_dropped()
             }
+            Self::Decode { .. } | Self::Encode { .. } => false,
         }
     }
 }

@@ -52,10 +52,12 @@
 #![deny(missing_docs)]
 #![warn(rustdoc::broken_intra_doc_links)]
 
+mod cache;
 mod error;
 mod identify;
 mod ratelimit;
 
+pub use cache::{RedisCache, RedisCacheBuilder};
 pub use error::RedisError;
 pub use identify::{RedisIdentifyQueue, RedisIdentifyQueueBuilder};
 pub use ratelimit::{RedisRatelimiter, RedisRatelimiterBuilder};
