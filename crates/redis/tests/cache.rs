@@ -820,3 +820,105 @@ async fn redis_going_away_costs_updates_not_the_client() {
         .unwrap();
     assert_eq!(role.map(|r| r.name), Some("mods".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guild_create_with_thousands_of_members_is_pipelined() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    const MEMBERS: u64 = 5_000;
+    let cache = RedisCache::builder()
+        .prefix("big")
+        .build(redis.conn().await);
+    let mut world = fixtures::Generator::new(7);
+    let fixture = world.guild("big", MEMBERS as usize);
+    let mut d = fixture.guild_create();
+    d["presences"] = json!([]);
+    let event = ev("GUILD_CREATE", d);
+    let Event::GuildCreate(create) = &event else {
+        unreachable!()
+    };
+    let acord::event::GuildCreate::Available(guild) = &**create else {
+        unreachable!()
+    };
+    let guild_id = guild.id;
+    let json_members: usize = guild
+        .members
+        .iter()
+        .map(|m| serde_json::to_vec(m).unwrap().len())
+        .sum();
+    let mut conn = redis.conn().await;
+    let commands_before = commands_processed(&mut conn).await;
+    let started = Instant::now();
+    assert!(cache.apply(&event).await.unwrap().is_none());
+    let elapsed = started.elapsed();
+    let commands_after = commands_processed(&mut conn).await;
+    let (evals, execs) = (
+        commands_after.0 - commands_before.0,
+        commands_after.1 - commands_before.1,
+    );
+    assert_eq!(cache.member_count(guild_id).await.unwrap(), MEMBERS);
+    let stored: i64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(format!("big:cache:member:{}", guild_id.get()))
+        .arg("SAMPLES")
+        .arg(0)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let field_bytes: usize = {
+        let values: Vec<Vec<u8>> = redis::cmd("HVALS")
+            .arg(format!("big:cache:member:{}", guild_id.get()))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        values.iter().map(Vec::len).sum()
+    };
+    let user_bytes: usize = {
+        let values: Vec<Vec<u8>> = redis::cmd("HVALS")
+            .arg("big:cache:user")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        values.iter().map(Vec::len).sum()
+    };
+    eprintln!(
+        "GUILD_CREATE with {MEMBERS} members: {elapsed:?}, one MULTI/EXEC pipeline \
+         ({execs} EXEC, {evals} EVAL: members by 500 per script); member values {:.1} B + user values {:.1} B each \
+         (JSON of Discord's member object with its user: {:.1} B); the member hash takes {:.1} B per member in Redis",
+        field_bytes as f64 / MEMBERS as f64,
+        user_bytes as f64 / MEMBERS as f64,
+        json_members as f64 / MEMBERS as f64,
+        stored as f64 / MEMBERS as f64,
+    );
+    // one transaction, a script call per 500 members (and one to forget the guild)
+    assert_eq!(execs, 1);
+    assert_eq!(evals, MEMBERS / 500 + 1);
+    // and the same guild again starts over without growing the user counts
+    cache.apply(&event).await.unwrap();
+    let refs: Vec<i64> = redis::cmd("HVALS")
+        .arg("big:cache:userrefs")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(refs.len() as u64, MEMBERS);
+    assert!(refs.iter().all(|n| *n == 1));
+}
+
+/// How often the client sent EVAL and EXEC (commands run inside scripts
+/// are counted under their own names).
+async fn commands_processed(conn: &mut acord_redis::ConnectionManager) -> (u64, u64) {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    let calls = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:calls=")))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (calls("eval"), calls("exec"))
+}
