@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::error::GatewayError;
 
-/// The bot token: core-http's redacting [`acord_core_http::Token`], so one
-/// type (and one redaction rule) serves REST and the gateway. IDENTIFY and
+/// The bot token: core-signals' redacting [`acord_core_signals::Token`]
+/// (also `acord_core_http::Token`), so one type (and one redaction rule)
+/// serves REST and the gateway. IDENTIFY and
 /// RESUME carry its bare secret (a leading `Bot ` is stripped).
-pub use acord_core_http::Token;
+pub use acord_core_signals::Token;
 
 /// IDENTIFY `properties`: `os`, `browser`, `device`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -28,6 +28,14 @@ pub enum DecodeError {
         /// The configured limit in bytes.
         limit: usize,
     },
+    /// The zstd stream is corrupt (or zstd could not allocate its
+    /// decompression context); only from
+    /// `ZstdStreamDecoder` (`zstd` feature).
+    #[error("zstd-stream is corrupt ({reason}); reconnect with a fresh decompression context")]
+    Zstd {
+        /// zstd's description of the error.
+        reason: &'static str,
+    },
     /// An earlier error broke the inflate context; call `reset()` (the
     /// driver does so on reconnect).
     #[error("decoder was poisoned by an earlier error; reset it before reuse")]
@@ -77,7 +85,8 @@ pub enum GatewayError {
     /// A command could not be serialised.
     #[error("could not serialise a gateway command")]
     Serialize(#[source] serde_json::Error),
-    /// The WebSocket transport failed.
+    /// The WebSocket transport failed (`runtime` feature).
+    #[cfg(feature = "runtime")]
     #[error("gateway transport error")]
     Transport(#[source] Box<tokio_tungstenite::tungstenite::Error>),
     /// The gateway URL is not a valid `ws://` / `wss://` URL.
@@ -144,6 +153,7 @@ impl GatewayError {
         }
     }
 
+    #[cfg(feature = "runtime")]
     pub(crate) fn transport(source: tokio_tungstenite::tungstenite::Error) -> Self {
         Self::Transport(Box::new(source))
     }

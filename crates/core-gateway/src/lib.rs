@@ -32,9 +32,11 @@
 //! ## Example: one shard
 //!
 //! ```no_run
+//! # #[cfg(feature = "runtime")]
 //! use acord_core_gateway::{Shard, ShardConfig, ShardEvent};
 //! use acord_core_signals::Intents;
 //!
+//! # #[cfg(feature = "runtime")]
 //! # async fn run() -> Result<(), acord_core_gateway::GatewayError> {
 //! let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
 //! let config = ShardConfig::builder(token, Intents::GUILDS | Intents::GUILD_MESSAGES, "wss://gateway.discord.gg")
@@ -56,22 +58,62 @@
 //! Most bots use the `acord` client. Use this crate directly to run shards
 //! yourself, to get raw dispatches with minimal overhead, or to drive
 //! [`Connection`] over your own socket (see `docs/gateway.md`).
+//!
+//! ## Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `runtime` | on | `Shard`, `ShardManager`, the identify queue and send limiter, on tokio and tokio-tungstenite (and acord-core-http's `GatewayBotInfo`) |
+//! | `zstd` | off | `ZstdStreamDecoder` (`compress=zstd-stream`; builds the C zstd library) |
+//!
+//! With `default-features = false` the crate is the sans-I/O part alone:
+//! [`Connection`], the decoders, [`Envelope`] and [`Dispatch`],
+//! [`KeepAlive`], [`Command`] and the errors, with no tokio, no WebSocket
+//! library and no HTTP client in the dependency tree, for a driver of your
+//! own (see `docs/low-level.md`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
 
 mod command;
+// Without `runtime`, the crate-private hooks the Shard uses (set_shard,
+// reseed, ...) have no caller; the full build still checks for dead code.
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod connection;
 mod decoder;
 mod error;
 mod keep_alive;
+#[cfg(feature = "runtime")]
 mod limiter;
+#[cfg(feature = "runtime")]
 mod manager;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod payload;
+#[cfg(feature = "runtime")]
 mod queue;
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod random;
+#[cfg(feature = "runtime")]
 mod shard;
+#[cfg(feature = "zstd")]
+mod zstd;
 
+/// Limits the sans-I/O [`Connection`] shares with the `Shard`: the `shard`
+/// module's own when it is built, this copy without the `runtime` feature
+/// (a test checks that both agree).
+#[cfg_attr(all(feature = "runtime", not(test)), allow(dead_code))]
+mod tuning {
+    use std::time::Duration;
+
+    /// The longest duration any tuning knob accepts (so `now + d` cannot
+    /// overflow an `Instant`).
+    pub(crate) const MAX_TUNING_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+}
+#[cfg(not(feature = "runtime"))]
+use tuning as shard;
+
+#[cfg(feature = "zstd")]
+pub use self::zstd::ZstdStreamDecoder;
 pub use command::{Command, IdentifyProperties, Token};
 pub use connection::{
     Connection, ConnectionConfig, ConnectionConfigBuilder, Event, Outgoing, Reconnect,
@@ -80,9 +122,12 @@ pub use connection::{
 pub use decoder::{Decoder, Frame, JsonDecoder, ZlibStreamDecoder, DEFAULT_MAX_MESSAGE};
 pub use error::{DecodeError, GatewayError};
 pub use keep_alive::{KeepAlive, StandardKeepAlive};
+#[cfg(feature = "runtime")]
 pub use manager::{Dispatcher, ShardManager, ShardManagerBuilder, ShardScheme};
 pub use payload::{Dispatch, Envelope, RateLimited};
+#[cfg(feature = "runtime")]
 pub use queue::{BoxFuture, IdentifyQueue, InProcessIdentifyQueue};
+#[cfg(feature = "runtime")]
 pub use shard::{
     run_gateway_loop, DecoderFactory, KeepAliveFactory, Shard, ShardConfig, ShardConfigBuilder,
     ShardEvent, ShardInfo, ShardMessenger, ShardStatus, LONG_PAUSE_HEARTBEATS,
@@ -91,4 +136,16 @@ pub use shard::{
 // What `GET /gateway/bot` answers, as `ShardManager::builder` and
 // `InProcessIdentifyQueue` take it: acord-core-http's types (a re-export is
 // the same type, so there is one of each across the workspace).
+#[cfg(feature = "runtime")]
 pub use acord_core_http::{GatewayBotInfo, SessionStartLimit};
+
+#[cfg(all(test, feature = "runtime"))]
+mod tests {
+    #[test]
+    fn the_tuning_cap_without_runtime_is_the_shards() {
+        assert_eq!(
+            super::tuning::MAX_TUNING_DURATION,
+            super::shard::MAX_TUNING_DURATION
+        );
+    }
+}

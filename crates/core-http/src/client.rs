@@ -13,7 +13,7 @@ use crate::gateway::{CurrentUser, GatewayBotInfo, GatewayInfo};
 use crate::ratelimit::{InMemoryRatelimiter, Ratelimiter};
 use crate::request::RequestBuilder;
 use crate::route::{redact_userinfo, Method, Route};
-use crate::token::Token;
+use crate::token::{Token, TokenHeader as _};
 
 /// How failed requests are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,6 +24,7 @@ use crate::client::{jitter01, HttpClient};
 use crate::error::{ApiError, HttpError, RouteLabel};
 use crate::ratelimit::{AcquireError, RateLimitInfo, WaitReason};
 use crate::route::{build_url, Route, RouteKey};
+use crate::token::TokenHeader as _;
 
 /// `X-Audit-Log-Reason` is URL-encoded: everything but unreserved characters.
 const REASON: &AsciiSet = &NON_ALPHANUMERIC

@@ -40,6 +40,7 @@ mod json_error;
 pub mod limits;
 mod opcode;
 mod rest;
+mod token;
 
 pub use close_code::{
     client_close_ends_session, close_verdict, CloseCode, CloseVerdict, UnknownCloseCode,
@@ -50,6 +51,7 @@ pub use intents::{dispatch_event_names, Intents, EVENT_INTENTS};
 pub use json_error::JsonErrorCode;
 pub use opcode::{GatewayOpcode, OpcodeDirection, UnknownOpcode};
 pub use rest::{headers, is_invalid_request_status, RateLimitScope};
+pub use token::Token;
 
 /// The Discord API version acord targets, for REST paths (`/api/v10`) and the
 /// gateway query (`?v=10`).

@@ -66,8 +66,10 @@ impl Encoder {
     }
 
     /// The WebSocket messages carrying one gateway message. With `split`,
-    /// zlib output is cut into binary frames of at most that many bytes
-    /// (zstd-stream is one message per WebSocket message, as on Discord).
+    /// zlib output is cut into binary messages of at most that many bytes;
+    /// zstd-stream output stays one WebSocket message (as on Discord), sent
+    /// as WebSocket frames of at most that many bytes (a binary frame, then
+    /// continuation frames, which the client's WebSocket library joins).
     ///
     /// # Errors
     ///
@@ -90,7 +92,7 @@ impl Encoder {
                 // (ZSTD_e_flush) without ending the frame.
                 encoder.flush()?;
                 let bytes = std::mem::take(encoder.get_mut());
-                Ok(vec![Message::Binary(Bytes::from(bytes))])
+                Ok(fragment(bytes, split))
             }
         }
     }
@@ -107,6 +109,33 @@ impl Encoder {
             #[cfg(feature = "zstd")]
             Encoder::Zstd(_) => Message::Binary(Bytes::from_static(&CORRUPT_ZSTD)),
         }
+    }
+}
+
+/// One binary WebSocket message as WebSocket frames of at most `split`
+/// bytes: a binary frame without FIN, continuation frames, the last with
+/// FIN (RFC 6455 fragmentation).
+#[cfg(feature = "zstd")]
+fn fragment(bytes: Vec<u8>, split: Option<usize>) -> Vec<Message> {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    match split {
+        Some(n) if n > 0 && bytes.len() > n => {
+            let last = bytes.len().div_ceil(n) - 1;
+            bytes
+                .chunks(n)
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let opcode = if i == 0 { Data::Binary } else { Data::Continue };
+                    Message::Frame(Frame::message(
+                        Bytes::copy_from_slice(chunk),
+                        OpCode::Data(opcode),
+                        i == last,
+                    ))
+                })
+                .collect()
+        }
+        _ => vec![Message::Binary(Bytes::from(bytes))],
     }
 }
 
@@ -184,7 +213,7 @@ mod tests {
             .iter()
             .enumerate()
         {
-            let Message::Binary(bytes) = enc.encode(text, Some(2)).unwrap().remove(0) else {
+            let Message::Binary(bytes) = enc.encode(text, None).unwrap().remove(0) else {
                 panic!("binary expected")
             };
             // The frame header comes once, with the first message.
@@ -197,6 +226,35 @@ mod tests {
             let produced = output.pos();
             assert_eq!(&buffer[..produced], text.as_bytes());
         }
+    }
+
+    #[cfg(feature = "zstd")]
+    #[test]
+    fn a_split_zstd_message_is_one_fragmented_websocket_message() {
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        let mut enc = Encoder::zstd().unwrap();
+        let text = "{\"op\":0,\"d\":\"".to_owned() + &"abc".repeat(200) + "\"}";
+        let whole = {
+            let mut again = Encoder::zstd().unwrap();
+            let Message::Binary(bytes) = again.encode(&text, None).unwrap().remove(0) else {
+                panic!("binary expected")
+            };
+            bytes
+        };
+        let frames = enc.encode(&text, Some(5)).unwrap();
+        assert!(frames.len() > 1);
+        let mut joined = Vec::new();
+        for (i, message) in frames.iter().enumerate() {
+            let Message::Frame(frame) = message else {
+                panic!("raw frames expected")
+            };
+            let expected = if i == 0 { Data::Binary } else { Data::Continue };
+            assert_eq!(frame.header().opcode, OpCode::Data(expected));
+            assert_eq!(frame.header().is_final, i + 1 == frames.len());
+            assert!(frame.payload().len() <= 5);
+            joined.extend_from_slice(frame.payload());
+        }
+        assert_eq!(joined, whole.to_vec());
     }
 
     #[test]

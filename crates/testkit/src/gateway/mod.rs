@@ -544,7 +544,10 @@ impl FakeDiscord {
     }
 
     /// Splits every zlib-stream message into binary frames of at most `n`
-    /// bytes (`None`: one frame per message). Plain JSON is never split.
+    /// bytes, and sends every zstd-stream message (one WebSocket message,
+    /// as on Discord) as WebSocket frames of at most `n` bytes
+    /// (continuation frames). `None`: one frame per message. Plain JSON is
+    /// never split.
     pub fn set_frame_split(&self, split: Option<usize>) {
         let n = split.map_or(0, |n| n.max(1));
         self.shared.gateway.frame_split.store(n, Ordering::Relaxed);
