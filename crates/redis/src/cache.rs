@@ -1,76 +1,5 @@
 //! [`RedisCache`]: the cache kept in Redis, written by the gateway
 //! processes and readable by any process of the bot.
-//!
-//! # The flow
-//!
-//! 1. A gateway process installs it with
-//!    `ClientBuilder::cache_store(Arc::new(cache))`. The client hands it
-//!    every event the cache reads ([`CacheConfig::event_types`]), one at a
-//!    time and in order; each update is one round trip to Redis (a Lua
-//!    script or an atomic pipeline), two for the read-modify-write events
-//!    listed below. Handlers get what the event replaced through
-//!    `ctx.previous()`, as with the in-memory cache.
-//! 2. Any process, connected to the gateway or not, builds a `RedisCache`
-//!    from the same URL and prefix and reads with the async methods
-//!    ([`guild`](RedisCache::guild), [`member`](RedisCache::member),
-//!    [`channel`](RedisCache::channel), …).
-//!
-//! # Keys
-//!
-//! Every key starts with the prefix (default `acord`); `{g}` is a guild
-//! ID, `{c}` a channel ID. Each value is one MessagePack blob (see
-//! [Encoding](#encoding)).
-//!
-//! | key | type | holds |
-//! |---|---|---|
-//! | `{prefix}:cache:held` | set | the guilds whose GUILD_CREATE was applied |
-//! | `{prefix}:cache:unavailable` | set | guilds in an outage, or not yet received after READY |
-//! | `{prefix}:cache:guild` | hash | guild ID → the guild object without its lists |
-//! | `{prefix}:cache:channel` | hash | channel ID → channel or thread |
-//! | `{prefix}:cache:gchannels:{g}` | set | the guild's channel and thread IDs |
-//! | `{prefix}:cache:role:{g}` | hash | role ID → role |
-//! | `{prefix}:cache:member:{g}` | hash | user ID → member (compact) |
-//! | `{prefix}:cache:user` | hash | user ID → user (compact), stored once for all guilds |
-//! | `{prefix}:cache:userrefs` | hash | user ID → how many cached members refer to it |
-//! | `{prefix}:cache:presence:{g}`, `…:voice:{g}` | hash | user ID → presence, voice state |
-//! | `{prefix}:cache:emoji`, `…:sticker` | hash | guild ID → the guild's list |
-//! | `{prefix}:cache:stage:{g}`, `…:sched:{g}` | hash | stage instances, scheduled events |
-//! | `{prefix}:cache:msgids:{c}` | list | the channel's cached message IDs, oldest first, bounded |
-//! | `{prefix}:cache:msg:{c}` | hash | message ID → message |
-//! | `{prefix}:cache:me` | string | the bot's own user |
-//!
-//! Some scripts name keys they compute (a guild's message lists), so use
-//! one Redis, not a cluster (or a prefix with a hash tag such as `{mybot}`).
-//!
-//! # Encoding
-//!
-//! Models are MessagePack ([`rmp_serde`], maps with field names, so the
-//! models' serde attributes keep working); members and users use a
-//! positional compact form (IDs as integers, timestamps as Unix
-//! microseconds) that the reader turns back into [`CachedMember`] and
-//! [`CachedUser`].
-//!
-//! # What is atomic
-//!
-//! GUILD_CREATE is one `MULTI`/`EXEC` pipeline (forget the guild, then
-//! write it back with its channels, roles, members by 500 per script call,
-//! users, presences, voice states, emojis, stickers, stage instances and
-//! scheduled events), so a reader never sees half a guild. Replacing or
-//! removing one thing and returning what was there is one Lua script.
-//! GUILD_UPDATE, GUILD_MEMBER_UPDATE, MESSAGE_UPDATE, the
-//! MESSAGE_REACTION_* events, CHANNEL_PINS_UPDATE, PRESENCE_UPDATE (user
-//! fields) and THREAD_LIST_SYNC read first and write after (two or three
-//! round trips): Discord sends a guild's events to one shard, so one
-//! process writes a guild, and these cannot race another writer.
-//!
-//! # When Redis fails
-//!
-//! An update that fails (Redis down, a timeout, default 2 seconds) is not
-//! retried: the client goes on with `Previous::None`, the first failure is
-//! logged at `error` level (once until Redis answers again, then a `warn`
-//! with the count) and counted in [`RedisCache::failed_updates`]. The
-//! cache lags behind Discord for what was missed, until Discord sends the
-//! guild again (a new session's GUILD_CREATE starts each guild over).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -102,6 +31,80 @@ const BATCH: usize = 500;
 /// client, and an async reader for any process.
 ///
 /// Cheap to clone (the connection manager and state are shared).
+///
+///
+/// # The flow
+///
+/// 1. A gateway process installs it with
+///    `ClientBuilder::cache_store(Arc::new(cache))`. The client hands it
+///    every event the cache reads ([`CacheConfig::event_types`]), one at a
+///    time and in order; each update is one round trip to Redis (a Lua
+///    script or an atomic pipeline), two for the read-modify-write events
+///    listed below. Handlers get what the event replaced through
+///    `ctx.previous()`, as with the in-memory cache.
+/// 2. Any process, connected to the gateway or not, builds a `RedisCache`
+///    from the same URL and prefix and reads with the async methods
+///    ([`guild`](RedisCache::guild), [`member`](RedisCache::member),
+///    [`channel`](RedisCache::channel), …).
+///
+/// # Keys
+///
+/// Every key starts with the prefix (default `acord`); `{g}` is a guild
+/// ID, `{c}` a channel ID. Each value is one MessagePack blob (see
+/// [Encoding](#encoding)).
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `{prefix}:cache:held` | set | the guilds whose GUILD_CREATE was applied |
+/// | `{prefix}:cache:unavailable` | set | guilds in an outage, or not yet received after READY |
+/// | `{prefix}:cache:guild` | hash | guild ID → the guild object without its lists |
+/// | `{prefix}:cache:channel` | hash | channel ID → channel or thread |
+/// | `{prefix}:cache:gchannels:{g}` | set | the guild's channel and thread IDs |
+/// | `{prefix}:cache:role:{g}` | hash | role ID → role |
+/// | `{prefix}:cache:member:{g}` | hash | user ID → member (compact) |
+/// | `{prefix}:cache:user` | hash | user ID → user (compact), stored once for all guilds |
+/// | `{prefix}:cache:userrefs` | hash | user ID → how many cached members refer to it |
+/// | `{prefix}:cache:presence:{g}`, `…:voice:{g}` | hash | user ID → presence, voice state |
+/// | `{prefix}:cache:emoji`, `…:sticker` | hash | guild ID → the guild's list |
+/// | `{prefix}:cache:stage:{g}`, `…:sched:{g}` | hash | stage instances, scheduled events |
+/// | `{prefix}:cache:msgids:{c}` | list | the channel's cached message IDs, oldest first, bounded |
+/// | `{prefix}:cache:msg:{c}` | hash | message ID → message |
+/// | `{prefix}:cache:me` | string | the bot's own user |
+///
+/// Some scripts name keys they compute (a guild's message lists), so use
+/// one Redis, not a cluster (or a prefix with a hash tag such as `{mybot}`).
+///
+/// # Encoding
+///
+/// Models are MessagePack ([`rmp_serde`], maps with field names, so the
+/// models' serde attributes keep working); members and users use a
+/// positional compact form (IDs as integers, timestamps as Unix
+/// microseconds) that the reader turns back into [`CachedMember`] and
+/// [`CachedUser`].
+///
+/// # What is atomic
+///
+/// GUILD_CREATE is one `MULTI`/`EXEC` pipeline (forget the guild, then
+/// write it back with its channels, roles, members by 500 per script call,
+/// users, presences, voice states, emojis, stickers, stage instances and
+/// scheduled events), so a reader never sees half a guild. Replacing or
+/// removing one thing and returning what was there is one Lua script.
+/// GUILD_UPDATE, GUILD_MEMBER_UPDATE, MESSAGE_UPDATE, the
+/// MESSAGE_REACTION_* events, CHANNEL_PINS_UPDATE, PRESENCE_UPDATE (user
+/// fields) and THREAD_LIST_SYNC read first and write after (two or three
+/// round trips): Discord sends a guild's events to one shard, so one
+/// process writes a guild, and these cannot race another writer.
+///
+/// # When Redis fails
+///
+/// An update that fails (Redis down, a timeout, default 2 seconds) is not
+/// retried: the client goes on with `Previous::None`, the first failure is
+/// logged at `error` level (once until Redis answers again, then a `warn`
+/// with the count) and counted in [`RedisCache::failed_updates`]. The
+/// cache lags behind Discord for what was missed, until Discord sends the
+/// guild again (a new session's GUILD_CREATE starts each guild over).
+///
+/// # Example
 ///
 /// ```no_run
 /// use std::sync::Arc;

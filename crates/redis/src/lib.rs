@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | [`RedisIdentifyQueue`] | `InProcessIdentifyQueue` (acord-core-gateway) | one lease per identify bucket, the session start budget |
 //! | [`RedisRatelimiter`] | `InMemoryRatelimiter` (acord-core-http) | route → bucket ids, bucket windows, the global limit, invalid requests |
+//! | [`RedisCache`] | `InMemoryCache` (acord, through `ClientBuilder::cache_store`) | guilds, channels, roles, members, users, presences, voice states, emojis, stickers, recent messages |
 //!
 //! Every decision is one Lua script run by Redis, so it is atomic across
 //! processes: two processes can never both take the last token of a bucket
@@ -25,7 +26,14 @@
 //! [`RedisRatelimiter`] per process against the same Redis and prefix, and
 //! hand them to `ShardManagerBuilder::identify_queue` and
 //! `HttpClientBuilder::ratelimiter`. docs/scaling.md walks through it.
-//! The shared cache and the event broker are not here yet.
+//!
+//! A cache every process can read: the gateway processes install a
+//! [`RedisCache`] with `ClientBuilder::cache_store`, and any process,
+//! connected to the gateway or not, reads it with
+//! `RedisCache::builder().connect(url)` and async methods
+//! ([`RedisCache::guild`], [`RedisCache::member`], …). Values are
+//! MessagePack, a guild's members one hash; its docs list the keys.
+//! The event broker is not here yet.
 //!
 //! ```no_run
 //! use std::sync::Arc;
