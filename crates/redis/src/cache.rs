@@ -2179,6 +2179,14 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_is_send_sync_and_its_errors_too() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<RedisCache>();
+        check::<RedisCacheBuilder>();
+        check::<RedisError>();
+    }
+
+    #[test]
     fn garbage_is_a_decode_error_not_a_panic() {
         assert!(dec_member(b"{\"not\":\"msgpack\"}").is_err());
         assert!(dec_user(&[0xc1]).is_err());
