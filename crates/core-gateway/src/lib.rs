@@ -12,7 +12,7 @@
 //!   no socket and reads no clock: you pass it what arrived and `now`.
 //! - [`Decoder`] turns WebSocket messages into payload text:
 //!   [`JsonDecoder`] or [`ZlibStreamDecoder`] (one inflate context per
-//!   connection). [`Envelope`] reads `op`/`s`/`t` without copying `d`.
+//!   connection), or `ZstdStreamDecoder` with the `zstd` feature. [`Envelope`] reads `op`/`s`/`t` without copying `d`.
 //! - [`KeepAlive`] decides when to heartbeat; [`StandardKeepAlive`] follows
 //!   Discord's rules. Both traits are swappable at build time.
 //!

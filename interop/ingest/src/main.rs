@@ -14,6 +14,12 @@
 //!   `CacheConfig::none()` (events nobody handles are not parsed).
 //! - `client-cache`: the same with the default cache.
 //!
+//! `--compress zstd` runs the acord roles over zstd-stream
+//! (`ZstdStreamDecoder`) instead of zlib-stream; twilight stays on
+//! zlib-stream (its compression is a cargo feature of this binary). The
+//! parent also counts the bytes one connection of the stream puts on the
+//! wire with that compression.
+//!
 //! Each child reports CPU seconds (getrusage user+sys), wall seconds (from
 //! process start to the end marker) and peak RSS (VmHWM); the parent checks
 //! them against its own getrusage(RUSAGE_CHILDREN) and prints the medians
@@ -37,6 +43,8 @@ struct Args {
     seed: u64,
     roles: Vec<String>,
     precompressed: bool,
+    /// `zlib` (default) or `zstd`: the acord roles' transport compression.
+    compress: String,
     // child
     role: Option<String>,
     gateway: String,
@@ -52,6 +60,7 @@ fn parse_args() -> Result<Args, BoxError> {
         rounds: 3,
         seed: 1,
         roles: ROLES.iter().map(|r| r.to_string()).collect(),
+        compress: "zlib".to_owned(),
         ..Args::default()
     };
     let mut it = std::env::args().skip(1);
@@ -62,6 +71,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--rounds" => args.rounds = value()?.parse()?,
             "--seed" => args.seed = value()?.parse()?,
             "--precompressed" => args.precompressed = true,
+            "--compress" => args.compress = value()?,
             "--roles" => args.roles = value()?.split(',').map(str::to_owned).collect(),
             "--role" => args.role = Some(value()?),
             "--gateway" => args.gateway = value()?,
@@ -70,7 +80,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--dispatches" => args.dispatches = value()?.parse()?,
             "--messages" => args.messages = value()?.parse()?,
             "-h" | "--help" => {
-                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache] [--precompressed]");
+                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache] [--precompressed] [--compress zlib|zstd]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -183,6 +193,12 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
         "one GUILD_CREATE: about {} KB",
         opening.payload_bytes() / opening.opening_guilds().max(1) / 1000
     );
+    let (wire_bytes, wire_messages) = wire_bytes(&stream, fake.token(), &args.compress).await?;
+    println!(
+        "on the wire ({}-stream, one connection): {wire_bytes} bytes in {wire_messages} WebSocket messages ({:.2} MiB)",
+        args.compress,
+        wire_bytes as f64 / 1_048_576.0
+    );
     let exe = std::env::current_exe()?;
     let mut results: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for round in 0..args.rounds {
@@ -210,6 +226,7 @@ async fn parent(args: &Args) -> Result<(), BoxError> {
                 .args(["--token", fake.token()])
                 .args(["--dispatches", &stream.total_dispatches().to_string()])
                 .args(["--messages", &messages.to_string()])
+                .args(["--compress", &args.compress])
                 .stderr(std::process::Stdio::inherit())
                 .output();
             let output = tokio::time::timeout(Duration::from_secs(600), output).await??;
@@ -335,6 +352,66 @@ async fn twilight(args: &Args) -> Result<usize, BoxError> {
     Ok(received)
 }
 
+/// The acord decoder for `--compress`.
+fn decoder_factory(
+    compress: &str,
+) -> Result<impl Fn() -> Box<dyn acord::core::gateway::Decoder> + Send + Sync + 'static, BoxError> {
+    use acord::core::gateway::{Decoder, ZlibStreamDecoder, ZstdStreamDecoder};
+    let zstd = match compress {
+        "zlib" => false,
+        "zstd" => true,
+        other => return Err(format!("--compress {other}: zlib or zstd").into()),
+    };
+    Ok(move || -> Box<dyn Decoder> {
+        if zstd {
+            Box::new(ZstdStreamDecoder::new())
+        } else {
+            Box::new(ZlibStreamDecoder::new())
+        }
+    })
+}
+
+/// Connects once to the stream with `compress` and counts the bytes of
+/// every WebSocket message the fake sends (HELLO to the end marker): the
+/// transport's cost on the wire, framing and TCP not included.
+async fn wire_bytes(
+    stream: &acord_testkit::stream::StreamGateway,
+    token: &str,
+    compress: &str,
+) -> Result<(u64, u64), BoxError> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let url = format!(
+        "{}/?v=10&encoding=json&compress={compress}-stream",
+        stream.url().trim_end_matches('/')
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let identify = json!({"op": 2, "d": {
+        "token": token,
+        "intents": acord_intents().bits(),
+        "properties": {"os": "linux", "browser": "ingest", "device": "ingest"},
+    }});
+    let (mut bytes, mut messages) = (0u64, 0u64);
+    while let Some(message) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await? {
+        match message? {
+            Message::Binary(data) => {
+                bytes += data.len() as u64;
+                messages += 1;
+                if messages == 1 {
+                    ws.send(Message::Text(identify.to_string().into())).await?;
+                }
+            }
+            Message::Text(text) => {
+                bytes += text.len() as u64;
+                messages += 1;
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    Ok((bytes, messages))
+}
+
 fn check(received: usize, expected: usize) -> Result<(), BoxError> {
     if received != expected {
         return Err(format!("received {received} dispatches, expected {expected}").into());
@@ -356,8 +433,9 @@ fn acord_intents() -> acord::Intents {
 async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
     use acord::core::gateway::{Shard, ShardConfig, ShardEvent};
     use acord::event::Event;
-    let config =
-        ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone()).build()?;
+    let config = ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone())
+        .decoder(decoder_factory(&args.compress)?)
+        .build()?;
     let (_shard, mut events) = Shard::spawn(config);
     let mut received = 0;
     while let Some(event) = events.recv().await {
@@ -396,6 +474,7 @@ async fn acord_client(args: &Args, cache: bool) -> Result<usize, BoxError> {
     let builder = acord::Client::builder(args.token.clone(), acord_intents())
         .api_base(args.api.clone())
         .gateway_url(args.gateway.clone())
+        .decoder(decoder_factory(&args.compress)?)
         .cache(if cache {
             CacheConfig::default()
         } else {
