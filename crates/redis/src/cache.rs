@@ -223,7 +223,8 @@ impl RedisCacheBuilder {
     }
 
     /// How long one update may take before the client goes on without it
-    /// (default 2 seconds).
+    /// (default 2 seconds), plus 20 µs per member for GUILD_CREATE and
+    /// GUILD_MEMBERS_CHUNK (2 more seconds for 100,000 members).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -835,7 +836,8 @@ impl RedisCache {
 
     async fn update_logged(&self, event: &Event) -> Previous {
         let inner = &self.inner;
-        let result = tokio::time::timeout(inner.timeout, self.apply_inner(event)).await;
+        let result =
+            tokio::time::timeout(budget(inner.timeout, event), self.apply_inner(event)).await;
         let error = match result {
             Ok(Ok(previous)) => {
                 if inner.failing.swap(false, Ordering::Relaxed) {
@@ -1794,6 +1796,20 @@ impl RedisCache {
     }
 }
 
+/// The time one update may take: `base`, plus 20 µs per member of a
+/// GUILD_CREATE or GUILD_MEMBERS_CHUNK.
+fn budget(base: Duration, event: &Event) -> Duration {
+    let members = match event {
+        Event::GuildCreate(create) => match &**create {
+            GuildCreate::Available(g) => g.members.len(),
+            GuildCreate::Unavailable(_) => 0,
+        },
+        Event::GuildMembersChunk(chunk) => chunk.members.len(),
+        _ => 0,
+    };
+    base + Duration::from_micros(20).saturating_mul(u32::try_from(members).unwrap_or(u32::MAX))
+}
+
 fn source_chain(error: &dyn std::error::Error) -> String {
     let mut out = String::new();
     let mut next = error.source();
@@ -1881,6 +1897,17 @@ impl RedisCache {
     /// The IDs of the guilds held (whose GUILD_CREATE was applied).
     pub async fn guild_ids(&self) -> Result<Vec<GuildId>, RedisError> {
         self.read_ids("SMEMBERS", self.inner.keys.held()).await
+    }
+
+    /// Whether `guild_id` is in an outage (or not yet received after
+    /// READY).
+    pub async fn is_unavailable(&self, guild_id: GuildId) -> Result<bool, RedisError> {
+        redis::cmd("SISMEMBER")
+            .arg(self.inner.keys.unavailable())
+            .arg(guild_id.get())
+            .query_async(&mut self.conn())
+            .await
+            .map_err(cmd_err("SISMEMBER"))
     }
 
     /// The guilds in an outage, or not yet received after READY.

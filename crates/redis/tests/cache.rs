@@ -705,6 +705,8 @@ async fn events_applied_directly_return_what_they_replaced() {
     .await;
     assert_eq!(previous.guild().map(|g| g.name.as_str()), Some("renamed"));
     assert_eq!(reader.unavailable_guilds().await.unwrap(), vec![gid(G1)]);
+    assert!(reader.is_unavailable(gid(G1)).await.unwrap());
+    assert!(!reader.is_unavailable(gid(G2)).await.unwrap());
     assert!(reader.messages(cid(GENERAL)).await.unwrap().is_empty());
     assert!(reader.channel(cid(GENERAL)).await.unwrap().is_none());
     assert_eq!(reader.guild_ids().await.unwrap(), vec![gid(G2)]);
