@@ -11,13 +11,16 @@
 //!    room, so the check and the take cannot race between processes;
 //! 2. `complete` runs another script with the response's headers: it maps
 //!    the route to its `X-RateLimit-Bucket`, stores the bucket's limit,
-//!    remaining and reset, pauses everyone on a global 429, and counts
-//!    401/403/429 responses in the shared invalid-request window.
+//!    remaining and reset, pauses everyone on a global 429, holds a
+//!    resource whose 429 the bucket did not predict (a learned sub-limit),
+//!    and counts 401/403/429 responses in the shared invalid-request
+//!    window.
 //!
 //! Keys, all under the prefix: `{prefix}:rl:routes` (route → bucket),
 //! `{prefix}:rl:b:{bucket}:{major}` (one hash per bucket and major
 //! parameter, expiring when idle), `{prefix}:rl:global` (the send log),
-//! `{prefix}:rl:pause`, `{prefix}:rl:invalid` and `{prefix}:rl:warned`.
+//! `{prefix}:rl:learned:{resource}` (a learned sub-limit, expiring with
+//! it), `{prefix}:rl:pause`, `{prefix}:rl:invalid` and `{prefix}:rl:warned`.
 //! Bucket keys are named by the script, so this needs one Redis (or a hash
 //! tag such as `{mybot}` as the prefix on a cluster).
 
