@@ -44,6 +44,16 @@ pub trait Decoder: Send + fmt::Debug + 'static {
     /// The transport compression to request in the gateway URL
     /// (`compress=`), or `None` for plain JSON.
     fn compression(&self) -> Option<Compression>;
+
+    /// Gives back memory kept for large messages when none came lately.
+    ///
+    /// Decoders keep their buffers at the size of the largest recent
+    /// message, so a busy connection does not shrink and regrow them for
+    /// every large GUILD_CREATE. The `Shard` calls this once per heartbeat
+    /// interval: a decoder then shrinks what no message since the previous
+    /// call needed, so an idle shard holds little. The default does
+    /// nothing.
+    fn trim(&mut self) {}
 }
 
 /// Plain JSON: text frames pass through, binary frames must be UTF-8.
@@ -78,24 +88,45 @@ impl Decoder for JsonDecoder {
 /// guilds stays well below, a decompression bomb does not.
 pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
-/// Output kept for small messages: a buffer grown by one huge GUILD_CREATE
-/// shrinks back to this when small messages follow, so it does not pin
-/// memory on an idle shard.
+/// The smallest buffer a trim leaves (enough for HEARTBEAT_ACK and most
+/// small dispatches).
 const KEEP_CAPACITY: usize = 1024;
+
+/// Messages after which the decoder trims itself, for drivers that never
+/// call [`Decoder::trim`].
+const TRIM_EVERY: u32 = 4096;
 
 /// zlib-stream transport compression (`compress=zlib-stream`).
 ///
 /// One inflate context per connection; binary frames are buffered until
 /// the buffer ends with `00 00 FF FF` (`ZLIB_SUFFIX`), then inflated as one
-/// message, so a message split across several frames works. Input and
-/// output buffers are reused across messages. A corrupt stream is a
-/// [`DecodeError`] and poisons the decoder until [`reset`](Decoder::reset).
+/// message, so a message split across several frames works. A corrupt
+/// stream is a [`DecodeError`] and poisons the decoder until
+/// [`reset`](Decoder::reset).
+///
+/// # Buffers
+///
+/// Input and output buffers are reused across messages and keep the size
+/// of the largest recent message: a stream of GUILD_CREATEs between small
+/// events inflates into the same allocation instead of shrinking and
+/// regrowing it each time. A buffer more than twice the largest message
+/// since the previous trim shrinks to that size (at least 1 KiB) at
+/// [`trim`](Decoder::trim), which the `Shard` calls once per heartbeat
+/// interval, or by itself every 4,096 messages. An idle shard therefore
+/// holds about 1 KiB of output within two heartbeat intervals of its last
+/// large message.
 pub struct ZlibStreamDecoder {
     inflate: Decompress,
     input: Vec<u8>,
     output: Vec<u8>,
     max_message: usize,
     poisoned: bool,
+    /// The largest inflated message and the largest buffered input since
+    /// the last trim.
+    peak_output: usize,
+    peak_input: usize,
+    /// Messages since the last trim.
+    since_trim: u32,
 }
 
 impl fmt::Debug for ZlibStreamDecoder {
@@ -129,7 +160,30 @@ impl ZlibStreamDecoder {
             output: Vec::new(),
             max_message,
             poisoned: false,
+            peak_output: 0,
+            peak_input: 0,
+            since_trim: 0,
         }
+    }
+
+    /// Shrinks each buffer that is more than twice the largest use since
+    /// the last trim down to that use (at least [`KEEP_CAPACITY`]).
+    fn trim_buffers(&mut self) {
+        fn shrink(buf: &mut Vec<u8>, peak: usize) {
+            let keep = peak.max(KEEP_CAPACITY).max(buf.len());
+            if buf.capacity() > keep.saturating_mul(2) {
+                buf.shrink_to(keep);
+            }
+        }
+        // the output holds only the last message's text, which nobody
+        // borrows between two calls
+        self.output.clear();
+        shrink(&mut self.output, self.peak_output);
+        // the input may hold the first frames of a split message
+        shrink(&mut self.input, self.peak_input);
+        self.peak_output = 0;
+        self.peak_input = 0;
+        self.since_trim = 0;
     }
 
     fn inflate_buffered(&mut self, from_frame: Option<&[u8]>) -> Result<(), DecodeError> {
@@ -137,14 +191,9 @@ impl ZlibStreamDecoder {
             Some(frame) => frame,
             None => &self.input,
         };
+        // the buffer keeps its size between messages (see the type's docs
+        // on buffers): no shrink here, trims happen between messages
         self.output.clear();
-        // keep the buffer while messages stay about this size; give memory
-        // back when a small message follows a big one (an idle shard after
-        // GUILD_CREATE keeps only KEEP_CAPACITY)
-        let expected = input.len().saturating_mul(16);
-        if self.output.capacity() > KEEP_CAPACITY.max(expected) {
-            self.output.shrink_to(KEEP_CAPACITY.max(expected));
-        }
         // one byte past the limit is enough to know a message is too large:
         // the buffer never grows beyond that, however far the message
         // would inflate
@@ -209,6 +258,9 @@ impl Decoder for ZlibStreamDecoder {
             Frame::Text(text) => return Ok(Some(text)),
             Frame::Binary(bytes) => bytes,
         };
+        if self.since_trim >= TRIM_EVERY {
+            self.trim_buffers();
+        }
         if self.input.len() + bytes.len() > self.max_message {
             self.poisoned = true;
             self.input.clear();
@@ -221,20 +273,20 @@ impl Decoder for ZlibStreamDecoder {
             self.inflate_buffered(Some(bytes))
         } else {
             self.input.extend_from_slice(bytes);
+            self.peak_input = self.peak_input.max(self.input.len());
             if !self.input.ends_with(&ZLIB_SUFFIX) {
                 return Ok(None);
             }
             let r = self.inflate_buffered(None);
             self.input.clear();
-            if self.input.capacity() > KEEP_CAPACITY {
-                self.input.shrink_to(KEEP_CAPACITY);
-            }
             r
         };
         if let Err(e) = result {
             self.poisoned = true;
             return Err(e);
         }
+        self.since_trim += 1;
+        self.peak_output = self.peak_output.max(self.output.len());
         match std::str::from_utf8(&self.output) {
             Ok(text) => Ok(Some(text)),
             Err(e) => {
@@ -249,10 +301,17 @@ impl Decoder for ZlibStreamDecoder {
         self.input = Vec::new();
         self.output = Vec::new();
         self.poisoned = false;
+        self.peak_output = 0;
+        self.peak_input = 0;
+        self.since_trim = 0;
     }
 
     fn compression(&self) -> Option<Compression> {
         Some(Compression::ZlibStream)
+    }
+
+    fn trim(&mut self) {
+        self.trim_buffers();
     }
 }
 
@@ -451,14 +510,102 @@ mod tests {
         assert!(d.output.capacity() <= LIMIT + SLACK);
     }
 
+    /// Under load the output buffer keeps the size of the large messages
+    /// (no shrink and regrow per GUILD_CREATE); once no large message came
+    /// between two trims it goes back to [`KEEP_CAPACITY`], so an idle
+    /// shard does not pin a GUILD_CREATE-sized buffer.
     #[test]
     fn output_buffer_is_reused_and_bounded() {
         let mut z = Deflater::new();
         let mut d = ZlibStreamDecoder::new();
         let big = format!(r#"{{"op":0,"d":"{}"}}"#, "x".repeat(200_000));
+        let small = r#"{"op":0,"t":"TYPING_START","d":{"channel_id":"1"}}"#;
         assert!(text(&mut d, Frame::Binary(&z.message(&big))).is_some());
+        let (ptr, cap) = (d.output.as_ptr(), d.output.capacity());
+        assert!(cap >= big.len());
+        // a busy stream: large messages between small ones, a trim now and
+        // then; the buffer is neither reallocated nor grown
+        for round in 0..20 {
+            for _ in 0..10 {
+                assert!(text(&mut d, Frame::Binary(&z.message(small))).is_some());
+            }
+            assert!(text(&mut d, Frame::Binary(&z.message(&big))).is_some());
+            if round % 5 == 0 {
+                d.trim();
+            }
+            assert_eq!((d.output.as_ptr(), d.output.capacity()), (ptr, cap));
+        }
+        // a trim right after a large message keeps the buffer ...
+        d.trim();
+        assert_eq!(d.output.capacity(), cap);
+        // ... one after a quiet interval (small messages only) gives it back
         assert!(text(&mut d, Frame::Binary(&z.message("{\"op\":11}"))).is_some());
-        assert!(d.output.capacity() <= KEEP_CAPACITY.max(4096 + 1024));
+        d.trim();
+        assert!(
+            d.output.capacity() <= KEEP_CAPACITY,
+            "{}",
+            d.output.capacity()
+        );
+        // and the decoder still works with the small buffer
+        assert_eq!(
+            text(&mut d, Frame::Binary(&z.message(&big))).as_deref(),
+            Some(big.as_str())
+        );
+    }
+
+    /// A driver that never calls `trim` still gets the memory back: the
+    /// decoder trims itself every [`TRIM_EVERY`] messages.
+    #[test]
+    fn output_buffer_shrinks_without_trim_calls() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let big = format!(r#"{{"op":0,"d":"{}"}}"#, "y".repeat(100_000));
+        assert!(text(&mut d, Frame::Binary(&z.message(&big))).is_some());
+        assert!(d.output.capacity() >= big.len());
+        for _ in 0..=(2 * TRIM_EVERY) {
+            assert!(text(&mut d, Frame::Binary(&z.message("{\"op\":11}"))).is_some());
+        }
+        assert!(
+            d.output.capacity() <= KEEP_CAPACITY,
+            "{}",
+            d.output.capacity()
+        );
+    }
+
+    /// A message split over frames: the input buffer is kept while split
+    /// messages keep coming and given back by a trim after a quiet
+    /// interval, never while it holds part of a message.
+    #[test]
+    fn input_buffer_is_trimmed_between_messages_only() {
+        let mut z = Deflater::new();
+        let mut d = ZlibStreamDecoder::new();
+        let big: String = format!(
+            r#"{{"op":0,"d":[{}]}}"#,
+            (0..4000)
+                .map(|i| format!(r#"{{"id":"{}"}}"#, i * 7919 % 100_003))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let frame = z.message(&big);
+        assert!(frame.len() > 4 * KEEP_CAPACITY, "{}", frame.len());
+        let (first, rest) = frame.split_at(frame.len() / 2);
+        assert!(text(&mut d, Frame::Binary(first)).is_none());
+        // a trim in the middle of a message keeps its first part
+        d.trim();
+        d.trim();
+        assert_eq!(
+            text(&mut d, Frame::Binary(rest)).as_deref(),
+            Some(big.as_str())
+        );
+        assert!(d.input.capacity() >= frame.len());
+        d.trim();
+        assert!(text(&mut d, Frame::Binary(&z.message("{\"op\":11}"))).is_some());
+        d.trim();
+        assert!(
+            d.input.capacity() <= KEEP_CAPACITY,
+            "{}",
+            d.input.capacity()
+        );
     }
 
     proptest! {

@@ -592,32 +592,45 @@ impl Dispatcher {
     }
 
     /// Feeds events from a merged stream until it ends, running handlers
-    /// in tracked tasks.
+    /// in tracked tasks. Events are taken from the channel in batches of
+    /// up to 32 (`recv_many`), which frees their slots together: the shards
+    /// wake once per batch, not once per event.
     ///
     /// # Cancel safety
-    /// Cancel safe; running handler tasks are aborted when dropped.
+    /// Cancel safe; running handler tasks are aborted when dropped (events
+    /// of the batch being routed are dropped with it).
     pub async fn pump(self, mut events: mpsc::Receiver<(u32, ShardEvent)>) {
+        const BATCH: usize = 32;
         let mut tasks = JoinSet::new();
-        while let Some((id, event)) = events.recv().await {
-            for fut in self.route(id, event) {
-                let Ok(permit) = self.inner.permits.clone().acquire_owned().await else {
-                    continue;
-                };
-                tasks.spawn(
-                    async move {
-                        fut.await;
-                        drop(permit);
-                    }
-                    .instrument(tracing::info_span!("handler", shard = id)),
-                );
-            }
-            while let Some(done) = tasks.try_join_next() {
-                if let Err(e) = done {
-                    tracing::error!(error = %e, "event handler panicked");
-                }
+        let mut batch = Vec::with_capacity(BATCH);
+        while events.recv_many(&mut batch, BATCH).await > 0 {
+            for (id, event) in batch.drain(..) {
+                self.pump_one(&mut tasks, id, event).await;
             }
         }
         while tasks.join_next().await.is_some() {}
+    }
+
+    /// Routes one event: its handler tasks start (each waiting for a
+    /// handler permit), finished ones are reaped.
+    async fn pump_one(&self, tasks: &mut JoinSet<()>, id: u32, event: ShardEvent) {
+        for fut in self.route(id, event) {
+            let Ok(permit) = self.inner.permits.clone().acquire_owned().await else {
+                continue;
+            };
+            tasks.spawn(
+                async move {
+                    fut.await;
+                    drop(permit);
+                }
+                .instrument(tracing::info_span!("handler", shard = id)),
+            );
+        }
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "event handler panicked");
+            }
+        }
     }
 }
 

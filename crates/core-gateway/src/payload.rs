@@ -354,6 +354,14 @@ impl Dispatch {
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.raw)
     }
+
+    /// Replaces `raw` by what `wrap` makes of it (the same bytes, owned
+    /// differently: the shard's backlog accounting).
+    #[cfg(feature = "runtime")]
+    pub(crate) fn map_raw(mut self, wrap: impl FnOnce(Bytes) -> Bytes) -> Self {
+        self.raw = wrap(self.raw);
+        self
+    }
 }
 
 impl fmt::Debug for Dispatch {

@@ -2,22 +2,34 @@
 //!
 //! Receive path: (1) a WebSocket message arrives, (2) the [`Decoder`] turns
 //! it into payload text, (3) [`Connection::recv`] updates the protocol state,
-//! (4) its events become [`ShardEvent`]s on a bounded channel.
+//! (4) its events become [`ShardEvent`]s on a bounded channel. Messages
+//! already waiting in the socket are read in one go (up to 32, `READ_BURST`)
+//! and their events handed over together, so the consumer is woken once per
+//! batch rather than once per event; a full channel is refilled once a
+//! quarter of it is free, not slot by slot.
 //! Send path: (1) heartbeats, IDENTIFY and RESUME from the connection always
 //! go out, (2) user [`Command`]s from the [`ShardMessenger`] go out while the
 //! send limiter has room, (3) everything is counted against 120 per 60 s.
-//! A slow consumer never delays heartbeats: events wait in a bounded
-//! backlog (counted as lag) and only a full backlog pauses reading.
+//!
+//! Backpressure: every dispatch the shard hands out counts its bytes
+//! against `max_backlog_bytes` until the last copy of it is dropped (in the
+//! backlog, in the channel, or in the consumer's hands). Once the backlog
+//! is full the shard stops reading the socket (TCP flow control then slows
+//! the sender) until the consumer has given back half of it. A slow
+//! consumer never delays heartbeats, and during a pause a missing
+//! HEARTBEAT_ACK (which may sit unread in the socket) is not taken for a
+//! zombie connection. No dispatch is dropped.
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use acord_core_http::SessionStartLimit;
 use acord_core_signals::{GatewayOpcode, Intents};
-use futures_util::{SinkExt, StreamExt};
+use bytes::Bytes;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
@@ -53,6 +65,17 @@ pub struct ShardConfig {
     tuning: Tuning,
 }
 
+/// The default of [`ShardConfigBuilder::max_backlog_bytes`].
+const DEFAULT_MAX_BACKLOG_BYTES: usize = 1024 * 1024;
+
+/// Counted per dispatch on top of its JSON: the event in the channel, its
+/// name and the accounting itself.
+const DISPATCH_OVERHEAD: usize = 128;
+
+/// Messages read in one go when the socket has more waiting: their events
+/// reach the consumer as one batch (one wake-up) instead of one by one.
+const READ_BURST: usize = 32;
+
 /// The longest duration a builder accepts (send window, connect timeout,
 /// backoff, op 9 wait), so `Instant + duration` cannot overflow.
 pub(crate) const MAX_TUNING_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -63,6 +86,7 @@ struct Tuning {
     event_capacity: usize,
     command_capacity: usize,
     max_backlog: usize,
+    max_backlog_bytes: usize,
     send_limit: usize,
     send_window: Duration,
     presence_limit: usize,
@@ -79,6 +103,7 @@ impl Default for Tuning {
             event_capacity: 256,
             command_capacity: 16,
             max_backlog: 4096,
+            max_backlog_bytes: DEFAULT_MAX_BACKLOG_BYTES,
             send_limit: acord_core_signals::limits::GATEWAY_SENDS_PER_WINDOW as usize,
             send_window: acord_core_signals::limits::GATEWAY_SEND_WINDOW,
             presence_limit: acord_core_signals::limits::PRESENCE_UPDATES_PER_WINDOW as usize,
@@ -286,10 +311,36 @@ impl ShardConfigBuilder {
         self
     }
 
-    /// Events held for a slow consumer before the shard stops reading the
-    /// socket (default 4096). Heartbeats continue either way.
+    /// Events held for a slow consumer, beyond the event channel, before
+    /// the shard stops reading the socket (default 4096). Heartbeats
+    /// continue either way. [`max_backlog_bytes`](Self::max_backlog_bytes)
+    /// usually stops reading first.
     pub fn max_backlog(mut self, events: usize) -> Self {
         self.tuning.max_backlog = events.max(1);
+        self
+    }
+
+    /// Bytes of dispatches the shard may have handed out and not yet seen
+    /// dropped before it stops reading the socket (default 1 MiB).
+    ///
+    /// Each dispatch counts the length of its JSON `d` plus about 128
+    /// bytes, from the moment the shard reads it until the last copy of it
+    /// is dropped: waiting in the shard, in the event channel, or held by
+    /// the consumer (a handler still running). When the count reaches the
+    /// limit the shard stops reading; TCP flow control then holds the rest
+    /// at the sender, so memory stays near the limit however fast the
+    /// gateway sends. Reading goes on once the count is down to half the
+    /// limit. Heartbeats go on during the pause and no dispatch is dropped.
+    /// The message being read when the limit is reached is always
+    /// finished, so the count may exceed the limit by one message.
+    ///
+    /// A consumer that keeps dispatches (their `raw` bytes) for long keeps
+    /// them counted; copy what must outlive the handler
+    /// (`Bytes::copy_from_slice`). Each shard has its own limit: a
+    /// [`ShardManager`](crate::ShardManager) of N shards may hold up to N
+    /// times this. The current and peak counts are in [`ShardInfo`].
+    pub fn max_backlog_bytes(mut self, bytes: usize) -> Self {
+        self.tuning.max_backlog_bytes = bytes.max(1);
         self
     }
 
@@ -491,7 +542,10 @@ pub(crate) struct ShardStats {
     commands_sent: AtomicU64,
     heartbeats_sent: AtomicU64,
     long_pauses: AtomicU64,
+    read_pauses: AtomicU64,
     oversized_reidentifies: AtomicU64,
+    /// Bytes of dispatches handed out and not dropped yet.
+    backlog: Backlog,
     /// The resumable session (its sequence number is `seq`, updated per
     /// dispatch without a lock).
     session: Mutex<Option<Session>>,
@@ -518,8 +572,8 @@ impl fmt::Debug for ControlQueue {
     }
 }
 
-impl Default for ShardStats {
-    fn default() -> Self {
+impl ShardStats {
+    fn new(tuning: &Tuning) -> Self {
         Self {
             status: AtomicU8::new(ShardStatus::Disconnected.as_u8()),
             latency_us: AtomicU64::new(0),
@@ -532,7 +586,9 @@ impl Default for ShardStats {
             commands_sent: AtomicU64::new(0),
             heartbeats_sent: AtomicU64::new(0),
             long_pauses: AtomicU64::new(0),
+            read_pauses: AtomicU64::new(0),
             oversized_reidentifies: AtomicU64::new(0),
+            backlog: Backlog::new(tuning.max_backlog_bytes),
             session: Mutex::new(None),
             seq: AtomicU64::new(0),
             control: Mutex::new(ControlQueue::default()),
@@ -614,9 +670,115 @@ impl ShardStats {
             commands_sent: self.commands_sent.load(Ordering::Relaxed),
             heartbeats_sent: self.heartbeats_sent.load(Ordering::Relaxed),
             long_pauses: self.long_pauses.load(Ordering::Relaxed),
+            read_pauses: self.read_pauses.load(Ordering::Relaxed),
+            backlog_bytes: self.backlog.bytes() as u64,
+            peak_backlog_bytes: self.backlog.peak.load(Ordering::Relaxed) as u64,
             oversized_reidentifies: self.oversized_reidentifies.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The byte count of a shard's backlog: dispatches it handed out whose
+/// last copy is not dropped yet. The shard adds, the last drop of a
+/// dispatch's bytes (on any thread) subtracts and wakes a shard that waits
+/// for room.
+#[derive(Debug)]
+pub(crate) struct Backlog {
+    bytes: AtomicUsize,
+    peak: AtomicUsize,
+    /// The limit: reading stops at it ...
+    limit: usize,
+    /// ... and goes on at this (half the limit).
+    resume_at: usize,
+    /// The shard stopped reading and waits to be woken at `resume_at`.
+    waiting: AtomicBool,
+}
+
+impl Backlog {
+    fn new(limit: usize) -> Self {
+        Self {
+            bytes: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            limit,
+            resume_at: limit / 2,
+            waiting: AtomicBool::new(false),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::SeqCst)
+    }
+
+    fn add(&self, n: usize) {
+        let now = self.bytes.fetch_add(n, Ordering::SeqCst) + n;
+        if now > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Gives `n` bytes back; true when a waiting shard should be woken.
+    #[must_use]
+    fn release(&self, n: usize) -> bool {
+        let now = self.bytes.fetch_sub(n, Ordering::SeqCst) - n;
+        // SeqCst pairs with `should_pause`: either it sees this release or
+        // this sees its `waiting`
+        now <= self.resume_at
+            && self.waiting.load(Ordering::SeqCst)
+            && self.waiting.swap(false, Ordering::SeqCst)
+    }
+
+    /// Whether reading must stop: at the limit, or (`paused`: it stopped
+    /// already) until the count is down to `resume_at`. When it must, the
+    /// next `release` reaching `resume_at` asks for a wake-up.
+    fn should_pause(&self, paused: bool) -> bool {
+        let bytes = self.bytes();
+        let full = if paused {
+            bytes > self.resume_at
+        } else {
+            bytes >= self.limit
+        };
+        if !full {
+            return false;
+        }
+        self.waiting.store(true, Ordering::SeqCst);
+        if self.bytes() <= self.resume_at {
+            // released meanwhile, maybe before `waiting` was set
+            self.waiting.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+}
+
+/// The owner of a handed-out dispatch's bytes: gives them back to the
+/// shard's [`Backlog`] when the last copy is dropped.
+struct Counted {
+    raw: Bytes,
+    size: usize,
+    stats: Arc<ShardStats>,
+}
+
+impl AsRef<[u8]> for Counted {
+    fn as_ref(&self) -> &[u8] {
+        &self.raw
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.stats.backlog.release(self.size) {
+            self.stats.wake.notify_one();
+        }
+    }
+}
+
+/// Counts a dispatch against the shard's backlog until its last copy is
+/// dropped. The bytes are not copied.
+fn counted(dispatch: Dispatch, stats: &Arc<ShardStats>) -> Dispatch {
+    let size = dispatch.raw().len() + dispatch.name().len() + DISPATCH_OVERHEAD;
+    stats.backlog.add(size);
+    let stats = Arc::clone(stats);
+    dispatch.map_raw(move |raw| Bytes::from_owner(Counted { raw, size, stats }))
 }
 
 /// A snapshot of a shard's health.
@@ -652,6 +814,15 @@ pub struct ShardInfo {
     /// consumer fell behind by `max_backlog` events (each such pause is
     /// also logged as a warning). Heartbeats go on during a pause.
     pub long_pauses: u64,
+    /// Times the shard stopped reading the socket because its backlog was
+    /// full ([`ShardConfigBuilder::max_backlog_bytes`] or
+    /// [`ShardConfigBuilder::max_backlog`]), however short the pause.
+    pub read_pauses: u64,
+    /// Bytes of dispatches the shard handed out that are not dropped yet
+    /// (see [`ShardConfigBuilder::max_backlog_bytes`]).
+    pub backlog_bytes: u64,
+    /// The highest [`backlog_bytes`](Self::backlog_bytes) so far.
+    pub peak_backlog_bytes: u64,
     /// Sessions given up because a message over the decoder's (or the
     /// WebSocket's) size limit came again after a RESUME: the shard
     /// re-IDENTIFIES rather than resume into the same message forever.
@@ -801,7 +972,7 @@ impl Shard {
     {
         let id = config.shard()[0];
         let (cmd_tx, cmd_rx) = mpsc::channel(config.tuning.command_capacity);
-        let stats = Arc::new(ShardStats::default());
+        let stats = Arc::new(ShardStats::new(&config.tuning));
         let driver = Driver::new(config, stats.clone(), sink, cmd_rx);
         let span = tracing::info_span!("shard", id);
         let task = tokio::spawn(driver.run().instrument(span));
@@ -886,7 +1057,7 @@ pub async fn run_gateway_loop(
     outbound: mpsc::Receiver<Command>,
     inbound: mpsc::Sender<ShardEvent>,
 ) -> GatewayError {
-    let stats = Arc::new(ShardStats::default());
+    let stats = Arc::new(ShardStats::new(&config.tuning));
     let id = config.shard()[0];
     let driver = Driver::new(config, stats, inbound, outbound);
     let run = driver.run().instrument(tracing::info_span!("shard", id));
@@ -918,6 +1089,12 @@ struct Driver<T> {
     events: mpsc::Sender<T>,
     events_open: bool,
     pending: VecDeque<ShardEvent>,
+    /// How many events at the front of `pending` were counted as lagged.
+    lag_counted: usize,
+    /// Reading a burst: events wait in `pending` and go out together.
+    batching: bool,
+    /// Reading is stopped by the byte limit (until half of it is free).
+    byte_paused: bool,
     commands: mpsc::Receiver<Command>,
     commands_open: bool,
     lag_warned: Option<Instant>,
@@ -976,6 +1153,9 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             events,
             events_open: true,
             pending: VecDeque::new(),
+            lag_counted: 0,
+            batching: false,
+            byte_paused: false,
             commands,
             commands_open: true,
             lag_warned: None,
@@ -1100,22 +1280,131 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     fn deliver(&mut self, permit: Result<mpsc::OwnedPermit<T>, mpsc::error::SendError<()>>) {
         match permit {
             Ok(p) => {
-                if let Some(ev) = self.pending.pop_front() {
+                if let Some(ev) = self.pop_pending() {
                     p.send(T::from((self.id, ev)));
                 }
             }
-            Err(_) => {
-                self.events_open = false;
-                self.pending.clear();
+            Err(_) => self.consumer_gone(),
+        }
+    }
+
+    fn pop_pending(&mut self) -> Option<ShardEvent> {
+        let ev = self.pending.pop_front()?;
+        self.lag_counted = self.lag_counted.saturating_sub(1);
+        Some(ev)
+    }
+
+    /// The receiver is gone: nothing will be read again.
+    fn consumer_gone(&mut self) {
+        self.events_open = false;
+        self.pending.clear();
+        self.lag_counted = 0;
+    }
+
+    /// Moves waiting events into the channel while it has room; counts and
+    /// (at most every 10 s) reports the ones that must wait.
+    fn flush_ready(&mut self) {
+        while !self.pending.is_empty() && self.events_open {
+            let full = match self.events.try_reserve() {
+                Ok(permit) => {
+                    if let Some(ev) = self.pending.pop_front() {
+                        self.lag_counted = self.lag_counted.saturating_sub(1);
+                        permit.send(T::from((self.id, ev)));
+                    }
+                    continue;
+                }
+                Err(mpsc::error::TrySendError::Full(())) => true,
+                Err(mpsc::error::TrySendError::Closed(())) => false,
+            };
+            if full {
+                self.note_lag();
+            } else {
+                self.consumer_gone();
+            }
+            return;
+        }
+    }
+
+    /// Counts the waiting events not counted yet as lagged.
+    fn note_lag(&mut self) {
+        let new = self.pending.len().saturating_sub(self.lag_counted);
+        if new == 0 {
+            return;
+        }
+        self.lag_counted = self.pending.len();
+        self.stats.lagged.fetch_add(new as u64, Ordering::Relaxed);
+        let now = now();
+        if self
+            .lag_warned
+            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(10))
+        {
+            self.lag_warned = Some(now);
+            tracing::warn!(
+                backlog = self.pending.len(),
+                backlog_bytes = self.stats.backlog.bytes(),
+                "event consumer is slow: the event channel is full (heartbeats are unaffected)"
+            );
+        }
+    }
+
+    /// How many channel slots to wait for when the channel is full: a
+    /// quarter of it (so the shard wakes once per batch, not per event),
+    /// or fewer when fewer events wait.
+    fn refill_batch(&self) -> usize {
+        if self.pending.is_empty() || !self.events_open {
+            return 0;
+        }
+        let quarter = (self.events.max_capacity() / 4).max(1);
+        self.pending.len().min(quarter)
+    }
+
+    /// Whether reading must pause: the backlog is full in events or bytes.
+    fn backlog_full(&mut self) -> bool {
+        if self.pending.len() >= self.config.tuning.max_backlog {
+            return true;
+        }
+        self.byte_paused = self.stats.backlog.should_pause(self.byte_paused);
+        self.byte_paused
+    }
+
+    /// After one message: reads the messages already waiting in the socket
+    /// (at most [`READ_BURST`] in all) while nothing else needs the driver,
+    /// then hands their events over as one batch.
+    fn read_burst(&mut self, ws: &mut Ws) {
+        self.batching = true;
+        for _ in 1..READ_BURST {
+            self.drain_conn_events();
+            if self.conn.should_reconnect().is_some()
+                || self.conn.failed().is_some()
+                || self.conn.has_pending_send(true)
+                || self.stage_blocks_burst()
+                || self.backlog_full()
+            {
+                break;
+            }
+            // polled once: `None` when nothing is buffered or readable now
+            // (the next `select!` registers the real waker)
+            match ws.next().now_or_never() {
+                Some(msg) => self.on_message(msg),
+                None => break,
             }
         }
+        self.drain_conn_events();
+        self.batching = false;
+        self.flush_ready();
+    }
+
+    /// Before the session is live, every message may call for a send
+    /// (IDENTIFY after HELLO): no bursts.
+    fn stage_blocks_burst(&self) -> bool {
+        !matches!(self.conn.stage(), Stage::Ready)
     }
 
     async fn flush_pending(&mut self, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        while let Some(ev) = self.pending.pop_front() {
+        while let Some(ev) = self.pop_pending() {
             if !self.events_open {
-                self.pending.clear();
+                self.consumer_gone();
                 return;
             }
             match tokio::time::timeout_at(deadline, self.events.send(T::from((self.id, ev)))).await
@@ -1128,6 +1417,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                         "event consumer stuck; dropping the rest"
                     );
                     self.pending.clear();
+                    self.lag_counted = 0;
                     return;
                 }
             }
@@ -1174,12 +1464,13 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             } else {
                 None
             };
-            // backpressure: stop reading while the consumer is behind by
-            // `max_backlog` events, but never before HELLO, so a new
-            // connection always identifies or resumes
-            let paused = self.pending.len() >= self.config.tuning.max_backlog
-                && self.conn.stage() != Stage::AwaitingHello;
+            self.flush_ready();
+            // backpressure: stop reading while the backlog is full (bytes
+            // or events), but never before HELLO, so a new connection
+            // always identifies or resumes
+            let paused = self.conn.stage() != Stage::AwaitingHello && self.backlog_full();
             self.note_pause(paused, now);
+            let refill = self.refill_batch();
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     let code = self.conn.close(end_session);
@@ -1212,11 +1503,24 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     }
                     self.paused_since_beat = paused;
                     self.conn.handle_timeout(now_after(now));
+                    // about once per heartbeat interval: let the decoder
+                    // give back what no recent message needed
+                    self.decoder.trim();
                 }
-                permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
-                    self.deliver(permit);
+                // wakes once `refill` slots are free (one wake-up per batch,
+                // not per event the consumer takes); the permits go back at
+                // once and `flush_ready` fills the free slots
+                open = async { self.events.reserve_many(refill).await.is_ok() }, if refill > 0 => {
+                    if open {
+                        self.flush_ready();
+                    } else {
+                        self.consumer_gone();
+                    }
                 }
-                msg = ws.next(), if !paused => self.on_message(msg),
+                msg = ws.next(), if !paused => {
+                    self.on_message(msg);
+                    self.read_burst(&mut ws);
+                }
                 cmd = self.commands.recv(), if take_command => match cmd {
                     Some(c) if c.op() == GatewayOpcode::PresenceUpdate => {
                         if self.presence.replace(c).is_some() {
@@ -1260,6 +1564,14 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             return;
         }
         self.paused_since_beat = true;
+        if self.paused_at.is_none() {
+            ShardStats::inc(&self.stats.read_pauses);
+            tracing::debug!(
+                backlog = self.pending.len(),
+                backlog_bytes = self.stats.backlog.bytes(),
+                "backlog full: reading paused"
+            );
+        }
         let (since, reported) = self.paused_at.get_or_insert((now, false));
         let Some(interval) = self.conn.heartbeat_interval() else {
             return;
@@ -1271,8 +1583,10 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             tracing::warn!(
                 ?paused_for,
                 backlog = self.pending.len(),
-                "the event consumer has not kept up for {LONG_PAUSE_HEARTBEATS} heartbeat \
-                 intervals; the shard stopped reading the gateway (heartbeats go on)"
+                backlog_bytes = self.stats.backlog.bytes(),
+                "the event consumer has not kept up (or keeps dispatches) for \
+                 {LONG_PAUSE_HEARTBEATS} heartbeat intervals; the shard stopped reading the \
+                 gateway (heartbeats go on)"
             );
         }
     }
@@ -1458,6 +1772,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 }
                 Event::Dispatch(d) => {
                     self.stats.seq.store(d.seq(), Ordering::Relaxed);
+                    let d = counted(d, &self.stats);
                     self.push(ShardEvent::Dispatch(d))
                 }
                 Event::RateLimited(rl) => {
@@ -1497,41 +1812,40 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         }
     }
 
-    /// Queues an event that must not be lost.
+    /// Queues an event that must not be lost: straight into the channel
+    /// when nothing waits and no burst is being read, else behind the
+    /// waiting ones.
     fn push(&mut self, event: ShardEvent) {
         if !self.events_open {
             return;
         }
-        if self.pending.is_empty() {
-            match self.events.try_reserve() {
+        if self.pending.is_empty() && !self.batching {
+            let full = match self.events.try_reserve() {
                 Ok(permit) => {
                     permit.send(T::from((self.id, event)));
                     return;
                 }
-                Err(mpsc::error::TrySendError::Closed(())) => {
-                    self.events_open = false;
-                    return;
-                }
-                Err(mpsc::error::TrySendError::Full(())) => {}
+                Err(mpsc::error::TrySendError::Full(())) => true,
+                Err(mpsc::error::TrySendError::Closed(())) => false,
+            };
+            if full {
+                self.pending.push_back(event);
+                self.note_lag();
+            } else {
+                self.consumer_gone();
             }
-        }
-        ShardStats::inc(&self.stats.lagged);
-        let now = now();
-        if self
-            .lag_warned
-            .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(10))
-        {
-            self.lag_warned = Some(now);
-            tracing::warn!(
-                backlog = self.pending.len() + 1,
-                "event consumer is slow: the event channel is full (heartbeats are unaffected)"
-            );
+            return;
         }
         self.pending.push_back(event);
     }
 
     /// Offers a voidable event; dropped when it would have to wait.
     fn void(&mut self, event: ShardEvent) {
+        if self.events_open && self.batching && self.events.capacity() > self.pending.len() {
+            // goes out with the burst's batch, which the channel has room for
+            self.pending.push_back(event);
+            return;
+        }
         if !self.events_open || !self.pending.is_empty() {
             ShardStats::inc(&self.stats.voided);
             return;
@@ -1588,6 +1902,90 @@ mod tests {
             .unwrap();
         assert_eq!(plain.tuning.send_limit, defaults.send_limit);
         assert_eq!(plain.tuning.read_buffer, defaults.read_buffer);
+    }
+
+    /// A dispatch counts its bytes from the moment the shard hands it out
+    /// until its last copy is dropped; the shard pauses at the limit and
+    /// is woken once, when the count is down to half of it.
+    #[test]
+    fn backlog_counts_bytes_until_the_last_copy_is_dropped() {
+        let tuning = Tuning {
+            max_backlog_bytes: 1000,
+            ..Tuning::default()
+        };
+        let stats = Arc::new(ShardStats::new(&tuning));
+        let backlog = &stats.backlog;
+        let size = 300 + "E".len() + DISPATCH_OVERHEAD;
+        let raw = Bytes::from(vec![b'x'; 300]);
+        let at = raw.as_ptr();
+        let a = counted(Dispatch::new("E", 1, raw), &stats);
+        // the same bytes, not a copy
+        assert_eq!(a.raw().as_ptr(), at);
+        assert_eq!((a.name(), a.seq(), a.raw().len()), ("E", 1, 300));
+        assert_eq!(backlog.bytes(), size);
+        // copies (fan-out to several handlers) count once
+        let a2 = a.clone();
+        assert_eq!(backlog.bytes(), size);
+        assert!(!backlog.should_pause(false));
+        let b = counted(Dispatch::new("E", 2, vec![b'y'; 300]), &stats);
+        let c = counted(Dispatch::new("E", 3, vec![b'z'; 300]), &stats);
+        assert_eq!(backlog.bytes(), 3 * size);
+        assert_eq!(stats.snapshot(0).peak_backlog_bytes, 3 * size as u64);
+        // 1,287 bytes >= 1,000: pause
+        assert!(backlog.should_pause(false));
+        drop(a);
+        assert_eq!(backlog.bytes(), 3 * size, "a copy is still alive");
+        drop(a2);
+        // 858 bytes: under the limit, but a paused shard waits for half of it
+        assert_eq!(backlog.bytes(), 2 * size);
+        assert!(backlog.should_pause(true));
+        assert!(!backlog.should_pause(false));
+        assert!(
+            stats.wake.notified().now_or_never().is_none(),
+            "no wake yet"
+        );
+        // 429 bytes <= 500: the waiting shard is woken, once
+        drop(b);
+        assert!(stats.wake.notified().now_or_never().is_some());
+        assert!(!backlog.should_pause(true));
+        drop(c);
+        assert!(stats.wake.notified().now_or_never().is_none());
+        let info = stats.snapshot(0);
+        assert_eq!(
+            (info.backlog_bytes, info.peak_backlog_bytes),
+            (0, 3 * size as u64)
+        );
+    }
+
+    /// The last copy dropped on another thread while the shard decides to
+    /// pause: the shard either sees the release and does not pause, or
+    /// is woken. Never a pause nobody ends.
+    #[test]
+    fn backlog_release_racing_the_pause_never_loses_the_wake_up() {
+        let tuning = Tuning {
+            max_backlog_bytes: 100,
+            ..Tuning::default()
+        };
+        let stats = Arc::new(ShardStats::new(&tuning));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        for i in 0..2000 {
+            let d = counted(Dispatch::new("E", i, vec![b'x'; 200]), &stats);
+            let dropper = std::thread::spawn(move || drop(d));
+            if stats.backlog.should_pause(false) {
+                let woken = rt.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(5), stats.wake.notified()).await
+                });
+                assert!(woken.is_ok(), "round {i}: paused and never woken");
+            }
+            dropper.join().unwrap();
+            // a wake-up for a pause that did not happen is harmless (the
+            // driver only looks again); clear it for the next round
+            let _ = stats.wake.notified().now_or_never();
+            assert_eq!(stats.backlog.bytes(), 0);
+        }
     }
 
     #[test]
