@@ -99,6 +99,7 @@ pub use acord_core_gateway::ShardScheme;
 pub use acord_core_http::route;
 pub use acord_core_signals::Intents;
 pub use client::{Client, ClientBuilder, Context, DispatchError, ShardHandle, ShutdownHandle};
+pub use client::{Delivery, DeliveryDone, DeliveryOutcome, EventMeta};
 pub use client::{API_BASE_ENV, GATEWAY_URL_ENV};
 pub use error::{ClientError, Result};
 pub use event::EventHandler;

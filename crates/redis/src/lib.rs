@@ -13,6 +13,7 @@
 //! | [`RedisIdentifyQueue`] | `InProcessIdentifyQueue` (acord-core-gateway) | one lease per identify bucket, the session start budget |
 //! | [`RedisRatelimiter`] | `InMemoryRatelimiter` (acord-core-http) | route → bucket ids, bucket windows, the global limit, invalid requests |
 //! | [`RedisCache`] | `InMemoryCache` (acord, through `ClientBuilder::cache_store`) | guilds, channels, roles, members, users, presences, voice states, emojis, stickers, recent messages |
+//! | [`RedisBroker`] | the client's own shards, in worker processes | one stream of raw dispatches per event group, consumer groups |
 //!
 //! Every decision is one Lua script run by Redis, so it is atomic across
 //! processes: two processes can never both take the last token of a bucket
@@ -33,7 +34,16 @@
 //! `RedisCache::builder().connect(url)` and async methods
 //! ([`RedisCache::guild`], [`RedisCache::member`], …). Values are
 //! MessagePack, a guild's members one hash; its docs list the keys.
-//! The event broker is not here yet.
+//!
+//! Handlers that need more CPU than the gateway processes have: the
+//! [`broker`] splits the bot into gateway processes, which publish raw
+//! dispatches to Redis Streams ([`RedisBroker::publisher`]), and worker
+//! processes, which read them through a consumer group and run them
+//! through an ordinary acord `Client` and its `EventHandler`s
+//! ([`RedisBroker::worker`], on `Client::run_deliveries`). An event is
+//! acknowledged once its handlers finished and re-claimed from a worker
+//! that died, so it is delivered at least once; handlers tell repeats
+//! apart by `Context::event_meta` (`shard`, `seq`, `session`).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -60,11 +70,16 @@
 #![deny(missing_docs)]
 #![warn(rustdoc::broken_intra_doc_links)]
 
+pub mod broker;
 mod cache;
 mod error;
 mod identify;
 mod ratelimit;
 
+pub use broker::{
+    BrokerError, EventGroups, RedisBroker, RedisPublisher, RedisPublisherBuilder, RedisWorker,
+    RedisWorkerBuilder,
+};
 pub use cache::{RedisCache, RedisCacheBuilder};
 pub use error::RedisError;
 pub use identify::{RedisIdentifyQueue, RedisIdentifyQueueBuilder};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use acord_core_gateway::{Command, ShardInfo, ShardManager, ShardMessenger};
 use acord_core_signals::GatewayOpcode;
 
+use super::delivery::EventMeta;
 use super::dispatch::{self, Wants};
 use super::ShutdownHandle;
 use crate::cache::{Cache, InMemoryCache, Previous};
@@ -43,6 +44,8 @@ pub(crate) struct BaseContext {
     pub(crate) shard_id: u32,
     pub(crate) handler: u32,
     pub(crate) previous: Option<Arc<Previous>>,
+    /// Where a broker delivery came from.
+    pub(crate) meta: Option<Arc<EventMeta>>,
 }
 
 impl<S> Context<S> {
@@ -53,6 +56,7 @@ impl<S> Context<S> {
             shard_id: base.shard_id,
             handler: base.handler,
             previous: base.previous,
+            meta: base.meta,
         }
     }
 }
@@ -69,6 +73,7 @@ pub struct Context<S = ()> {
     pub(crate) shard_id: u32,
     pub(crate) handler: u32,
     pub(crate) previous: Option<Arc<Previous>>,
+    pub(crate) meta: Option<Arc<EventMeta>>,
 }
 
 impl<S> Clone for Context<S> {
@@ -79,6 +84,7 @@ impl<S> Clone for Context<S> {
             shard_id: self.shard_id,
             handler: self.handler,
             previous: self.previous.clone(),
+            meta: self.meta.clone(),
         }
     }
 }
@@ -137,6 +143,28 @@ impl<S: Send + Sync + 'static> Context<S> {
     /// The id of the shard the event came from.
     pub fn shard_id(&self) -> u32 {
         self.shard_id
+    }
+
+    /// Where the event came from when it was delivered by an event broker
+    /// ([`Client::run_deliveries`](crate::Client::run_deliveries), e.g.
+    /// acord-redis): shard, sequence number and session. Broker delivery
+    /// is at-least-once, so the same `(shard, seq, session)` may be
+    /// handled twice (once by a worker that died mid-event, once by the
+    /// worker that re-claimed it); compare them to skip repeats. `None`
+    /// for events from the client's own shards.
+    ///
+    /// ```no_run
+    /// # use acord::Context;
+    /// # fn f(ctx: Context, seen: &std::sync::Mutex<std::collections::HashSet<acord::EventMeta>>) {
+    /// if let Some(meta) = ctx.event_meta() {
+    ///     if !seen.lock().unwrap().insert(meta.clone()) {
+    ///         return; // handled before
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn event_meta(&self) -> Option<&EventMeta> {
+        self.meta.as_deref()
     }
 
     /// The shard the event came from: presence updates, member requests,

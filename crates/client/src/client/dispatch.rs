@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tracing::Instrument;
 
 use super::context::{BaseContext, Shared, NO_HANDLER};
+use super::delivery::{Ack, Delivery, Tracker};
 use super::BoxFuture;
 use crate::cache::Previous;
 use crate::error::ClientError;
@@ -43,6 +44,8 @@ pub(crate) trait ErasedHandler: Send + Sync + 'static {
 pub(crate) struct Job {
     shard: u32,
     running: InFlightGuard,
+    /// The call's share of a broker delivery.
+    ack: Option<Ack>,
 }
 
 impl Job {
@@ -52,6 +55,9 @@ impl Job {
         match Event::from_dispatch(dispatch.name(), dispatch.raw()) {
             Ok(event) => Some(event),
             Err(error) => {
+                if let Some(ack) = &self.ack {
+                    ack.undecodable();
+                }
                 (self.running.0.hook)(DispatchError::Deserialize {
                     shard: self.shard,
                     error,
@@ -63,7 +69,11 @@ impl Job {
 
     /// Runs a handler call, reporting a panic to the error hook.
     pub(crate) async fn guard(&self, event: &'static str, call: impl Future<Output = ()>) {
-        if let Err(panic) = AssertUnwindSafe(call).catch_unwind().await {
+        let result = AssertUnwindSafe(call).catch_unwind().await;
+        if let Some(ack) = &self.ack {
+            ack.finish(result.is_ok());
+        }
+        if let Err(panic) = result {
             (self.running.0.hook)(DispatchError::Panic {
                 event,
                 shard: self.shard,
@@ -364,15 +374,18 @@ pub(crate) fn wait_for<E: EventKind>(
     }
 }
 
-/// Runs a handler call, reporting a panic to the error hook.
-async fn guarded(fut: BoxFuture, event: &'static str, shard: u32, hook: &ErrorHook) {
+/// Runs a handler call, reporting a panic to the error hook; `false` when
+/// it panicked.
+async fn guarded(fut: BoxFuture, event: &'static str, shard: u32, hook: &ErrorHook) -> bool {
     if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
         hook(DispatchError::Panic {
             event,
             shard,
             message: panic_message(&*panic),
         });
+        return false;
     }
+    true
 }
 
 /// Counts running handler tasks: bounds them (the event loop waits while
@@ -475,22 +488,56 @@ struct Running {
     router: Router,
     lanes: Lanes,
     next_lane: u64,
+    /// The delivery being routed (events from a broker), shared with
+    /// each handler call it starts.
+    current: Option<Arc<Tracker>>,
+}
+
+/// Where the event loop reads events: the client's shards, or a source of
+/// [`Delivery`]s (a broker).
+pub(crate) enum Source {
+    Shards(mpsc::Receiver<(u32, ShardEvent)>),
+    Deliveries(mpsc::Receiver<Delivery>),
+}
+
+impl Source {
+    /// The next event, with its delivery's tracker.
+    ///
+    /// # Cancel safety
+    /// Cancel safe (an `mpsc` receive, then no await).
+    async fn recv(&mut self) -> Option<(u32, ShardEvent, Option<Arc<Tracker>>)> {
+        match self {
+            Self::Shards(rx) => rx.recv().await.map(|(shard, event)| (shard, event, None)),
+            Self::Deliveries(rx) => rx.recv().await.map(|delivery| {
+                let shard = delivery.meta.shard();
+                let (tracker, dispatch) = Tracker::new(delivery);
+                (shard, ShardEvent::Dispatch(dispatch), Some(tracker))
+            }),
+        }
+    }
+
+    /// Drops the next event unhandled (a delivery's outcome then says
+    /// it was not handled); `false` once the source ended.
+    async fn discard(&mut self) -> bool {
+        match self {
+            Self::Shards(rx) => rx.recv().await.is_some(),
+            Self::Deliveries(rx) => rx.recv().await.is_some(),
+        }
+    }
 }
 
 /// Per-channel lanes: channel → (lane id, sender).
 type Lanes = Arc<Mutex<HashMap<ChannelId, (u64, mpsc::Sender<BoxFuture>)>>>;
 
 /// Runs the event loop until shutdown or a fatal close.
-pub(crate) async fn run(
-    router: Router,
-    mut events: mpsc::Receiver<(u32, ShardEvent)>,
-) -> Result<(), ClientError> {
+pub(crate) async fn run(router: Router, mut events: Source) -> Result<(), ClientError> {
     let shared = router.shared.clone();
     let grace = router.grace;
     let mut running = Running {
         router,
         lanes: Arc::default(),
         next_lane: 0,
+        current: None,
     };
     let shutdown = shared.shutdown.clone();
     let stop = shutdown.wait();
@@ -502,12 +549,15 @@ pub(crate) async fn run(
         tokio::select! {
             biased;
             event = events.recv() => match event {
-                Some((shard, ShardEvent::Dispatch(dispatch))) => {
+                Some((shard, ShardEvent::Dispatch(dispatch), tracker)) => {
+                    running.current = tracker;
                     if let Some(dispatch) = running.try_fast(shard, dispatch) {
                         running.route(shard, dispatch).await;
                     }
+                    // the handler calls hold their shares now
+                    running.current = None;
                 }
-                Some((shard, ShardEvent::Fatal { error })) => {
+                Some((shard, ShardEvent::Fatal { error }, _)) => {
                     break Err(ClientError::Fatal { shard, source: error });
                 }
                 Some(_) => {}
@@ -528,7 +578,7 @@ pub(crate) async fn run(
     loop {
         tokio::select! {
             () = &mut close => break,
-            event = events.recv() => if event.is_none() { (&mut close).await; break },
+            more = events.discard() => if !more { (&mut close).await; break },
         }
     }
     shared.wants.close_waiters();
@@ -552,7 +602,13 @@ impl Running {
             shard_id: shard,
             handler,
             previous: None,
+            meta: self.current.as_ref().map(|t| t.meta.clone()),
         }
+    }
+
+    /// A share of the delivery being routed, for one handler call.
+    fn ack(&self) -> Option<Ack> {
+        self.current.as_ref().map(Tracker::ack)
     }
 
     /// The common case without an `.await` (so without building the full
@@ -602,6 +658,7 @@ impl Running {
         let job = Job {
             shard,
             running: InFlightGuard(shared.clone()),
+            ack: self.ack(),
         };
         match (handler, listener) {
             (Some(i), _) => {
@@ -673,6 +730,7 @@ impl Running {
                 let job = Job {
                     shard,
                     running: InFlight::enter(&self.router.shared).await,
+                    ack: self.ack(),
                 };
                 let ctx = self.context(shard, i);
                 self.router.handlers[i as usize]
@@ -693,6 +751,7 @@ impl Running {
             let job = Job {
                 shard,
                 running: InFlight::enter(&self.router.shared).await,
+                ack: self.ack(),
             };
             tokio::spawn(async move {
                 let Some(event) = job.parse(&dispatch) else {
@@ -708,6 +767,9 @@ impl Running {
         let event = match Event::from_dispatch(name, dispatch.raw()) {
             Ok(event) => event,
             Err(error) => {
+                if let Some(tracker) = &self.current {
+                    tracker.undecodable();
+                }
                 (self.router.shared.hook)(DispatchError::Deserialize { shard, error });
                 return;
             }
@@ -780,7 +842,13 @@ impl Running {
         lane: Option<ChannelId>,
     ) {
         let hook = self.router.shared.hook.clone();
-        let job = async move { guarded(fut, event, shard, &hook).await };
+        let ack = self.ack();
+        let job = async move {
+            let ok = guarded(fut, event, shard, &hook).await;
+            if let Some(ack) = ack {
+                ack.finish(ok);
+            }
+        };
         match lane {
             Some(channel) => self.send_to_lane(channel, Box::pin(job)).await,
             None => self.spawn_task(job, shard).await,

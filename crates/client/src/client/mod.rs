@@ -16,6 +16,7 @@
 
 mod builder;
 mod context;
+mod delivery;
 mod dispatch;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use crate::http::Http;
 
 pub use builder::{ClientBuilder, API_BASE_ENV, GATEWAY_URL_ENV};
 pub use context::{Context, ShardHandle};
+pub use delivery::{Delivery, DeliveryDone, DeliveryOutcome, EventMeta};
 pub use dispatch::DispatchError;
 
 pub(crate) use context::BaseContext;
@@ -278,7 +280,7 @@ impl<S: Send + Sync + 'static> Client<S> {
             .take_events()
             .ok_or_else(|| ClientError::config("the shard event stream was taken"))?;
         self.shared.manager.start()?;
-        dispatch::run(router, events).await
+        dispatch::run(router, dispatch::Source::Shards(events)).await
     }
 
     /// Delivers events from a stream you provide to the handlers,
@@ -306,7 +308,65 @@ impl<S: Send + Sync + 'static> Client<S> {
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .ok_or_else(|| ClientError::config("Client::start or run_events was already called"))?;
-        dispatch::run(router, events).await
+        dispatch::run(router, dispatch::Source::Shards(events)).await
+    }
+
+    /// Delivers events from an event broker to the handlers, listeners and
+    /// collectors (the client's own shards do not connect), telling the
+    /// broker when each event is done: each [`Delivery`] carries the raw
+    /// dispatch and its [`EventMeta`], which handlers read with
+    /// [`Context::event_meta`]; its [`DeliveryDone`] resolves once every
+    /// handler call for the event has ended (returned or panicked), so the
+    /// broker acknowledges only handled events. The shard id of each event
+    /// is the one in its metadata.
+    ///
+    /// Routing is the same as for the client's own shards: the cache is
+    /// updated first, collectors get the event, then a task per handler
+    /// call. What handlers spawn themselves is not waited for, nor what a
+    /// collector's waiter does with the event.
+    ///
+    /// Runs until the channel ends or shutdown. Deliveries still in the
+    /// channel at shutdown are dropped unhandled (their outcome is not
+    /// [finished](DeliveryOutcome::is_finished)); running handlers get the
+    /// shutdown grace period.
+    ///
+    /// ```no_run
+    /// use acord::{Client, Delivery, EventMeta};
+    /// use acord::core::gateway::Dispatch;
+    /// # async fn f(client: Client) -> Result<(), acord::ClientError> {
+    /// let (tx, rx) = tokio::sync::mpsc::channel(64);
+    /// let (delivery, done) = Delivery::new(
+    ///     EventMeta::new(0, 7, "session"),
+    ///     Dispatch::new("MESSAGE_CREATE", 7, &br#"{"id":"1"}"#[..]),
+    /// );
+    /// tx.send(delivery).await.ok();
+    /// drop(tx);
+    /// let (run, outcome) = tokio::join!(client.run_deliveries(rx), done);
+    /// run?;
+    /// if outcome.is_finished() { /* acknowledge it */ }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::Config`] when the client was already started.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: running handler tasks are detached if dropped;
+    /// their deliveries' outcomes then say not finished only if the tasks
+    /// are cancelled.
+    pub async fn run_deliveries(
+        &self,
+        deliveries: tokio::sync::mpsc::Receiver<Delivery>,
+    ) -> Result<(), ClientError> {
+        let router = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| {
+                ClientError::config("Client::start or run_deliveries was already called")
+            })?;
+        dispatch::run(router, dispatch::Source::Deliveries(deliveries)).await
     }
 }
 
