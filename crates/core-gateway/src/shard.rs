@@ -811,8 +811,9 @@ pub struct ShardInfo {
     pub heartbeats_sent: u64,
     /// Times the shard stopped reading the socket for longer than
     /// [`LONG_PAUSE_HEARTBEATS`] heartbeat intervals because the event
-    /// consumer fell behind by `max_backlog` events (each such pause is
-    /// also logged as a warning). Heartbeats go on during a pause.
+    /// consumer fell behind (its backlog full, see [`read_pauses`](Self::read_pauses));
+    /// each such pause is also logged as a warning. Heartbeats go on
+    /// during a pause.
     pub long_pauses: u64,
     /// Times the shard stopped reading the socket because its backlog was
     /// full ([`ShardConfigBuilder::max_backlog_bytes`] or
