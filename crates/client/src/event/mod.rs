@@ -24,6 +24,7 @@
 //! a known name whose payload does not parse gives an [`EventError`] naming
 //! the event, never a panic.
 
+mod json;
 mod payloads;
 
 use acord_core_signals::Intents;
@@ -34,6 +35,7 @@ use crate::model::{
     RawJson, SoundboardSound, StageInstance, Subscription, UnavailableGuild, User, VoiceState,
 };
 
+pub use json::JsonParser;
 pub use payloads::*;
 
 use crate::client::Context;
@@ -123,13 +125,29 @@ macro_rules! events {
             ///
             /// As [`from_dispatch`](Self::from_dispatch).
             pub fn from_dispatch_str(name: &str, text: &str) -> Result<Self, EventError> {
+                Self::from_dispatch_with(JsonParser::DEFAULT, name, text)
+            }
+
+            /// [`from_dispatch_str`](Self::from_dispatch_str) with a chosen
+            /// [`JsonParser`] (the others use [`JsonParser::DEFAULT`]).
+            ///
+            /// # Errors
+            ///
+            /// As [`from_dispatch`](Self::from_dispatch); the error is
+            /// serde_json's whichever parser is chosen.
+            pub fn from_dispatch_with(
+                parser: JsonParser,
+                name: &str,
+                text: &str,
+            ) -> Result<Self, EventError> {
                 let wrap = |source| EventError { name: name.into(), source };
                 #[allow(unreachable_patterns)] // GUILD_CREATE is matched first
                 Ok(match name {
                     "GUILD_CREATE" => Event::GuildCreate(Box::new(
-                        GuildCreate::from_str(text).map_err(wrap)?,
+                        GuildCreate::from_str(parser, text).map_err(wrap)?,
                     )),
-                    $( $name => Event::$variant(serde_json::from_str(text).map_err(wrap)?), )*
+                    $( $name => Event::$variant(parser.parse(text).map_err(wrap)?), )*
+                    // Rare, and RawJson is serde_json's: no fast path.
                     _ => Event::Unknown {
                         name: name.into(),
                         raw: serde_json::from_str(text).map_err(wrap)?,

@@ -230,8 +230,11 @@ pub enum GuildCreate {
 impl GuildCreate {
     /// Parses GUILD_CREATE straight from JSON text without buffering: a
     /// full guild first, then (only if that fails) an unavailable one.
-    pub(crate) fn from_str(raw: &str) -> Result<Self, serde_json::Error> {
-        match serde_json::from_str::<Guild>(raw) {
+    pub(crate) fn from_str(
+        parser: super::JsonParser,
+        raw: &str,
+    ) -> Result<Self, serde_json::Error> {
+        match parser.parse::<Guild>(raw) {
             Ok(guild) => Ok(Self::Available(guild)),
             Err(err) => match serde_json::from_str::<UnavailableGuild>(raw) {
                 Ok(g) if g.unavailable == Some(true) => Ok(Self::Unavailable(g)),

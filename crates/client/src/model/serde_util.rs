@@ -255,9 +255,56 @@ pub(crate) fn lenient_pair<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u6
 /// audit-log change values or components of an unknown type).
 ///
 /// Compares by its text.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+///
+/// Read by any serde deserializer: serde_json hands over the text as it
+/// was; another (the SIMD parsers of `acord::event::JsonParser`) reads a
+/// `serde_json::Value` that is written out again (compact).
+#[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct RawJson(pub Box<serde_json::value::RawValue>);
+
+/// The newtype name serde_json's `RawValue` asks for: serde_json answers it
+/// with a one-entry map (this name, the verbatim text).
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, Visitor};
+        struct RawVisitor;
+        impl<'de> Visitor<'de> for RawVisitor {
+            type Value = RawJson;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            // serde_json: the verbatim text behind the token.
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
+                match map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    Some(key) if key == RAW_VALUE_TOKEN => {
+                        let text: String = map.next_value()?;
+                        serde_json::value::RawValue::from_string(text)
+                            .map(RawJson)
+                            .map_err(A::Error::custom)
+                    }
+                    _ => Err(A::Error::custom("expected serde_json's raw value")),
+                }
+            }
+
+            // Any other deserializer: the value, written out again.
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<RawJson, D::Error> {
+                let value = serde_json::Value::deserialize(deserializer)?;
+                serde_json::value::to_raw_value(&value)
+                    .map(RawJson)
+                    .map_err(D::Error::custom)
+            }
+        }
+        deserializer.deserialize_newtype_struct(RAW_VALUE_TOKEN, RawVisitor)
+    }
+}
 
 impl RawJson {
     /// The JSON text.
