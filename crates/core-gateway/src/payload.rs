@@ -153,120 +153,6 @@ mod scan {
     fn value_end(b: &[u8], i: usize) -> Option<usize> {
         match *b.get(i)? {
             b'"' => string_end(b, i).map(|(end, _)| end),
-            b'{' | b'[' => container_end(b, i),
-            _ => {
-                let mut j = i;
-                while let Some(&c) = b.get(j) {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
-                    j += 1;
-                }
-                (j > i).then_some(j)
-            }
-        }
-    }
-
-    /// One bit per byte of a 64-byte block: quotes, backslashes, openers
-    /// (`{` `[`) and closers (`}` `]`). Written so the compiler turns it
-    /// into vector compares (SSE2 on any x86-64).
-    fn block_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
-        let (mut quote, mut backslash, mut open, mut close) = (0u64, 0u64, 0u64, 0u64);
-        for (k, &c) in block.iter().enumerate() {
-            quote |= u64::from(c == b'"') << k;
-            backslash |= u64::from(c == b'\\') << k;
-            // `[` | 0x20 is `{`, `]` | 0x20 is `}`, and nothing else maps there.
-            open |= u64::from(c | 0x20 == b'{') << k;
-            close |= u64::from(c | 0x20 == b'}') << k;
-        }
-        (quote, backslash, open, close)
-    }
-
-    /// Bit k set when an odd number of bits at or below k are set in `x`:
-    /// inside a string, counting from its opening quote.
-    fn prefix_xor(mut x: u64) -> u64 {
-        x ^= x << 1;
-        x ^= x << 2;
-        x ^= x << 4;
-        x ^= x << 8;
-        x ^= x << 16;
-        x ^= x << 32;
-        x
-    }
-
-    /// The end of the object or array starting at `i` (an opener), 64
-    /// bytes at a time: a mask of the bytes inside strings from the quotes
-    /// (minus escaped ones), then the brackets outside strings counted by
-    /// popcount, walking bit by bit only in the block where the depth may
-    /// reach zero. Backslashes are rare: their block alone pays for a loop.
-    /// Like a byte-by-byte walk, this finds the end of valid JSON and
-    /// validates nothing (a backslash outside a string counts as an escape
-    /// here; the text is not JSON then, and `d` fails when deserialised).
-    fn container_end(b: &[u8], i: usize) -> Option<usize> {
-        let mut depth: u64 = 0;
-        // All ones when the previous block ended inside a string.
-        let mut in_string: u64 = 0;
-        // The previous block ended with a backslash that escapes this
-        // block's first byte.
-        let mut escape_first = false;
-        let mut pos = i;
-        while pos < b.len() {
-            let mut padded = [b' '; 64];
-            let block: &[u8; 64] = match b.get(pos..pos + 64).map(<&[u8; 64]>::try_from) {
-                Some(Ok(full)) => full,
-                _ => {
-                    let tail = b.get(pos..)?;
-                    padded.get_mut(..tail.len())?.copy_from_slice(tail);
-                    &padded
-                }
-            };
-            let (quote, backslash, open, close) = block_masks(block);
-            let mut escaped = u64::from(escape_first);
-            escape_first = false;
-            let mut rest = backslash;
-            while rest != 0 {
-                let k = rest.trailing_zeros();
-                rest &= rest - 1;
-                if escaped & (1 << k) != 0 {
-                    continue; // an escaped backslash escapes nothing
-                }
-                if k == 63 {
-                    escape_first = true;
-                } else {
-                    escaped |= 1 << (k + 1);
-                }
-            }
-            let strings = prefix_xor(quote & !escaped) ^ in_string;
-            in_string = 0u64.wrapping_sub(strings >> 63);
-            let (open, close) = (open & !strings, close & !strings);
-            if u64::from(close.count_ones()) < depth {
-                // The depth cannot reach zero in this block.
-                depth = depth + u64::from(open.count_ones()) - u64::from(close.count_ones());
-            } else {
-                let mut brackets = open | close;
-                while brackets != 0 {
-                    let k = brackets.trailing_zeros();
-                    brackets &= brackets - 1;
-                    if open & (1 << k) != 0 {
-                        depth += 1;
-                    } else {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(pos + k as usize + 1);
-                        }
-                    }
-                }
-            }
-            pos += 64;
-        }
-        None
-    }
-
-    /// The byte-by-byte walk the block scan replaced: the oracle of its
-    /// property test.
-    #[cfg(test)]
-    pub(super) fn value_end_bytewise(b: &[u8], i: usize) -> Option<usize> {
-        match *b.get(i)? {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 let mut j = i;
@@ -288,13 +174,17 @@ mod scan {
                     j += 1;
                 }
             }
-            _ => value_end(b, i),
+            _ => {
+                let mut j = i;
+                while let Some(&c) = b.get(j) {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    j += 1;
+                }
+                (j > i).then_some(j)
+            }
         }
-    }
-
-    #[cfg(test)]
-    pub(super) fn value_end_blockwise(b: &[u8], i: usize) -> Option<usize> {
-        value_end(b, i)
     }
 
     /// A plain non-negative integer (no sign, fraction or exponent).
@@ -618,53 +508,6 @@ mod tests {
                 (Ok(env), Ok(serde)) => proptest::prop_assert_eq!(env.d, serde.d.map(RawValue::get)),
                 (Err(_), Err(_)) => {}
                 (a, b) => proptest::prop_assert!(false, "parse {:?} vs serde {:?}", a.is_ok(), b.is_ok()),
-            }
-        }
-
-        /// The 64-byte block scan ends every JSON container exactly where
-        /// the byte-by-byte walk does: values that span several blocks,
-        /// with long strings of quotes, backslashes (runs of them across a
-        /// block edge) and brackets, compact or indented, with text after.
-        #[test]
-        fn the_block_scan_agrees_with_the_bytewise_walk(
-            items in proptest::collection::vec(
-                proptest::prop_oneof![
-                    json_value(),
-                    proptest::strategy::Strategy::prop_map("[a\\\\\"{}\\[\\] é]{0,150}", serde_json::Value::from),
-                ],
-                1..12,
-            ),
-            pretty in proptest::bool::ANY,
-            pad in 0usize..70,
-            after in "[,:\"{}\\[\\] s0-9]{0,20}",
-        ) {
-            let value = serde_json::Value::from(items);
-            let json = if pretty {
-                serde_json::to_string_pretty(&value).unwrap()
-            } else {
-                serde_json::to_string(&value).unwrap()
-            };
-            // start the container at every offset within a block
-            let text = format!("{}{json}{after}", " ".repeat(pad));
-            let b = text.as_bytes();
-            let expected = Some(pad + json.len());
-            proptest::prop_assert_eq!(scan::value_end_bytewise(b, pad), expected);
-            proptest::prop_assert_eq!(scan::value_end_blockwise(b, pad), expected);
-        }
-
-        /// Any bytes after an opener: no panic, and an end inside the text.
-        #[test]
-        fn the_block_scan_never_panics(rest in proptest::collection::vec(
-            proptest::prop_oneof![
-                proptest::sample::select(b"\"\\{}[]".to_vec()),
-                proptest::num::u8::ANY,
-            ],
-            0..300,
-        )) {
-            let mut b = vec![b'{'];
-            b.extend(rest);
-            if let Some(end) = scan::value_end_blockwise(&b, 0) {
-                proptest::prop_assert!(end <= b.len());
             }
         }
 
