@@ -13,7 +13,7 @@
 //!    handlers, listeners and router as a single-process bot. Handlers read
 //!    where the event came from with [`Context::event_meta`](acord::Context::event_meta).
 //! 3. **Acknowledge.** An entry is `XACK`ed once every handler call for it
-//!    has ended ([`DeliveryDone`](acord::DeliveryDone)). An entry whose
+//!    has ended ([`DeliveryDone`]). An entry whose
 //!    handler panicked or whose payload did not deserialise is copied to
 //!    the dead-letter stream `{prefix}:dead` (with the reason), then acked;
 //!    so is an entry that is not a well-formed dispatch
