@@ -36,6 +36,7 @@ async fn unreachable_redis_is_a_typed_error_naming_the_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identify_grants_are_spaced_per_bucket_across_processes() {
+    let _timed = support::TIMED.lock().await;
     let Some(redis) = RedisServer::start() else {
         return;
     };
@@ -282,6 +283,7 @@ fn http_client(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_share_rest_limits_with_no_429_and_the_time_of_one() {
+    let _timed = support::TIMED.lock().await;
     // "5 per second", scaled down as in core-http's burst test
     const WINDOW: Duration = Duration::from_millis(750);
     let Some(redis) = RedisServer::start() else {
@@ -430,6 +432,7 @@ async fn the_identify_queue_recovers_when_redis_restarts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rest_limiter_recovers_when_redis_restarts() {
+    let _timed = support::TIMED.lock().await;
     const WINDOW: Duration = Duration::from_millis(750);
     let Some(redis) = RedisServer::start() else {
         return;
@@ -540,6 +543,7 @@ async fn a_redis_gone_for_good_is_an_error_not_a_hang() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_learned_sub_limit_holds_its_resource_in_every_process() {
+    let _timed = support::TIMED.lock().await;
     use acord_core_http::ratelimit::{AcquireError, RateLimitInfo, Ratelimiter, WaitReason};
     use acord_core_http::{Method, Route};
     use acord_core_signals::RateLimitScope;

@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 
 use acord_redis::ConnectionManager;
 
+/// Held by the tests that assert on timing (spacing of grants, wall time
+/// against one process, 429s after a restart), so that the other tests of
+/// the same binary do not run beside them on a 2-core machine.
+pub static TIMED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The variable that makes a missing redis-server a failure.
 pub const REQUIRE_VAR: &str = "ACORD_REQUIRE_REDIS";
 
