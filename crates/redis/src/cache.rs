@@ -7,15 +7,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use acord::cache::patch;
 use acord::cache::{
     Cache, CacheConfig, CacheUpdate, CachedMember, CachedUser, Previous, ResourceType,
 };
-use acord::event::{Event, EventTypeFlags, GuildCreate, GuildMemberUpdate, MessageUpdate};
+use acord::event::{Event, EventTypeFlags, GuildCreate, GuildMemberUpdate};
 use acord::model::{
     Channel, ChannelId, Emoji, Guild, GuildId, GuildScheduledEvent, Member, MemberFlags, Message,
-    MessageId, PartialEmoji, PartialUser, Presence, Reaction, ReactionCountDetails, Role, RoleId,
-    ScheduledEventId, StageId, StageInstance, Sticker, Timestamp, User, UserFlags, UserId,
-    VoiceState,
+    MessageId, PartialUser, Presence, Role, RoleId, ScheduledEventId, StageId, StageInstance,
+    Sticker, Timestamp, User, UserFlags, UserId, VoiceState,
 };
 use redis::aio::ConnectionManager;
 use redis::Script;
@@ -648,46 +648,6 @@ fn cmd_err(what: &'static str) -> impl FnOnce(redis::RedisError) -> RedisError {
     move |source| RedisError::Command { what, source }
 }
 
-/// The guild object without its lists (they are kept apart).
-fn shell(g: &Guild) -> Guild {
-    let mut g = g.clone();
-    g.roles = Vec::new();
-    g.emojis = Vec::new();
-    g.stickers = Vec::new();
-    g.voice_states = Vec::new();
-    g.members = Vec::new();
-    g.channels = Vec::new();
-    g.threads = Vec::new();
-    g.presences = Vec::new();
-    g.stage_instances = Vec::new();
-    g.guild_scheduled_events = Vec::new();
-    g.soundboard_sounds = Vec::new();
-    g
-}
-
-fn in_guild(ch: &Channel, guild_id: GuildId) -> Channel {
-    let mut ch = ch.clone();
-    ch.guild_id = Some(guild_id);
-    ch
-}
-
-fn without_member(v: &VoiceState) -> VoiceState {
-    VoiceState {
-        member: None,
-        ..v.clone()
-    }
-}
-
-/// Two reaction emojis are the same: by ID for custom ones, by name for
-/// Unicode ones.
-fn same_emoji(a: &PartialEmoji, b: &PartialEmoji) -> bool {
-    match (a.id, b.id) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) => a.name == b.name,
-        _ => false,
-    }
-}
-
 /// A user with the fields a PRESENCE_UPDATE carried; `None` when nothing
 /// changes.
 fn patched_user(u: &CachedUser, p: &PartialUser) -> Option<CachedUser> {
@@ -708,52 +668,6 @@ fn patched_user(u: &CachedUser, p: &PartialUser) -> Option<CachedUser> {
         next.bot = bot;
     }
     (next != *u).then_some(next)
-}
-
-/// Applies the fields a MESSAGE_UPDATE carries (as the in-memory cache).
-fn patch_message(m: &mut Message, u: &MessageUpdate) {
-    if let Some(v) = &u.content {
-        m.content.clone_from(v);
-    }
-    if u.edited_timestamp.is_some() {
-        m.edited_timestamp = u.edited_timestamp;
-    }
-    if let Some(v) = u.mention_everyone {
-        m.mention_everyone = v;
-    }
-    if let Some(v) = &u.mentions {
-        m.mentions.clone_from(v);
-    }
-    if let Some(v) = &u.mention_roles {
-        m.mention_roles.clone_from(v);
-    }
-    if let Some(v) = &u.attachments {
-        m.attachments.clone_from(v);
-    }
-    if let Some(v) = &u.embeds {
-        m.embeds.clone_from(v);
-    }
-    if let Some(v) = &u.reactions {
-        m.reactions.clone_from(v);
-    }
-    if let Some(v) = u.pinned {
-        m.pinned = v;
-    }
-    if let Some(v) = u.flags {
-        m.flags = v;
-    }
-    if let Some(v) = &u.components {
-        m.components.clone_from(v);
-    }
-    if let Some(v) = &u.sticker_items {
-        m.sticker_items.clone_from(v);
-    }
-    if let Some(v) = &u.poll {
-        m.poll = Some(v.clone());
-    }
-    if let Some(v) = &u.thread {
-        m.thread = Some(v.clone());
-    }
 }
 
 /// Adds a `EVAL` of `script` to a pipeline.
@@ -1097,7 +1011,7 @@ impl RedisCache {
                     self.swap(
                         &key,
                         v.user_id.get(),
-                        encode("voice state", &without_member(v))?,
+                        encode("voice state", &patch::voice_state_without_member(v))?,
                         Some(guild_id),
                     )
                     .await?
@@ -1175,60 +1089,20 @@ impl RedisCache {
                 Previous::None
             }
             Event::MessageUpdate(u) => {
-                self.patch_message(u.channel_id, u.id, |m| patch_message(m, u))
+                self.patch_message(u.channel_id, u.id, |m| patch::message_update(m, u))
                     .await?
             }
             Event::MessageReactionAdd(r) => {
                 let me = self.is_me(r.user_id);
                 self.patch_message(r.channel_id, r.message_id, |m| {
-                    match m
-                        .reactions
-                        .iter_mut()
-                        .find(|x| same_emoji(&x.emoji, &r.emoji))
-                    {
-                        Some(x) => {
-                            x.count += 1;
-                            if r.burst {
-                                x.count_details.burst += 1;
-                                x.me_burst |= me;
-                            } else {
-                                x.count_details.normal += 1;
-                                x.me |= me;
-                            }
-                        }
-                        None => m.reactions.push(Reaction {
-                            count: 1,
-                            count_details: ReactionCountDetails {
-                                burst: u32::from(r.burst),
-                                normal: u32::from(!r.burst),
-                            },
-                            me: me && !r.burst,
-                            me_burst: me && r.burst,
-                            emoji: r.emoji.clone(),
-                            burst_colors: r.burst_colors.clone(),
-                        }),
-                    }
+                    patch::reaction_add(m, r, me);
                 })
                 .await?
             }
             Event::MessageReactionRemove(r) => {
                 let me = self.is_me(r.user_id);
                 self.patch_message(r.channel_id, r.message_id, |m| {
-                    if let Some(x) = m
-                        .reactions
-                        .iter_mut()
-                        .find(|x| same_emoji(&x.emoji, &r.emoji))
-                    {
-                        x.count = x.count.saturating_sub(1);
-                        if r.burst {
-                            x.count_details.burst = x.count_details.burst.saturating_sub(1);
-                            x.me_burst &= !me;
-                        } else {
-                            x.count_details.normal = x.count_details.normal.saturating_sub(1);
-                            x.me &= !me;
-                        }
-                    }
-                    m.reactions.retain(|x| x.count > 0);
+                    patch::reaction_remove(m, r, me);
                 })
                 .await?
             }
@@ -1238,7 +1112,7 @@ impl RedisCache {
             }
             Event::MessageReactionRemoveEmoji(r) => {
                 self.patch_message(r.channel_id, r.message_id, |m| {
-                    m.reactions.retain(|x| !same_emoji(&x.emoji, &r.emoji));
+                    patch::reaction_remove_emoji(m, &r.emoji);
                 })
                 .await?
             }
@@ -1599,7 +1473,7 @@ impl RedisCache {
             pipe.hset(
                 k.channels(),
                 t.id.get(),
-                encode("channel", &in_guild(t, sync.guild_id))?,
+                encode("channel", &patch::channel_in_guild(t, sync.guild_id))?,
             )
             .ignore();
         }
@@ -1661,15 +1535,24 @@ impl RedisCache {
         pipe.ignore();
         pipe.sadd(k.held(), g.id.get()).ignore();
         if self.keep(ResourceType::GUILD) {
-            pipe.hset(k.guilds(), g.id.get(), encode("guild", &shell(g))?)
-                .ignore();
+            pipe.hset(
+                k.guilds(),
+                g.id.get(),
+                encode("guild", &patch::guild_shell(g))?,
+            )
+            .ignore();
         }
         if self.keep(ResourceType::CHANNEL) {
             let blobs = g
                 .channels
                 .iter()
                 .chain(&g.threads)
-                .map(|ch| Ok((ch.id.get(), encode("channel", &in_guild(ch, g.id))?)))
+                .map(|ch| {
+                    Ok((
+                        ch.id.get(),
+                        encode("channel", &patch::channel_in_guild(ch, g.id))?,
+                    ))
+                })
                 .collect::<Result<Vec<_>, RedisError>>()?;
             if !blobs.is_empty() {
                 hset_many(&mut pipe, &k.channels(), &blobs);
@@ -1707,7 +1590,7 @@ impl RedisCache {
                 .iter()
                 .filter(|v| v.channel_id.is_some())
                 .map(|v| {
-                    let mut v = without_member(v);
+                    let mut v = patch::voice_state_without_member(v);
                     v.guild_id = Some(g.id);
                     Ok((v.user_id.get(), encode("voice state", &v)?))
                 })
@@ -1776,7 +1659,7 @@ impl RedisCache {
         }
         let keep_guild = self.keep(ResourceType::GUILD);
         if keep_guild {
-            let mut next = shell(g);
+            let mut next = patch::guild_shell(g);
             if let Some(old) = &before {
                 // GUILD_UPDATE does not carry the GUILD_CREATE-only fields
                 next.joined_at = next.joined_at.or(old.joined_at);

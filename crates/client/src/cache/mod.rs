@@ -74,6 +74,7 @@
 
 mod config;
 mod model;
+pub mod patch;
 mod permissions;
 mod update;
 

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 
+use super::patch;
 use super::{
     CachedMember, CachedUser, GuildEntry, InMemoryCache, Previous, ResourceType, UserEntry,
 };
 use crate::event::Event;
 use crate::event::{GuildCreate, GuildMemberUpdate, MessageUpdate, ThreadListSync};
 use crate::model::{
-    Channel, ChannelId, Guild, GuildId, Member, Message, MessageId, PartialEmoji, Presence,
-    Reaction, ReactionCountDetails, User, UserId,
+    Channel, ChannelId, Guild, GuildId, Member, Message, MessageId, Presence, User, UserId,
 };
 
 /// Applies `event` to `c`; returns what it replaced or removed.
@@ -155,7 +155,7 @@ pub(super) fn apply(c: &InMemoryCache, event: &Event) -> Previous {
             };
             let previous = if v.channel_id.is_some() {
                 g.voice_states
-                    .insert(v.user_id, Arc::new(without_member(v)))
+                    .insert(v.user_id, Arc::new(patch::voice_state_without_member(v)))
             } else {
                 g.voice_states.remove(&v.user_id)
             };
@@ -212,53 +212,13 @@ pub(super) fn apply(c: &InMemoryCache, event: &Event) -> Previous {
         Event::MessageReactionAdd(r) => {
             let me = is_me(c, r.user_id);
             patch_cached_message(c, r.channel_id, r.message_id, |m| {
-                match m
-                    .reactions
-                    .iter_mut()
-                    .find(|x| same_emoji(&x.emoji, &r.emoji))
-                {
-                    Some(x) => {
-                        x.count += 1;
-                        if r.burst {
-                            x.count_details.burst += 1;
-                            x.me_burst |= me;
-                        } else {
-                            x.count_details.normal += 1;
-                            x.me |= me;
-                        }
-                    }
-                    None => m.reactions.push(Reaction {
-                        count: 1,
-                        count_details: ReactionCountDetails {
-                            burst: u32::from(r.burst),
-                            normal: u32::from(!r.burst),
-                        },
-                        me: me && !r.burst,
-                        me_burst: me && r.burst,
-                        emoji: r.emoji.clone(),
-                        burst_colors: r.burst_colors.clone(),
-                    }),
-                }
+                patch::reaction_add(m, r, me);
             })
         }
         Event::MessageReactionRemove(r) => {
             let me = is_me(c, r.user_id);
             patch_cached_message(c, r.channel_id, r.message_id, |m| {
-                if let Some(x) = m
-                    .reactions
-                    .iter_mut()
-                    .find(|x| same_emoji(&x.emoji, &r.emoji))
-                {
-                    x.count = x.count.saturating_sub(1);
-                    if r.burst {
-                        x.count_details.burst = x.count_details.burst.saturating_sub(1);
-                        x.me_burst &= !me;
-                    } else {
-                        x.count_details.normal = x.count_details.normal.saturating_sub(1);
-                        x.me &= !me;
-                    }
-                }
-                m.reactions.retain(|x| x.count > 0);
+                patch::reaction_remove(m, r, me);
             })
         }
         Event::MessageReactionRemoveAll(r) => {
@@ -266,7 +226,7 @@ pub(super) fn apply(c: &InMemoryCache, event: &Event) -> Previous {
         }
         Event::MessageReactionRemoveEmoji(r) => {
             patch_cached_message(c, r.channel_id, r.message_id, |m| {
-                m.reactions.retain(|x| !same_emoji(&x.emoji, &r.emoji));
+                patch::reaction_remove_emoji(m, &r.emoji);
             })
         }
         Event::MessageDelete(d) => {
@@ -357,68 +317,6 @@ fn refresh_user(c: &InMemoryCache, user: &User) {
     }
 }
 
-/// The guild object without its lists (they are kept apart).
-fn shell(g: &Guild) -> Guild {
-    Guild {
-        id: g.id,
-        name: g.name.clone(),
-        icon: g.icon.clone(),
-        icon_hash: g.icon_hash.clone(),
-        splash: g.splash.clone(),
-        discovery_splash: g.discovery_splash.clone(),
-        owner: g.owner,
-        owner_id: g.owner_id,
-        permissions: g.permissions,
-        region: g.region.clone(),
-        afk_channel_id: g.afk_channel_id,
-        afk_timeout: g.afk_timeout,
-        widget_enabled: g.widget_enabled,
-        widget_channel_id: g.widget_channel_id,
-        verification_level: g.verification_level,
-        default_message_notifications: g.default_message_notifications,
-        explicit_content_filter: g.explicit_content_filter,
-        roles: Vec::new(),
-        emojis: Vec::new(),
-        features: g.features.clone(),
-        mfa_level: g.mfa_level,
-        application_id: g.application_id,
-        system_channel_id: g.system_channel_id,
-        system_channel_flags: g.system_channel_flags,
-        rules_channel_id: g.rules_channel_id,
-        max_presences: g.max_presences,
-        max_members: g.max_members,
-        vanity_url_code: g.vanity_url_code.clone(),
-        description: g.description.clone(),
-        banner: g.banner.clone(),
-        premium_tier: g.premium_tier,
-        premium_subscription_count: g.premium_subscription_count,
-        preferred_locale: g.preferred_locale.clone(),
-        public_updates_channel_id: g.public_updates_channel_id,
-        max_video_channel_users: g.max_video_channel_users,
-        max_stage_video_channel_users: g.max_stage_video_channel_users,
-        approximate_member_count: g.approximate_member_count,
-        approximate_presence_count: g.approximate_presence_count,
-        welcome_screen: g.welcome_screen.clone(),
-        nsfw_level: g.nsfw_level,
-        stickers: Vec::new(),
-        premium_progress_bar_enabled: g.premium_progress_bar_enabled,
-        safety_alerts_channel_id: g.safety_alerts_channel_id,
-        incidents_data: g.incidents_data.clone(),
-        joined_at: g.joined_at,
-        large: g.large,
-        unavailable: g.unavailable,
-        member_count: g.member_count,
-        voice_states: Vec::new(),
-        members: Vec::new(),
-        channels: Vec::new(),
-        threads: Vec::new(),
-        presences: Vec::new(),
-        stage_instances: Vec::new(),
-        guild_scheduled_events: Vec::new(),
-        soundboard_sounds: Vec::new(),
-    }
-}
-
 fn guild_create(c: &InMemoryCache, g: &Guild) {
     let keep = c.config.kept();
     // a guild seen again (after an outage, or a new session) starts over
@@ -426,12 +324,13 @@ fn guild_create(c: &InMemoryCache, g: &Guild) {
     c.unavailable.remove(&g.id);
     let mut entry = GuildEntry::default();
     if keep.contains(ResourceType::GUILD) {
-        entry.guild = Some(Arc::new(shell(g)));
+        entry.guild = Some(Arc::new(patch::guild_shell(g)));
     }
     if keep.contains(ResourceType::CHANNEL) {
         for ch in g.channels.iter().chain(&g.threads) {
             entry.channels.insert(ch.id);
-            c.channels.insert(ch.id, Arc::new(in_guild(ch, g.id)));
+            c.channels
+                .insert(ch.id, Arc::new(patch::channel_in_guild(ch, g.id)));
         }
     }
     if keep.contains(ResourceType::ROLE) {
@@ -473,7 +372,7 @@ fn guild_create(c: &InMemoryCache, g: &Guild) {
             .iter()
             .filter(|v| v.channel_id.is_some())
             .map(|v| {
-                let mut v = without_member(v);
+                let mut v = patch::voice_state_without_member(v);
                 v.guild_id = Some(g.id);
                 (v.user_id, Arc::new(v))
             })
@@ -523,7 +422,7 @@ fn guild_update(c: &InMemoryCache, g: &Guild) -> Previous {
     if !keep.contains(ResourceType::GUILD) {
         return Previous::None;
     }
-    let mut next = shell(g);
+    let mut next = patch::guild_shell(g);
     if let Some(old) = &entry.guild {
         // GUILD_UPDATE does not carry the GUILD_CREATE-only fields
         next.joined_at = next.joined_at.or(old.joined_at);
@@ -551,13 +450,6 @@ fn remove_guild(c: &InMemoryCache, guild_id: GuildId) -> Previous {
         }
     }
     entry.guild.map_or(Previous::None, Previous::Guild)
-}
-
-/// A channel from a guild's lists, which leave out `guild_id`.
-fn in_guild(ch: &Channel, guild_id: GuildId) -> Channel {
-    let mut ch = ch.clone();
-    ch.guild_id = Some(guild_id);
-    ch
 }
 
 fn upsert_channel(c: &InMemoryCache, ch: &Channel, guild_id: Option<GuildId>) -> Previous {
@@ -617,7 +509,7 @@ fn thread_list_sync(c: &InMemoryCache, sync: &ThreadListSync) {
     for t in &sync.threads {
         g.channels.insert(t.id);
         c.channels
-            .insert(t.id, Arc::new(in_guild(t, sync.guild_id)));
+            .insert(t.id, Arc::new(patch::channel_in_guild(t, sync.guild_id)));
     }
 }
 
@@ -743,14 +635,6 @@ fn presence_update(c: &InMemoryCache, p: &Presence) -> Previous {
         .map_or(Previous::None, Previous::Presence)
 }
 
-/// A voice state without its `member` (kept apart, as a member).
-fn without_member(v: &crate::model::VoiceState) -> crate::model::VoiceState {
-    crate::model::VoiceState {
-        member: None,
-        ..v.clone()
-    }
-}
-
 /// Whether `user` is the bot (false when the bot's user is not kept).
 fn is_me(c: &InMemoryCache, user: UserId) -> bool {
     c.current_user
@@ -758,16 +642,6 @@ fn is_me(c: &InMemoryCache, user: UserId) -> bool {
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
         .is_some_and(|u| u.id == user)
-}
-
-/// Two reaction emojis are the same: by id for custom ones, by name for
-/// Unicode ones.
-fn same_emoji(a: &PartialEmoji, b: &PartialEmoji) -> bool {
-    match (a.id, b.id) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) => a.name == b.name,
-        _ => false,
-    }
 }
 
 /// Changes a cached message with `f`; returns it as it was before.
@@ -797,53 +671,7 @@ fn message_update(c: &InMemoryCache, u: &MessageUpdate) -> Previous {
     };
     let previous = slot.clone();
     let mut next: Message = (**slot).clone();
-    patch_message(&mut next, u);
+    patch::message_update(&mut next, u);
     *slot = Arc::new(next);
     Previous::Message(previous)
-}
-
-/// Applies the fields a MESSAGE_UPDATE carries.
-fn patch_message(m: &mut Message, u: &MessageUpdate) {
-    if let Some(v) = &u.content {
-        m.content.clone_from(v);
-    }
-    if u.edited_timestamp.is_some() {
-        m.edited_timestamp = u.edited_timestamp;
-    }
-    if let Some(v) = u.mention_everyone {
-        m.mention_everyone = v;
-    }
-    if let Some(v) = &u.mentions {
-        m.mentions.clone_from(v);
-    }
-    if let Some(v) = &u.mention_roles {
-        m.mention_roles.clone_from(v);
-    }
-    if let Some(v) = &u.attachments {
-        m.attachments.clone_from(v);
-    }
-    if let Some(v) = &u.embeds {
-        m.embeds.clone_from(v);
-    }
-    if let Some(v) = &u.reactions {
-        m.reactions.clone_from(v);
-    }
-    if let Some(v) = u.pinned {
-        m.pinned = v;
-    }
-    if let Some(v) = u.flags {
-        m.flags = v;
-    }
-    if let Some(v) = &u.components {
-        m.components.clone_from(v);
-    }
-    if let Some(v) = &u.sticker_items {
-        m.sticker_items.clone_from(v);
-    }
-    if let Some(v) = &u.poll {
-        m.poll = Some(v.clone());
-    }
-    if let Some(v) = &u.thread {
-        m.thread = Some(v.clone());
-    }
 }
