@@ -40,6 +40,31 @@ pub trait IdentifyQueue: Send + Sync + fmt::Debug + 'static {
     /// or let it expire; the default queue keeps the reserved slot (a later
     /// caller waits one window longer, never less).
     fn acquire(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>>;
+
+    /// Tells the queue that the IDENTIFY `acquire` granted to `shard_id`
+    /// was just written to the socket (after the flush).
+    ///
+    /// The shard calls it once per granted IDENTIFY. A queue that spaces
+    /// a bucket's IDENTIFYs from when they were really sent, not from when
+    /// they were granted, can keep its margin small: a send delayed after
+    /// the grant (a busy runtime, a slow flush) then moves the bucket's
+    /// next grant back by as much. The grant itself must still hold the
+    /// bucket for a window, since a shard that dies between the grant and
+    /// the send never calls this.
+    ///
+    /// The default does nothing (a queue spacing grants only).
+    ///
+    /// # Errors
+    /// A [`GatewayError`] when the store cannot be told; the shard logs it
+    /// and goes on (the grant still holds the bucket).
+    ///
+    /// # Cancel safety
+    /// Dropping the future may leave the report untold; the bucket is then
+    /// spaced from the grant alone.
+    fn sent(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>> {
+        let _ = shard_id;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The session start budget of one reset window: `remaining` starts until

@@ -1665,6 +1665,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     async fn flush_sends(&mut self, ws: &mut Ws) {
         let now = now();
         let mut wrote = false;
+        let mut identified = false;
         loop {
             let next = if self.limiter.user_ready(now) {
                 self.conn.poll_send()
@@ -1682,7 +1683,13 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 self.held_identify = Some(out);
                 continue;
             }
-            if !self.feed(ws, out, now).await {
+            let identify = out.kind() == crate::SendKind::Identify;
+            let fed = self.feed(ws, out, now).await;
+            identified |= identify;
+            if !fed {
+                if identified {
+                    self.identify_sent().await;
+                }
                 return;
             }
             wrote = true;
@@ -1691,6 +1698,29 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             if let Err(error) = ws.flush().await {
                 tracing::warn!(%error, "sending failed");
                 self.conn.recv_close_code(None);
+            }
+        }
+        if identified {
+            self.identify_sent().await;
+        }
+    }
+
+    /// Tells the identify queue the granted IDENTIFY left (or its write
+    /// failed, which may still have sent part of it): the queue spaces the
+    /// bucket's next IDENTIFY from now.
+    fn identify_sent(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let queue = Arc::clone(&self.config.identify_queue);
+        let id = self.id;
+        async move {
+            let sent = queue.sent(id);
+            match tokio::time::timeout(acord_core_signals::limits::IDENTIFY_WINDOW, sent).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "the identify queue was not told the IDENTIFY was sent");
+                }
+                Err(_) => {
+                    tracing::warn!("the identify queue did not take the IDENTIFY report in time")
+                }
             }
         }
     }
@@ -1728,6 +1758,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                             self.conn.recv_close_code(None);
                         }
                     }
+                    self.identify_sent().await;
                 }
             }
             Err(error) => {
