@@ -78,8 +78,11 @@ struct Budget {
 #[derive(Debug)]
 struct State {
     limit: SessionStartLimit,
-    /// Next free slot per bucket.
+    /// Next free slot per bucket (reserved in call order).
     next: Vec<Instant>,
+    /// Per bucket, the earliest the next grant may be: one window plus the
+    /// margin after the last grant, and after the last reported send.
+    floor: Vec<Instant>,
     /// The current reset window first, then the windows after it that
     /// slots were already reserved in. Each keeps its own budget: starts
     /// reserved after a reset never refill the window before it.
@@ -87,12 +90,20 @@ struct State {
 }
 
 /// The default in-process queue: one IDENTIFY per bucket per window
-/// (default 5 s, plus a safety margin of 250 ms), and no more starts than
+/// (default 5 s, plus a safety margin of 100 ms), and no more starts than
 /// `session_start_limit.remaining` until `reset_after` (after which it
 /// waits for the reset instead of burning the token).
 ///
 /// Slots are handed out in call order, so shards started in order identify
 /// bucket by bucket, wave after wave.
+///
+/// Spacing counts from the send: a grant holds its bucket for the window
+/// plus the margin, and [`IdentifyQueue::sent`] (which the shard calls
+/// once the IDENTIFY is flushed) moves the bucket's next grant to the
+/// window plus the margin after the send. A waiter whose slot comes
+/// checks the bucket again, so an IDENTIFY sent late pushes the next one
+/// back by as much, and the margin only has to cover the jitter between
+/// the socket and Discord, not the time between the grant and the send.
 pub struct InProcessIdentifyQueue {
     window: Duration,
     margin: Duration,
@@ -119,23 +130,42 @@ impl InProcessIdentifyQueue {
 
     /// A queue with a custom window (tests, or a different deployment).
     /// The spacing between two IDENTIFYs of a bucket is `window` plus a
-    /// margin (5%, at least 100 ms, at most the window itself), which
-    /// absorbs scheduling jitter between the grant and the send.
+    /// margin ([`default_margin`](Self::default_margin) unless set with
+    /// [`margin`](Self::margin)), counted from the later of the grant and
+    /// the reported send.
     pub fn with_window(limit: SessionStartLimit, window: Duration) -> Self {
         let now = Instant::now();
         let buckets = limit.max_concurrency.max(1) as usize;
         Self {
             window,
-            margin: (window / 20).max(Duration::from_millis(100)).min(window),
+            margin: Self::default_margin(window),
             state: Mutex::new(State {
                 limit,
                 next: vec![now; buckets],
+                floor: vec![now; buckets],
                 budgets: VecDeque::from([Budget {
                     end: later(now, limit.reset_after),
                     remaining: limit.remaining,
                 }]),
             }),
         }
+    }
+
+    /// The margin added to `window` unless one is set: 2 % of the window,
+    /// at least 50 ms, at most the window itself (100 ms for Discord's
+    /// 5 s). It absorbs the jitter between an IDENTIFY leaving the socket
+    /// and Discord reading it; the delay between the grant and the send is
+    /// already counted, since spacing starts at the reported send.
+    pub fn default_margin(window: Duration) -> Duration {
+        (window / 50).max(Duration::from_millis(50)).min(window)
+    }
+
+    /// Replaces the margin added to the window between two IDENTIFYs of a
+    /// bucket (see [`default_margin`](Self::default_margin)).
+    #[must_use]
+    pub fn margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
     }
 
     /// The queue every standalone shard of the bot with `token` shares in
@@ -187,6 +217,7 @@ impl InProcessIdentifyQueue {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let buckets = limit.max_concurrency.max(1) as usize;
         st.next.resize(buckets, now);
+        st.floor.resize(buckets, now);
         st.budgets = VecDeque::from([Budget {
             end: later(now, limit.reset_after),
             remaining: limit.remaining,
@@ -261,6 +292,26 @@ impl InProcessIdentifyQueue {
         at
     }
 
+    /// The bucket of `shard_id` under the current limits.
+    fn bucket(st: &State, shard_id: u32) -> usize {
+        identify_rate_limit_key(shard_id, st.limit.max_concurrency.max(1)) as usize
+    }
+
+    /// Grants `shard_id`'s bucket now, holding it for the window plus the
+    /// margin, unless an earlier grant or send still holds it: then
+    /// returns when to check again.
+    fn try_grant(&self, shard_id: u32) -> Option<Instant> {
+        let now = Instant::now();
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = Self::bucket(&st, shard_id);
+        let floor = st.floor.get_mut(bucket)?;
+        if *floor > now {
+            return Some(*floor);
+        }
+        *floor = later(now, self.window.saturating_add(self.margin));
+        None
+    }
+
     /// Starts left in the current reset window.
     pub fn remaining(&self) -> u32 {
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -284,8 +335,29 @@ impl IdentifyQueue for InProcessIdentifyQueue {
         let at = self.reserve(shard_id);
         Box::pin(async move {
             tokio::time::sleep_until(at).await;
+            // the slot came; a grant or a send reported since it was
+            // reserved may hold the bucket a little longer
+            while let Some(at) = self.try_grant(shard_id) {
+                tokio::time::sleep_until(at).await;
+            }
             Ok(())
         })
+    }
+
+    /// Holds `shard_id`'s bucket until the window plus the margin from now
+    /// (never shortening an earlier hold), and moves the bucket's next
+    /// reserved slot there if it was earlier.
+    fn sent(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>> {
+        let until = later(Instant::now(), self.window.saturating_add(self.margin));
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = Self::bucket(&st, shard_id);
+        if let Some(floor) = st.floor.get_mut(bucket) {
+            *floor = (*floor).max(until);
+        }
+        if let Some(next) = st.next.get_mut(bucket) {
+            *next = (*next).max(until);
+        }
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
@@ -305,13 +377,77 @@ mod tests {
         for shard in 0..16 {
             slots.push(q.reserve(shard) - t0);
         }
-        let step = Duration::from_secs(5) + Duration::from_millis(250);
+        let step = Duration::from_secs(5) + Duration::from_millis(100);
         for (shard, at) in slots.iter().enumerate() {
             assert_eq!(*at, step * (shard as u32 / 4), "shard {shard}");
         }
         // acquire really waits on (paused) time
         q.acquire(0).await.unwrap();
         assert_eq!(Instant::now() - t0, step * 4);
+    }
+
+    /// Grants `shard` on a task; resolves to the time of the grant.
+    fn spawn_acquire(
+        q: &Arc<InProcessIdentifyQueue>,
+        shard: u32,
+    ) -> tokio::task::JoinHandle<Instant> {
+        let q = Arc::clone(q);
+        tokio::spawn(async move {
+            q.acquire(shard).await.unwrap();
+            Instant::now()
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_send_pushes_the_next_identify_of_its_bucket_back() {
+        let q = Arc::new(InProcessIdentifyQueue::new(limit(4, 1000)));
+        let lease = Duration::from_millis(5100);
+        let t0 = Instant::now();
+        q.acquire(0).await.unwrap();
+        // reserved before the send: its slot is one lease after the grant
+        let same_bucket = spawn_acquire(&q, 4);
+        let other_bucket = spawn_acquire(&q, 1);
+        // the IDENTIFY leaves 300 ms after its grant (a busy runtime)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let sent = Instant::now();
+        q.sent(0).await.unwrap();
+        assert_eq!(same_bucket.await.unwrap() - sent, lease);
+        assert_eq!(other_bucket.await.unwrap(), t0, "bucket 1 was held too");
+        // reserved after the send: the same rule
+        q.sent(4).await.unwrap();
+        let sent = Instant::now();
+        q.acquire(8).await.unwrap();
+        assert_eq!(Instant::now() - sent, lease);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_grant_never_reported_holds_its_bucket_for_one_lease() {
+        // the shard died between the grant and the send
+        let q = Arc::new(InProcessIdentifyQueue::new(limit(2, 1000)));
+        let t0 = Instant::now();
+        q.acquire(0).await.unwrap();
+        q.acquire(2).await.unwrap();
+        assert_eq!(Instant::now() - t0, Duration::from_millis(5100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_pushed_past_their_slots_are_granted_one_lease_apart() {
+        let q =
+            Arc::new(InProcessIdentifyQueue::new(limit(1, 1000)).margin(Duration::from_millis(50)));
+        let lease = Duration::from_millis(5050);
+        let t0 = Instant::now();
+        q.acquire(0).await.unwrap();
+        let second = spawn_acquire(&q, 1);
+        let third = spawn_acquire(&q, 2);
+        // the first IDENTIFY leaves 4.9 s after its grant: the second
+        // waiter's slot (5.05 s) passes, and the third's (10.1 s) comes
+        // before the second may go (9.95 s) plus a lease
+        tokio::time::sleep(Duration::from_millis(4900)).await;
+        q.sent(0).await.unwrap();
+        let second = second.await.unwrap();
+        let third = third.await.unwrap();
+        assert_eq!(second - t0, Duration::from_millis(4900) + lease);
+        assert_eq!(third - second, lease, "two grants in one window");
     }
 
     #[tokio::test(start_paused = true)]
