@@ -5,8 +5,13 @@
 //!
 //! 1. `{prefix}:identify:lease:{k}`, one per `rate_limit_key = shard_id %
 //!    max_concurrency`: whoever sets it (`SET NX`-like, inside a script) may
-//!    IDENTIFY, and it expires by itself after the window (`PX`). A holder
-//!    that crashes leaves nothing behind that outlives the window.
+//!    IDENTIFY, and it expires by itself after the window plus the margin
+//!    (`PX`). When the shard reports the IDENTIFY sent
+//!    ([`IdentifyQueue::sent`]), the lease is set to expire one window plus
+//!    the margin after that report (never earlier than it would have), so
+//!    the bucket is spaced from the send, as Discord sees it, not from the
+//!    grant. A holder that crashes before sending leaves nothing behind
+//!    that outlives the window.
 //! 2. `{prefix}:identify:budget`: the session starts left, expiring at the
 //!    reset (`PX reset_after`); once it expired the next taker starts a new
 //!    budget of `total`.
@@ -18,7 +23,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use acord_core_gateway::{BoxFuture, GatewayError, IdentifyQueue};
+use acord_core_gateway::{BoxFuture, GatewayError, IdentifyQueue, InProcessIdentifyQueue};
 use acord_core_http::SessionStartLimit;
 use redis::aio::ConnectionManager;
 use redis::Script;
@@ -60,6 +65,19 @@ redis.call('SET', KEYS[1], ARGV[6], 'PX', ARGV[1])
 return {1, rem - 1}
 ";
 
+/// KEYS: lease. ARGV: lease ms, holder. Holds the bucket for one lease from
+/// now (Redis's clock), never shortening a longer hold.
+const SENT: &str = r"
+local ttl = redis.call('PTTL', KEYS[1])
+local lease = tonumber(ARGV[1])
+if ttl == -2 then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', lease)
+elseif ttl < lease then
+  redis.call('PEXPIRE', KEYS[1], lease)
+end
+return 1
+";
+
 /// KEYS: budget, seen. ARGV: remaining, reset ms.
 const SET_LIMIT: &str = r"
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -98,6 +116,7 @@ pub struct RedisIdentifyQueue {
     lease: Duration,
     limit: Mutex<SessionStartLimit>,
     acquire: Script,
+    sent: Script,
 }
 
 impl fmt::Debug for RedisIdentifyQueue {
@@ -136,9 +155,14 @@ impl RedisIdentifyQueueBuilder {
         self
     }
 
-    /// Extra time each lease lasts beyond the window, absorbing the delay
-    /// between the grant and the IDENTIFY reaching Discord (default 5 % of
-    /// the window, at least 100 ms, at most the window).
+    /// Extra time each lease lasts beyond the window, absorbing the jitter
+    /// between the IDENTIFY leaving the socket and Discord reading it
+    /// (default [`InProcessIdentifyQueue::default_margin`]: 2 % of the
+    /// window, at least 50 ms, at most the window; 100 ms for 5 s). The
+    /// delay between the grant and the send needs no margin: the shard
+    /// reports the send, and the lease then counts from it.
+    ///
+    /// [`InProcessIdentifyQueue::default_margin`]: acord_core_gateway::InProcessIdentifyQueue::default_margin
     #[must_use]
     pub fn margin(mut self, margin: Duration) -> Self {
         self.margin = Some(margin);
@@ -147,11 +171,9 @@ impl RedisIdentifyQueueBuilder {
 
     /// Builds the queue on a connection from [`connect`](crate::connect).
     pub fn build(self, conn: ConnectionManager) -> RedisIdentifyQueue {
-        let margin = self.margin.unwrap_or_else(|| {
-            (self.window / 20)
-                .max(Duration::from_millis(100))
-                .min(self.window)
-        });
+        let margin = self
+            .margin
+            .unwrap_or_else(|| InProcessIdentifyQueue::default_margin(self.window));
         let mut limit = self.limit;
         limit.max_concurrency = limit.max_concurrency.max(1);
         RedisIdentifyQueue {
@@ -160,6 +182,7 @@ impl RedisIdentifyQueueBuilder {
             lease: self.window.saturating_add(margin),
             limit: Mutex::new(limit),
             acquire: Script::new(ACQUIRE),
+            sent: Script::new(SENT),
         }
     }
 }
@@ -301,6 +324,39 @@ impl IdentifyQueue for RedisIdentifyQueue {
                     Err(e) => return Err(GatewayError::Http(Box::new(e))),
                 }
             }
+        })
+    }
+
+    /// Holds the shard's bucket for one lease (window plus margin) from
+    /// now, by Redis's clock, unless it is already held longer: the next
+    /// grant of the bucket, in any process, comes no sooner than one lease
+    /// after this send. One attempt, no retry: when it fails, the lease of
+    /// the grant still holds the bucket.
+    ///
+    /// # Errors
+    /// [`GatewayError::Http`] carrying a [`RedisError::Command`] when Redis
+    /// fails.
+    ///
+    /// # Cancel safety
+    /// Dropping the future may leave the lease as the grant set it.
+    fn sent(&self, shard_id: u32) -> BoxFuture<'_, Result<(), GatewayError>> {
+        Box::pin(async move {
+            let bucket = shard_id % self.limit().max_concurrency.max(1);
+            let mut conn = self.conn.clone();
+            self.sent
+                .key(self.key(&format!("identify:lease:{bucket}")))
+                .arg(millis(self.lease))
+                .arg(holder_tag())
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map_err(|source| {
+                    GatewayError::Http(Box::new(RedisError::Command {
+                        what: "reporting an identify sent",
+                        source,
+                    }))
+                })?;
+            tracing::debug!(shard_id, bucket, "identify sent; lease counts from now");
+            Ok(())
         })
     }
 }
