@@ -12,7 +12,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use acord_core_gateway::{Shard, ShardConfig, ShardEvent};
+use acord_core_gateway::{JsonDecoder, Shard, ShardConfig, ShardEvent};
 use acord_core_signals::{GatewayOpcode, Intents};
 use acord_testkit::stream::{StreamSpec, STREAM_END_CONTENT};
 use acord_testkit::{FakeDiscord, ShardTarget};
@@ -244,6 +244,234 @@ async fn a_stalled_consumer_gets_the_whole_stream_in_order() {
     );
     // (the stream's close 4000 after the end marker makes the shard
     // reconnect now; no Reconnecting came before the end, checked above)
+    drop(rx);
+    shard.close(true).await.unwrap();
+}
+
+/// The largest buffers the kernel may give a TCP socket on its own
+/// (autotuning): the third field of `tcp_rmem` and of `tcp_wmem` (Linux).
+/// Elsewhere, Linux's defaults (6 MiB and 4 MiB).
+fn socket_buffer_maxima() -> (u64, u64) {
+    fn third(path: &str, default: u64) -> u64 {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(2)?.parse().ok())
+            .unwrap_or(default)
+    }
+    (
+        third("/proc/sys/net/ipv4/tcp_rmem", 6 << 20),
+        third("/proc/sys/net/ipv4/tcp_wmem", 4 << 20),
+    )
+}
+
+/// The intents the stream's mix needs.
+fn stream_intents() -> Intents {
+    Intents::GUILDS
+        | Intents::GUILD_MEMBERS
+        | Intents::GUILD_PRESENCES
+        | Intents::GUILD_MESSAGES
+        | Intents::GUILD_MESSAGE_REACTIONS
+        | Intents::GUILD_MESSAGE_TYPING
+        | Intents::MESSAGE_CONTENT
+}
+
+/// TCP flow control, seen from the sender: the fake's stream mode (plain
+/// JSON, GUILD_CREATEs of about 0.5 MB) sends at least twice what the
+/// socket buffers of both ends could ever hold (`tcp_rmem` + `tcp_wmem`
+/// maxima, 36 MiB on a machine with a 32 MiB `tcp_rmem` maximum, so a
+/// stream of 72 MiB or more), the consumer stalls right after READY with
+/// a 64 KiB bound. While it stalls:
+///
+/// - the fake's writer waits on its socket (the kernel refused its latest
+///   write); between two readings at least four heartbeat intervals apart
+///   the bytes it got out grow by no more than the kernel buffers could
+///   take (in practice not at all), and stay below what the shard read
+///   plus the buffers could take, at most half the stream;
+/// - the shard's heartbeats keep reaching the fake (at least three), and
+///   nothing closes the connection.
+///
+/// Once the consumer reads again the fake gets going again, answers every
+/// heartbeat of the stall, and every dispatch arrives exactly once, in
+/// order, without a reconnect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_consumer_stops_the_sender_through_tcp_flow_control() {
+    const INTERVAL: Duration = Duration::from_millis(250);
+    const BOUND: usize = 64 * 1024;
+    const MEMBERS: usize = 1000;
+    /// A GUILD_CREATE of `MEMBERS` members is about 0.56 MB; with slack.
+    const LARGEST_ESTIMATE: u64 = 700 * 1024;
+    /// Tungstenite's write buffer on the fake's side (its default).
+    const WS_WRITE_BUFFER: u64 = 128 * 1024;
+    /// A write the kernel takes may overshoot the send buffer, and frame
+    /// headers, the handshake and READY add a little.
+    const SLACK: u64 = 512 * 1024;
+    let (rmem, wmem) = socket_buffer_maxima();
+    // what the fake can get out while nobody reads: what the shard reads
+    // (its bound, plus the message it is reading, plus one partly read),
+    // the kernel's receive and send buffers, tungstenite's write buffer
+    // and the message being written
+    let absorbable =
+        |largest: u64| BOUND as u64 + 3 * largest + rmem + wmem + WS_WRITE_BUFFER + SLACK;
+    let target = 2 * absorbable(LARGEST_ESTIMATE);
+    let fake = FakeDiscord::builder()
+        .heartbeat_interval(INTERVAL)
+        .start()
+        .await
+        .unwrap();
+    // about 7 KB per event with this mix; built again, larger, if short
+    let mut events = usize::try_from(target / 6500).unwrap();
+    let stream = loop {
+        let stream = fake
+            .start_stream(StreamSpec::new(events).members(MEMBERS))
+            .await
+            .unwrap();
+        let total = stream.payload_bytes() as u64;
+        if total >= target {
+            break stream;
+        }
+        events = usize::try_from(events as u64 * target / total + 100).unwrap();
+    };
+    let total = stream.payload_bytes() as u64;
+    let config = ShardConfig::builder(fake.token(), stream_intents(), stream.url())
+        .decoder(|| Box::new(JsonDecoder::new()))
+        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+        .event_capacity(8)
+        .max_backlog_bytes(BOUND)
+        .build()
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(config);
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    let mut names = Vec::new();
+    let mut seqs = Vec::new();
+    for event in &seen {
+        if let ShardEvent::Dispatch(d) = event {
+            names.push(d.name().to_owned());
+            seqs.push(d.seq());
+        }
+    }
+    drop(seen);
+
+    // the consumer stalls from here; the fake fills the buffers and waits
+    let messenger = shard.messenger();
+    eventually("the shard pauses reading", || {
+        messenger.info().read_pauses >= 1
+    })
+    .await;
+    let settle_deadline = Instant::now() + GUARD;
+    let mut last = stream.progress();
+    let mut still = 0;
+    while still < 3 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = stream.progress();
+        still = if now.waiting_for_socket == 1 && now.bytes_written == last.bytes_written {
+            still + 1
+        } else {
+            0
+        };
+        last = now;
+        assert!(
+            Instant::now() < settle_deadline,
+            "the fake never stopped on its socket: {last:?} (stream: {total} bytes)"
+        );
+    }
+    let first = last;
+    let stall_started = Instant::now();
+    // at least four heartbeat intervals, and until three more heartbeats
+    // reached the fake
+    tokio::time::sleep(4 * INTERVAL).await;
+    eventually("three heartbeats reach the fake during the stall", || {
+        stream.progress().heartbeats_received >= first.heartbeats_received + 3
+    })
+    .await;
+    let second = stream.progress();
+    let stalled_for = stall_started.elapsed();
+    let info = shard.info();
+    assert_eq!(info.reconnects, 0, "{info:?}");
+    assert!(info.backlog_bytes as usize > BOUND / 2, "{info:?}");
+    assert_eq!(second.connections, 1, "{second:?}");
+    assert_eq!(
+        second.waiting_for_socket, 1,
+        "the fake's writer is not waiting on its socket: {second:?}"
+    );
+    assert!(
+        second.bytes_written - first.bytes_written <= rmem + wmem,
+        "the fake sent {} bytes in {stalled_for:?} of stall, more than the socket \
+         buffers could take ({rmem} + {wmem})",
+        second.bytes_written - first.bytes_written
+    );
+
+    // the consumer reads again: the whole stream, once, in order
+    let mut largest = 0;
+    let deadline = tokio::time::Instant::now() + 4 * GUARD;
+    loop {
+        let event = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("timed out reading the stream")
+            .expect("event stream ended");
+        match event {
+            ShardEvent::Dispatch(d) => {
+                largest = largest.max(d.as_str().len() as u64);
+                names.push(d.name().to_owned());
+                seqs.push(d.seq());
+                if d.name() == "MESSAGE_CREATE" && d.as_str().contains(STREAM_END_CONTENT) {
+                    break;
+                }
+            }
+            ShardEvent::Reconnecting { .. } | ShardEvent::Disconnected { .. } => {
+                panic!("the connection was dropped before the end: {event:?}")
+            }
+            _ => {}
+        }
+    }
+    // (the stream's close 4000 after the end marker may already have made
+    // the shard reconnect, and the fake start the stream again; no
+    // Reconnecting came before the end, checked above)
+    let expected = stream.names();
+    let differ = names.iter().zip(&expected).position(|(a, b)| a != b);
+    assert!(
+        names.len() == expected.len() && differ.is_none(),
+        "{} dispatches received, {} sent; first difference at {differ:?}",
+        names.len(),
+        expected.len()
+    );
+    let gap = seqs.iter().zip(1..).position(|(&s, i)| s != i);
+    assert_eq!(gap, None, "sequence numbers not 1, 2, 3, ...");
+    let end = stream.progress();
+    assert!(end.bytes_written >= total, "{end:?}, stream {total} bytes");
+    assert!(
+        end.dispatches >= stream.total_dispatches() as u64,
+        "{end:?}"
+    );
+    // every heartbeat of the stall was answered once the fake could write
+    assert!(
+        end.heartbeats_acked >= second.heartbeats_received,
+        "{second:?} -> {end:?}"
+    );
+    // the sizing held: at most what the buffers could take got out during
+    // the stall, and the stream is at least twice that
+    let could_take = absorbable(largest);
+    assert!(
+        second.bytes_written <= could_take,
+        "the fake got {} bytes out during the stall, more than the shard and the \
+         buffers could take ({could_take})",
+        second.bytes_written
+    );
+    assert!(
+        total >= 2 * could_take,
+        "the stream ({total} bytes) is not twice what the buffers could take \
+         ({could_take}): raise LARGEST_ESTIMATE"
+    );
+    eprintln!(
+        "flow control: the fake got {} of {total} bytes out ({:.1}%) when the \
+         consumer stalled, {} after {stalled_for:?} more ({} heartbeats received \
+         meanwhile); buffers could take {could_take} (tcp_rmem max {rmem}, \
+         tcp_wmem max {wmem})",
+        first.bytes_written,
+        100.0 * first.bytes_written as f64 / total as f64,
+        second.bytes_written,
+        second.heartbeats_received - first.heartbeats_received,
+    );
     drop(rx);
     shard.close(true).await.unwrap();
 }

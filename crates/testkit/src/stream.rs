@@ -24,17 +24,28 @@
 //! connection, every message sync-flushed, one binary frame per message, as
 //! Discord does), zstd-stream with the `zstd` feature, or plain JSON text.
 //! RESUME is answered with op 9 `d:false`: a stream is not replayed.
+//!
+//! The fake writes like a real server: a write waits until the socket
+//! takes it (tungstenite holds at most its 128 KiB write buffer plus one
+//! message in user space), so a client that stops reading stops the
+//! stream once the socket buffers on both sides are full.
+//! [`StreamGateway::progress`] tells how far the fake got: the bytes the
+//! kernel accepted from it, the dispatches handed to the WebSocket layer
+//! and the heartbeats read and answered.
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use acord_core_signals::GatewayOpcode;
 use bytes::Bytes;
 use flate2::write::ZlibEncoder;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -158,6 +169,7 @@ pub struct StreamGateway {
     url: String,
     plan: Arc<Plan>,
     completed: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     /// Ends when the fake is cancelled (the fake's own task list is not
     /// reachable from here; dropping the handle detaches, nothing leaks).
     _task: tokio::task::JoinHandle<()>,
@@ -199,6 +211,166 @@ impl StreamGateway {
     pub fn completed(&self) -> u64 {
         self.completed.load(Ordering::Relaxed)
     }
+
+    /// How far the fake got, summed over this gateway's connections (see
+    /// [`StreamProgress`]): with a client that stops reading,
+    /// [`bytes_written`](StreamProgress::bytes_written) stops growing once
+    /// the socket buffers are full, which is TCP flow control pushing back
+    /// on the fake.
+    pub fn progress(&self) -> StreamProgress {
+        self.counters.snapshot()
+    }
+}
+
+/// How far a [`StreamGateway`] got, summed over its connections
+/// ([`StreamGateway::progress`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamProgress {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Bytes the kernel accepted from the fake (the WebSocket handshake
+    /// response and every frame, as sent: compressed when the connection
+    /// asked for compression). A write that the socket does not take
+    /// waits, so this counts what really left the fake's process, not
+    /// what it meant to send.
+    pub bytes_written: u64,
+    /// Dispatches (READY, the opening GUILD_CREATEs, the stream, the end
+    /// marker) handed to the WebSocket layer. Tungstenite holds at most its
+    /// write buffer (128 KiB) plus one message before writing to the
+    /// socket, so this runs at most that far ahead of
+    /// [`bytes_written`](Self::bytes_written).
+    pub dispatches: u64,
+    /// HEARTBEATs (op 1) read from clients.
+    pub heartbeats_received: u64,
+    /// HEARTBEAT_ACKs (op 11) handed to the WebSocket layer. They go out
+    /// between two dispatches, so a client that does not read gets them
+    /// after the dispatches queued before them; a
+    /// [precompressed](StreamSpec::precompressed) stream sends none.
+    pub heartbeats_acked: u64,
+    /// Connections whose latest write the socket did not take (the
+    /// kernel's send buffer full because the client's receive window is
+    /// closed): the fake waits there until the client reads again.
+    pub waiting_for_socket: u64,
+}
+
+/// The counters behind [`StreamProgress`].
+#[derive(Debug, Default)]
+struct Counters {
+    connections: AtomicU64,
+    bytes_written: AtomicU64,
+    dispatches: AtomicU64,
+    heartbeats_received: AtomicU64,
+    heartbeats_acked: AtomicU64,
+    waiting_for_socket: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> StreamProgress {
+        StreamProgress {
+            connections: self.connections.load(Ordering::Relaxed),
+            bytes_written: self.bytes_written.load(Ordering::Relaxed),
+            dispatches: self.dispatches.load(Ordering::Relaxed),
+            heartbeats_received: self.heartbeats_received.load(Ordering::Relaxed),
+            heartbeats_acked: self.heartbeats_acked.load(Ordering::Relaxed),
+            waiting_for_socket: self.waiting_for_socket.load(Ordering::Relaxed),
+        }
+    }
+
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// A connection's socket, counting the bytes the kernel accepted and
+/// whether the latest write had to wait.
+struct CountingStream {
+    inner: TcpStream,
+    counters: Arc<Counters>,
+    waiting: bool,
+}
+
+impl CountingStream {
+    fn new(inner: TcpStream, counters: Arc<Counters>) -> CountingStream {
+        Counters::add(&counters.connections, 1);
+        CountingStream {
+            inner,
+            counters,
+            waiting: false,
+        }
+    }
+
+    /// Counts what a write did.
+    fn wrote(&mut self, polled: &Poll<std::io::Result<usize>>) {
+        let waiting = polled.is_pending();
+        if let Poll::Ready(Ok(n)) = polled {
+            Counters::add(&self.counters.bytes_written, *n as u64);
+        }
+        if waiting != self.waiting {
+            self.waiting = waiting;
+            if waiting {
+                Counters::add(&self.counters.waiting_for_socket, 1);
+            } else {
+                self.counters
+                    .waiting_for_socket
+                    .fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Drop for CountingStream {
+    fn drop(&mut self) {
+        if self.waiting {
+            self.counters
+                .waiting_for_socket
+                .fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl AsyncRead for CountingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for CountingStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&polled);
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&polled);
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// Stream mode.
@@ -236,14 +408,22 @@ impl FakeDiscord {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let url = format!("ws://{}", listener.local_addr()?);
         let completed = Arc::new(AtomicU64::new(0));
+        let counters = Arc::new(Counters::default());
         let task = tokio::spawn(
-            serve(listener, Arc::clone(&plan), shared, Arc::clone(&completed))
-                .instrument(tracing::info_span!("stream_gateway", %url)),
+            serve(
+                listener,
+                Arc::clone(&plan),
+                shared,
+                Arc::clone(&completed),
+                Arc::clone(&counters),
+            )
+            .instrument(tracing::info_span!("stream_gateway", %url)),
         );
         Ok(StreamGateway {
             url,
             plan,
             completed,
+            counters,
             _task: task,
         })
     }
@@ -254,6 +434,7 @@ async fn serve(
     plan: Arc<Plan>,
     shared: Arc<Shared>,
     completed: Arc<AtomicU64>,
+    counters: Arc<Counters>,
 ) {
     let mut connections = JoinSet::new();
     let mut next_id = 0u64;
@@ -263,6 +444,7 @@ async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     next_id += 1;
+                    let stream = CountingStream::new(stream, Arc::clone(&counters));
                     let plan = Arc::clone(&plan);
                     let completed = Arc::clone(&completed);
                     let cancel = shared.cancel.clone();
@@ -367,8 +549,9 @@ fn close_message(code: u16, reason: &str) -> Message {
 /// were written.
 // The handshake callback's error type is tungstenite's, as in `gateway::conn`.
 #[allow(clippy::result_large_err)]
-async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
-    let _ = stream.set_nodelay(true);
+async fn connection(stream: CountingStream, id: u64, plan: &Plan) -> bool {
+    let _ = stream.inner.set_nodelay(true);
+    let counters = Arc::clone(&stream.counters);
     let mut query: Option<String> = None;
     let callback = |request: &Request, response: Response| {
         query = request.uri().query().map(str::to_owned);
@@ -393,6 +576,7 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
     // the writer half streams.
     let (tx, mut rx) = mpsc::channel::<Inbound>(64);
     let token = plan.token.clone();
+    let reader_counters = Arc::clone(&counters);
     let reader = tokio::spawn(async move {
         while let Some(Ok(message)) = source.next().await {
             let text = match message {
@@ -405,7 +589,10 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
                 continue;
             };
             let inbound = match payload["op"].as_u64() {
-                Some(1) => Inbound::Heartbeat,
+                Some(1) => {
+                    Counters::add(&reader_counters.heartbeats_received, 1);
+                    Inbound::Heartbeat
+                }
                 Some(2) => {
                     let sent = payload["d"]["token"].as_str().unwrap_or("");
                     let sent = sent.strip_prefix("Bot ").unwrap_or(sent);
@@ -430,7 +617,7 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
         .find_map(|pair| pair.strip_prefix("compress="))
         .unwrap_or("");
     if let Some(frames) = plan.replay.get(compress) {
-        let sent = replay(&mut sink, &mut rx, frames).await;
+        let sent = replay(&mut sink, &mut rx, frames, &counters).await;
         return finish(sent, reader).await;
     }
     let sent = async {
@@ -440,7 +627,8 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
             match rx.recv().await {
                 None => return Ok(false),
                 Some(Inbound::Heartbeat) => {
-                    sink.send(compressor.encode(&ack)?).await.map_err(other)?
+                    sink.send(compressor.encode(&ack)?).await.map_err(other)?;
+                    Counters::add(&counters.heartbeats_acked, 1);
                 }
                 Some(Inbound::Resume) => {
                     let invalid = json!({"op": GatewayOpcode::InvalidSession.code(), "d": false});
@@ -460,6 +648,7 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
         // 2. READY, the opening GUILD_CREATEs and the stream.
         let ready = ready_text(&plan.ready, &format!("stream{id:016x}"));
         sink.feed(compressor.encode(&ready)?).await.map_err(other)?;
+        Counters::add(&counters.dispatches, 1);
         for (i, planned) in plan.dispatches.iter().enumerate() {
             // On a current-thread runtime the socket may take everything
             // without blocking; yield now and then so the reader half (and
@@ -470,6 +659,7 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
             while let Ok(inbound) = rx.try_recv() {
                 if matches!(inbound, Inbound::Heartbeat) {
                     sink.feed(compressor.encode(&ack)?).await.map_err(other)?;
+                    Counters::add(&counters.heartbeats_acked, 1);
                 }
             }
             // `feed` flushes when tungstenite's write buffer is full, so
@@ -477,10 +667,12 @@ async fn connection(stream: TcpStream, id: u64, plan: &Plan) -> bool {
             sink.feed(compressor.encode(&planned.text)?)
                 .await
                 .map_err(other)?;
+            Counters::add(&counters.dispatches, 1);
         }
         while let Ok(inbound) = rx.try_recv() {
             if matches!(inbound, Inbound::Heartbeat) {
                 sink.feed(compressor.encode(&ack)?).await.map_err(other)?;
+                Counters::add(&counters.heartbeats_acked, 1);
             }
         }
         sink.flush().await.map_err(other)?;
@@ -508,13 +700,15 @@ async fn finish(sent: std::io::Result<bool>, reader: tokio::task::JoinHandle<()>
     done
 }
 
-type Sink = futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<TcpStream>, Message>;
+type Sink =
+    futures_util::stream::SplitSink<tokio_tungstenite::WebSocketStream<CountingStream>, Message>;
 
 /// The precompressed stream: the same bytes for every connection.
 async fn replay(
     sink: &mut Sink,
     rx: &mut mpsc::Receiver<Inbound>,
     frames: &[Message],
+    counters: &Counters,
 ) -> std::io::Result<bool> {
     let Some((hello, rest)) = frames.split_first() else {
         return Ok(false);
@@ -548,6 +742,8 @@ async fn replay(
             tokio::task::yield_now().await;
         }
         sink.feed(frame.clone()).await.map_err(other)?;
+        // every frame after HELLO is a dispatch (READY first)
+        Counters::add(&counters.dispatches, 1);
     }
     sink.flush().await.map_err(other)?;
     sink.send(close_message(STREAM_END_CLOSE_CODE, "stream end"))
