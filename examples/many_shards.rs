@@ -25,8 +25,10 @@
 //!   not counted as the bot's: `--api-base URL` points a bot process at it.
 //! - `--range A..B` runs shards `A..B` of `--shards N`; `--redis URL` makes
 //!   every process identify through one `acord_redis::RedisIdentifyQueue`
-//!   (same `--prefix`, default `many-shards`), whose lease is the window
-//!   plus `--margin-ms` (default: the queue's own, 5 % of the window).
+//!   (same `--prefix`, default `many-shards`). `--margin-ms` sets the
+//!   margin either queue adds to the window between two IDENTIFYs of a
+//!   bucket, counted from the reported send (default: the queues' own,
+//!   `InProcessIdentifyQueue::default_margin`, 100 ms for a 5 s window).
 //!   With `--redis` the floor counts every shard of `--shards`, since all
 //!   processes share the identify buckets. Four processes × 250 shards:
 //!
@@ -46,7 +48,9 @@
 //! the resident set just before the first shard starts, divided by the
 //! shard count. CPU is `utime + stime` from `/proc/self/stat` (all threads,
 //! in clock ticks of 10 ms) over the idle period, as a share of one core.
-//! Linux only for those two figures; elsewhere they are left out.
+//! Linux only for those two figures; elsewhere they are left out. The load
+//! average (`/proc/loadavg`) is printed at the start and at the end, since
+//! the READY time depends on what else the machine runs.
 
 use std::ops::Range;
 use std::process::ExitCode;
@@ -54,7 +58,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use acord_core_gateway::{
-    GatewayBotInfo, IdentifyQueue, JsonDecoder, ShardEvent, ShardManager, ShardManagerBuilder,
+    GatewayBotInfo, IdentifyQueue, InProcessIdentifyQueue, JsonDecoder, ShardEvent, ShardManager,
+    ShardManagerBuilder,
 };
 use acord_core_http::HttpClient;
 use acord_core_signals::Intents;
@@ -346,6 +351,13 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), Linux only.
+fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" "))
+}
+
 fn unix_ms() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -390,7 +402,13 @@ async fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         let queue = queue.build(redis);
         builder = builder.identify_queue(Arc::new(queue) as Arc<dyn IdentifyQueue>);
+    } else if let Some(margin) = args.margin {
+        let queue = InProcessIdentifyQueue::with_window(limit, args.window).margin(margin);
+        builder = builder.identify_queue(Arc::new(queue) as Arc<dyn IdentifyQueue>);
     }
+    let margin = args
+        .margin
+        .unwrap_or_else(|| InProcessIdentifyQueue::default_margin(args.window));
     if args.json {
         builder = builder.configure(|c| c.decoder(|| Box::new(JsonDecoder::new())));
     }
@@ -408,8 +426,19 @@ async fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let waves = paced.div_ceil(args.max_concurrency);
     let floor = args.window * waves;
+    let queue = if args.redis.is_some() {
+        "RedisIdentifyQueue"
+    } else {
+        "InProcessIdentifyQueue"
+    };
+    let default = if args.margin.is_some() {
+        ""
+    } else {
+        ", the default"
+    };
     println!(
-        "{} shards ({}..{} of {}), max_concurrency {}, identify window {} ms, {}, fake {}, queue {}",
+        "{} shards ({}..{} of {}), max_concurrency {}, identify window {} ms, {}, fake {}, \
+         queue {queue} (window + {} ms margin from the send{default})",
         count,
         range.start,
         range.end,
@@ -421,12 +450,11 @@ async fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Fake::InProcess(_) => "in this process (its CPU and memory count too)",
             Fake::External { .. } => "in another process",
         },
-        match (&args.redis, args.margin) {
-            (Some(_), Some(m)) => format!("RedisIdentifyQueue (margin {} ms)", m.as_millis()),
-            (Some(_), None) => "RedisIdentifyQueue".to_owned(),
-            (None, _) => "InProcessIdentifyQueue (window + 5 %)".to_owned(),
-        },
+        margin.as_millis(),
     );
+    if let Some(load) = load_average() {
+        println!("load average at start: {load}");
+    }
 
     let rss_before = rss_bytes();
     let start_unix = unix_ms();
@@ -498,6 +526,10 @@ async fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         floor.as_secs_f64(),
     );
     println!("times (Unix ms): start {start_unix}, last READY {ready_unix}");
+    if let Some(load) = load_average() {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        println!("load average at the end: {load} ({cores} cores: above {cores} means contention)");
+    }
     println!(
         "fake: {identifies} identifies, {violations} identify-concurrency violations (whole fake, every process)"
     );
