@@ -2,6 +2,10 @@
 //! planned order, the end marker and close code 4000, over zlib-stream and
 //! plain JSON; heartbeats are answered mid-stream.
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use acord_testkit::stream::{StreamSpec, STREAM_END_CLOSE_CODE, STREAM_END_CONTENT};
@@ -210,5 +214,108 @@ async fn a_precompressed_stream_replays_the_same_dispatches_to_every_connection(
         assert_eq!(received.close, Some(STREAM_END_CLOSE_CODE));
         assert_eq!(received.acks, 0, "a replay answers no heartbeat");
     }
+    fake.shutdown().await;
+}
+
+/// A client socket counting the bytes it read.
+struct CountingReader {
+    inner: tokio::net::TcpStream,
+    read: Arc<AtomicU64>,
+}
+
+impl tokio::io::AsyncRead for CountingReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len() - before;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for CountingReader {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// `progress()` counts at the socket: once the stream has ended, the bytes
+/// the fake says the kernel took are exactly the bytes the client read,
+/// and the dispatch and heartbeat counts match what the client saw.
+#[tokio::test]
+async fn progress_counts_exactly_what_the_client_read() {
+    let fake = FakeDiscord::builder().start().await.unwrap();
+    let stream = fake.start_stream(StreamSpec::new(500)).await.unwrap();
+    assert_eq!(stream.progress(), Default::default());
+    let url = stream.url().to_owned();
+    let addr = url.strip_prefix("ws://").unwrap().to_owned();
+    let read = Arc::new(AtomicU64::new(0));
+    let socket = CountingReader {
+        inner: tokio::net::TcpStream::connect(addr).await.unwrap(),
+        read: Arc::clone(&read),
+    };
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("{url}/?v=10&encoding=json"), socket)
+        .await
+        .expect("handshake");
+    let (mut dispatches, mut acks, mut close) = (0u64, 0u64, None);
+    while let Some(message) = ws.next().await {
+        let text = match message.expect("frame") {
+            Message::Text(text) => text.to_string(),
+            Message::Close(frame) => {
+                close = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            _ => continue,
+        };
+        let payload: Value = serde_json::from_str(&text).expect("JSON");
+        match payload["op"].as_u64() {
+            Some(10) => {
+                let identify = json!({"op": 2, "d": {
+                    "token": fake.token(), "intents": 0,
+                    "properties": {"os": "linux", "browser": "test", "device": "test"},
+                }});
+                ws.send(Message::Text(identify.to_string().into()))
+                    .await
+                    .expect("identify");
+                for _ in 0..2 {
+                    ws.send(Message::Text(
+                        json!({"op": 1, "d": null}).to_string().into(),
+                    ))
+                    .await
+                    .expect("heartbeat");
+                }
+            }
+            Some(11) => acks += 1,
+            Some(0) => dispatches += 1,
+            other => panic!("unexpected op {other:?}"),
+        }
+    }
+    assert_eq!(close, Some(STREAM_END_CLOSE_CODE));
+    let progress = stream.progress();
+    assert_eq!(progress.connections, 1);
+    assert_eq!(progress.bytes_written, read.load(Ordering::Relaxed));
+    assert!(progress.bytes_written > stream.payload_bytes() as u64);
+    assert_eq!(progress.dispatches, stream.total_dispatches() as u64);
+    assert_eq!(dispatches, progress.dispatches);
+    assert_eq!(progress.heartbeats_received, 2);
+    assert_eq!(progress.heartbeats_acked, acks);
+    assert_eq!(acks, 2);
+    assert_eq!(progress.waiting_for_socket, 0);
     fake.shutdown().await;
 }
