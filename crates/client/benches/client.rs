@@ -167,7 +167,7 @@ impl Loop {
             while let Some(d) = rx.recv().await {
                 let c = c.clone();
                 tokio::spawn(async move {
-                    let event = Event::from_dispatch(d.name(), d.raw()).unwrap();
+                    let event = Event::parse(&d).unwrap();
                     black_box(&event);
                     c.hit();
                 });

@@ -20,13 +20,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use acord_core_signals::{
     close_verdict, limits, CloseCode, CloseVerdict, Compression, Encoding, GatewayOpcode, Intents,
     API_VERSION, RESUMABLE_CLIENT_CLOSE, SESSION_ENDING_CLIENT_CLOSE,
 };
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -707,9 +707,33 @@ pub struct Connection<K: KeepAlive = StandardKeepAlive> {
     outgoing: VecDeque<Outgoing>,
     commands: VecDeque<Outgoing>,
     events: VecDeque<Event>,
+    /// The event names seen, shared by the dispatches that carry them.
+    names: Names,
     reconnect: Option<Reconnect>,
     failed: Option<CloseCode>,
     rng: Rng,
+}
+
+/// The dispatch names a connection has seen, so that each dispatch shares
+/// its name instead of allocating it. Bounded: names come from the network.
+#[derive(Debug, Default)]
+struct Names(std::collections::HashSet<Arc<str>>);
+
+impl Names {
+    /// Discord has about 80 dispatch names; past this many, new names are
+    /// allocated per dispatch instead of kept.
+    const MAX: usize = 256;
+
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(name) {
+            return Arc::clone(known);
+        }
+        let name: Arc<str> = Arc::from(name);
+        if self.0.len() < Self::MAX {
+            self.0.insert(Arc::clone(&name));
+        }
+        name
+    }
 }
 
 impl<K: KeepAlive> fmt::Debug for Connection<K> {
@@ -767,6 +791,7 @@ impl<K: KeepAlive> Connection<K> {
             outgoing: VecDeque::new(),
             commands: VecDeque::new(),
             events: VecDeque::new(),
+            names: Names::default(),
             reconnect: None,
             failed: None,
             rng,
@@ -940,11 +965,9 @@ impl<K: KeepAlive> Connection<K> {
                 .map_err(|e| GatewayError::payload("RATE_LIMITED `d`", e)),
             _ => Ok(()),
         };
-        self.events.push_back(Event::Dispatch(Dispatch::new(
-            name,
-            seq,
-            Bytes::copy_from_slice(raw.as_bytes()),
-        )));
+        let name = self.names.intern(name);
+        self.events
+            .push_back(Event::Dispatch(Dispatch::from_text(name, seq, raw)));
         parsed
     }
 

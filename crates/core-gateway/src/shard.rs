@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use acord_core_http::SessionStartLimit;
 use acord_core_signals::{GatewayOpcode, Intents};
-use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -750,21 +749,14 @@ impl Backlog {
     }
 }
 
-/// The owner of a handed-out dispatch's bytes: gives them back to the
-/// shard's [`Backlog`] when the last copy is dropped.
-struct Counted {
-    raw: Bytes,
+/// A handed-out dispatch's share of the shard's [`Backlog`], given back
+/// when the last copy of the dispatch is dropped.
+pub(crate) struct Charge {
     size: usize,
     stats: Arc<ShardStats>,
 }
 
-impl AsRef<[u8]> for Counted {
-    fn as_ref(&self) -> &[u8] {
-        &self.raw
-    }
-}
-
-impl Drop for Counted {
+impl Drop for Charge {
     fn drop(&mut self) {
         if self.stats.backlog.release(self.size) {
             self.stats.wake.notify_one();
@@ -775,10 +767,10 @@ impl Drop for Counted {
 /// Counts a dispatch against the shard's backlog until its last copy is
 /// dropped. The bytes are not copied.
 fn counted(dispatch: Dispatch, stats: &Arc<ShardStats>) -> Dispatch {
-    let size = dispatch.raw().len() + dispatch.name().len() + DISPATCH_OVERHEAD;
+    let size = dispatch.as_bytes().len() + dispatch.name().len() + DISPATCH_OVERHEAD;
     stats.backlog.add(size);
     let stats = Arc::clone(stats);
-    dispatch.map_raw(move |raw| Bytes::from_owner(Counted { raw, size, stats }))
+    dispatch.charge(Charge { size, stats })
 }
 
 /// A snapshot of a shard's health.
@@ -1948,10 +1940,11 @@ mod tests {
         let stats = Arc::new(ShardStats::new(&tuning));
         let backlog = &stats.backlog;
         let size = 300 + "E".len() + DISPATCH_OVERHEAD;
-        let raw = Bytes::from(vec![b'x'; 300]);
-        let at = raw.as_ptr();
-        let a = counted(Dispatch::new("E", 1, raw), &stats);
+        let raw = Dispatch::from_text("E", 1, "x".repeat(300));
+        let at = raw.as_bytes().as_ptr();
+        let a = counted(raw, &stats);
         // the same bytes, not a copy
+        assert_eq!(a.as_bytes().as_ptr(), at);
         assert_eq!(a.raw().as_ptr(), at);
         assert_eq!((a.name(), a.seq(), a.raw().len()), ("E", 1, 300));
         assert_eq!(backlog.bytes(), size);

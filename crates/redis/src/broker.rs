@@ -401,7 +401,7 @@ impl RedisPublisher {
             .arg(F_SESSION)
             .arg(session)
             .arg(F_DATA)
-            .arg(&d.raw()[..]);
+            .arg(d.as_bytes());
     }
 
     /// Publishes one dispatch of `shard`'s session `session`; returns the

@@ -68,6 +68,7 @@
 //! # drop(http); Ok(()) }
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![warn(rustdoc::broken_intra_doc_links)]
 
 pub mod broker;

@@ -442,7 +442,7 @@ async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
         match event {
             ShardEvent::Dispatch(dispatch) => {
                 received += 1;
-                let event = Event::from_dispatch(dispatch.name(), dispatch.raw())
+                let event = Event::parse(&dispatch)
                     .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
                 if let Event::MessageCreate(message) = &event {
                     if message.content == STREAM_END_CONTENT {

@@ -52,7 +52,7 @@ impl Job {
     /// Parses the dispatch; a payload that does not match its event goes
     /// to the error hook.
     pub(crate) fn parse(&self, dispatch: &Dispatch) -> Option<Event> {
-        match Event::from_dispatch(dispatch.name(), dispatch.raw()) {
+        match Event::parse(dispatch) {
             Ok(event) => Some(event),
             Err(error) => {
                 if let Some(ack) = &self.ack {
@@ -764,7 +764,7 @@ impl Running {
             return;
         }
 
-        let event = match Event::from_dispatch(name, dispatch.raw()) {
+        let event = match Event::parse(&dispatch) {
             Ok(event) => event,
             Err(error) => {
                 if let Some(tracker) = &self.current {

@@ -116,6 +116,22 @@ macro_rules! events {
                 }
             }
 
+            /// Parses a dispatch as a shard hands it out: its text was
+            /// checked as UTF-8 once when it was decoded, so this is
+            /// [`from_dispatch_str`](Self::from_dispatch_str) without a second
+            /// check (and [`from_dispatch`](Self::from_dispatch) for bytes a
+            /// caller gave that are not UTF-8).
+            ///
+            /// # Errors
+            ///
+            /// As [`from_dispatch`](Self::from_dispatch).
+            pub fn parse(dispatch: &Dispatch) -> Result<Self, EventError> {
+                match dispatch.text() {
+                    Some(text) => Self::from_dispatch_str(dispatch.name(), text),
+                    None => Self::from_dispatch(dispatch.name(), dispatch.as_bytes()),
+                }
+            }
+
             /// [`from_dispatch`](Self::from_dispatch) for a payload already
             /// known to be text (the gateway hands out text frames): the
             /// UTF-8 check is done once for the whole payload instead of

@@ -168,7 +168,10 @@ impl<M> FromStr for Id<M> {
     type Err = IdParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let raw = s.parse::<u64>().map_err(IdParseError::NotANumber)?;
+        let raw = match digits(s) {
+            Some(raw) => raw,
+            None => s.parse::<u64>().map_err(IdParseError::NotANumber)?,
+        };
         Self::new(raw).ok_or(IdParseError::Zero)
     }
 }
@@ -197,6 +200,26 @@ impl<M> Serialize for Id<M> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&self.raw)
     }
+}
+
+/// The value of 1 to 19 ASCII digits, which cannot overflow a `u64`: the
+/// snowflakes of every event take this path, without the overflow checks
+/// and sign handling of `str::parse`. `None` for anything else (20 digits,
+/// a sign, other characters), which `str::parse` then decides.
+fn digits(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
 }
 
 struct IdVisitor<M>(PhantomData<fn(M) -> M>);
@@ -386,6 +409,14 @@ mod tests {
     }
 
     proptest! {
+        /// The digit fast path reads exactly what `str::parse::<u64>` reads.
+        #[test]
+        fn parsing_agrees_with_str_parse(s in "[+-]?[0-9]{0,21}|[0-9 a+]{0,4}") {
+            let ours = s.parse::<UserId>().map(UserId::get).ok();
+            let std = s.parse::<u64>().ok().filter(|n| *n != 0);
+            prop_assert_eq!(ours, std);
+        }
+
         #[test]
         fn round_trip(raw in 1u64..) {
             let id = ChannelId::new(raw).unwrap();
