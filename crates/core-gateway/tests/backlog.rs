@@ -285,7 +285,7 @@ fn stream_intents() -> Intents {
 /// - the fake's writer waits on its socket (the kernel refused its latest
 ///   write); between two readings at least four heartbeat intervals apart
 ///   the bytes it got out grow by no more than the kernel buffers could
-///   take (in practice not at all), and stay below what the shard read
+///   take (usually not at all), and stay below what the shard read
 ///   plus the buffers could take, at most half the stream;
 /// - the shard's heartbeats keep reaching the fake (at least three), and
 ///   nothing closes the connection.
