@@ -125,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             "dispatch {} #{} ({} bytes)",
                             d.name(),
                             d.seq(),
-                            d.raw().len()
+                            d.as_bytes().len()
                         );
                         if resumed && d.name() == "MESSAGE_CREATE" && fake.is_some() {
                             let code = conn.close(true);

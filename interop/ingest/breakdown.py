@@ -17,10 +17,10 @@ STAGES = {
         ("WebSocket framing (tungstenite read)", ["tungstenite::protocol::WebSocketContext::read"]),
         ("inflate (ZlibStreamDecoder::decode)", ["ZlibStreamDecoder as acord_core_gateway::decoder::Decoder>::decode"]),
         ("envelope scan (Envelope::parse: op/t/s and the bounds of d)", ["payload.rs:serde_json::de::from_trait", "acord_core_gateway::payload::scan::envelope"]),
-        ("copy of d (Bytes::copy_from_slice in Dispatch::new)", ["bytes::bytes::Bytes::copy_from_slice"]),
+        ("copy of d and its dispatch (Dispatch::from_text)", ["acord_core_gateway::payload::Dispatch::from_text"]),
         ("channel hand-off (mpsc send + recv, user space)", ["tokio::sync::mpsc::chan::Rx<T,S>::recv", "tokio::sync::mpsc::bounded::OwnedPermit<T>::send", "tokio::sync::mpsc::bounded::Sender<T>::send"]),
-        ("UTF-8 check of d again (from_dispatch(&[u8]))", ["core::str::converts::from_utf8"]),
-        ("typed deserialise (Event::from_dispatch)", ["acord::event::Event::from_dispatch"]),
+        ("UTF-8 check (once, of the inflated message)", ["core::str::converts::from_utf8"]),
+        ("typed deserialise (Event::parse)", ["acord::event::Event::parse"]),
     ],
     "twilight": [
         ("WebSocket framing (tokio-websockets)", ["tokio_websockets::proto::stream::WebSocketStream<T> as futures_core::stream::Stream>::poll_next"]),

@@ -235,7 +235,7 @@ async fn a_payload_that_does_not_deserialise_is_skipped_and_raw_event_still_gets
         async fn raw_event(&self, _ctx: Context, dispatch: Dispatch) {
             let _ = self
                 .raw
-                .send((dispatch.name().to_owned(), dispatch.raw().len()))
+                .send((dispatch.name().to_owned(), dispatch.as_bytes().len()))
                 .await;
         }
     }

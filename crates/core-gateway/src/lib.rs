@@ -44,7 +44,7 @@
 //! let (shard, mut events) = Shard::spawn(config);
 //! while let Some(event) = events.recv().await {
 //!     match event {
-//!         ShardEvent::Dispatch(d) => println!("{} #{}: {} bytes", d.name(), d.seq(), d.raw().len()),
+//!         ShardEvent::Dispatch(d) => println!("{} #{}: {} bytes", d.name(), d.seq(), d.as_bytes().len()),
 //!         ShardEvent::Fatal { error } => return Err(std::sync::Arc::try_unwrap(error).unwrap_or(acord_core_gateway::GatewayError::Closed)),
 //!         _ => {}
 //!     }

@@ -138,6 +138,15 @@ mod scan {
     /// `i` (an opening quote), and whether it holds escapes.
     fn string_end(b: &[u8], i: usize) -> Option<(usize, bool)> {
         let mut j = i + 1;
+        // keys and event names are short: a plain loop over their first
+        // bytes beats setting up a vectorised search
+        for (k, &c) in b.get(j..)?.iter().take(24).enumerate() {
+            match c {
+                b'"' => return Some((j + k + 1, false)),
+                b'\\' => break,
+                _ => {}
+            }
+        }
         let mut escaped = false;
         loop {
             let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
