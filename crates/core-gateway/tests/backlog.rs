@@ -105,7 +105,10 @@ async fn a_stalled_consumer_pauses_reading_within_the_byte_bound_and_heartbeats_
         stalled_for > 2 * INTERVAL,
         "stalled for {stalled_for:?} only"
     );
-    assert!(shard.info().heartbeats_sent >= beats_before + 4);
+    // (one of the four may have been counted in `beats_before` already:
+    // sent just before it was read, received by the fake after `paused_at`)
+    let beats = shard.info().heartbeats_sent;
+    assert!(beats >= beats_before + 3, "{beats_before} -> {beats}");
     assert!(
         fake.client_closes().is_empty(),
         "{:?}",
