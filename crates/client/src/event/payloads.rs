@@ -353,10 +353,10 @@ pub struct GuildMemberUpdate {
     pub flags: Option<MemberFlags>,
     /// Avatar decoration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar_decoration_data: Option<AvatarDecorationData>,
+    pub avatar_decoration_data: Option<Box<AvatarDecorationData>>,
     /// Collectibles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub collectibles: Option<Collectibles>,
+    pub collectibles: Option<Box<Collectibles>>,
 }
 
 /// GUILD_MEMBERS_CHUNK.

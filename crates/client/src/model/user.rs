@@ -106,13 +106,13 @@ pub struct User {
     pub public_flags: Option<UserFlags>,
     /// Avatar decoration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar_decoration_data: Option<AvatarDecorationData>,
+    pub avatar_decoration_data: Option<Box<AvatarDecorationData>>,
     /// Collectibles (nameplate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub collectibles: Option<Collectibles>,
+    pub collectibles: Option<Box<Collectibles>>,
     /// Primary guild (server tag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_guild: Option<PrimaryGuild>,
+    pub primary_guild: Option<Box<PrimaryGuild>>,
 }
 
 /// A user where only `id` is guaranteed (PRESENCE_UPDATE).
