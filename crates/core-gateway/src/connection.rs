@@ -1235,7 +1235,7 @@ impl<K: KeepAlive> Connection<K> {
         self.events.push_back(Event::Reconnect(r));
     }
 
-    fn can_resume(&self) -> bool {
+    pub(crate) fn can_resume(&self) -> bool {
         self.session.is_some() && self.seq.is_some()
     }
 

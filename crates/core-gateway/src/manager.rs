@@ -168,6 +168,11 @@ impl ShardManagerBuilder {
         let mut template = builder.build()?;
         template.set_gateway_url(self.info.url.clone());
         template.set_identify_queue(queue);
+        // two waves of the identify queue connected ahead of their turn
+        let waves = self.info.session_start_limit.max_concurrency.max(1) as usize;
+        template.set_connect_gate(Arc::new(tokio::sync::Semaphore::new(
+            waves.saturating_mul(2),
+        )));
         let (tx, rx) = mpsc::channel(self.event_capacity);
         Ok(ShardManager {
             template,

@@ -61,6 +61,9 @@ pub struct ShardConfig {
     decoder: DecoderFactory,
     keep_alive: KeepAliveFactory,
     identify_queue: Arc<dyn IdentifyQueue>,
+    /// Shards of one manager that may be connected and not yet have sent
+    /// their first IDENTIFY (see [`ShardConfig::set_connect_gate`]).
+    connect_gate: Option<Arc<tokio::sync::Semaphore>>,
     tuning: Tuning,
 }
 
@@ -174,6 +177,17 @@ impl ShardConfig {
 
     pub(crate) fn set_identify_queue(&mut self, queue: Arc<dyn IdentifyQueue>) {
         self.identify_queue = queue;
+    }
+
+    /// Makes a shard that is going to IDENTIFY (it has no session to resume)
+    /// take a permit of `gate` before it connects, and give it back once its
+    /// IDENTIFY is written. The manager sizes the gate at two waves of the
+    /// identify queue: a thousand shards do not open a thousand sockets at
+    /// start and sit on them for minutes waiting for their turn, and the
+    /// handshakes of the start do not compete with the first waves'
+    /// IDENTIFYs for the CPU.
+    pub(crate) fn set_connect_gate(&mut self, gate: Arc<tokio::sync::Semaphore>) {
+        self.connect_gate = Some(gate);
     }
 }
 
@@ -402,9 +416,17 @@ impl ShardConfigBuilder {
             decoder: self.config_decoder,
             keep_alive: self.keep_alive,
             identify_queue,
+            connect_gate: None,
             tuning: self.tuning,
         })
     }
+}
+
+/// How [`Driver::idle_or`] ended.
+enum IdleEnd {
+    Closed,
+    Elapsed,
+    Permit(tokio::sync::OwnedSemaphorePermit),
 }
 
 /// What a shard reports.
@@ -1095,6 +1117,9 @@ struct Driver<T> {
     held_identify: Option<crate::Outgoing>,
     identify_wait: Option<BoxFuture<'static, Result<(), GatewayError>>>,
     identify_granted: bool,
+    /// The connect gate's permit, held from before connecting until the
+    /// IDENTIFY is written.
+    gate_permit: Option<tokio::sync::OwnedSemaphorePermit>,
     /// Since when reading is paused for backpressure, and whether this
     /// pause was reported as long.
     paused_at: Option<(Instant, bool)>,
@@ -1155,6 +1180,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             held_identify: None,
             identify_wait: None,
             identify_granted: false,
+            gate_permit: None,
             paused_at: None,
             paused_since_beat: false,
             oversized_after: None,
@@ -1191,6 +1217,15 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             if !delay.is_zero() && self.idle(Some(delay)).await {
                 return Ok(());
             }
+            let gate = self.config.connect_gate.clone();
+            if let Some(gate) =
+                gate.filter(|_| self.gate_permit.is_none() && !self.conn.can_resume())
+            {
+                match self.idle_until_permit(gate).await {
+                    Some(permit) => self.gate_permit = Some(permit),
+                    None => return Ok(()),
+                }
+            }
             self.stats.set_status(ShardStatus::Connecting);
             // boxed: the handshake state is large and short-lived; keeping it
             // out of the task keeps idle shards small
@@ -1198,6 +1233,8 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 Ok(ws) => ws,
                 Err(error) => {
                     tracing::warn!(%error, "connecting failed");
+                    // let another shard try while this one backs off
+                    self.gate_permit = None;
                     self.conn.on_connect_failed();
                     self.drain_conn_events();
                     continue;
@@ -1239,7 +1276,34 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
     /// Waits (delivering events and serving control) for `delay`, or
     /// forever with `None`. Returns true when the shard was closed.
     async fn idle(&mut self, delay: Option<Duration>) -> bool {
+        matches!(self.idle_or(delay, None).await, IdleEnd::Closed)
+    }
+
+    /// [`idle`](Self::idle) until a permit of the connect `gate` is free;
+    /// `None` when the shard was closed meanwhile.
+    async fn idle_until_permit(
+        &mut self,
+        gate: Arc<tokio::sync::Semaphore>,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        match self.idle_or(None, Some(gate)).await {
+            IdleEnd::Permit(permit) => Some(permit),
+            IdleEnd::Closed | IdleEnd::Elapsed => None,
+        }
+    }
+
+    async fn idle_or(
+        &mut self,
+        delay: Option<Duration>,
+        gate: Option<Arc<tokio::sync::Semaphore>>,
+    ) -> IdleEnd {
         let until = delay.map(|d| tokio::time::Instant::now() + d);
+        // made once, so the shard keeps its place in the gate's queue
+        let mut permit = std::pin::pin!(async move {
+            match gate {
+                Some(gate) => gate.acquire_owned().await.ok(),
+                None => std::future::pending().await,
+            }
+        });
         loop {
             let sleep = async {
                 match until {
@@ -1254,14 +1318,19 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                     self.stats.set_status(ShardStatus::Closed);
                     self.flush_pending(Duration::from_secs(5)).await;
                     let _ = done.send(());
-                    return true;
+                    return IdleEnd::Closed;
                 }
                 // already reconnecting
                 Some(Control::Restart { .. }) => continue,
                 None => {}
             }
             tokio::select! {
-                _ = sleep => return false,
+                _ = sleep => return IdleEnd::Elapsed,
+                p = &mut permit => match p {
+                    Some(p) => return IdleEnd::Permit(p),
+                    // the gate is closed (never done): connect without it
+                    None => return IdleEnd::Elapsed,
+                },
                 _ = self.stats.wake.notified() => {}
                 permit = self.events.clone().reserve_owned(), if !self.pending.is_empty() && self.events_open => {
                     self.deliver(permit);
@@ -1724,6 +1793,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             crate::SendKind::Heartbeat => ShardStats::inc(&self.stats.heartbeats_sent),
             crate::SendKind::Identify => {
                 self.identify_granted = false;
+                self.gate_permit = None;
                 ShardStats::inc(&self.stats.identifies)
             }
             crate::SendKind::Command => ShardStats::inc(&self.stats.commands_sent),

@@ -314,3 +314,49 @@ async fn sessions_saved_at_close_resume_every_shard_of_the_next_manager() {
     assert_eq!(fake.counters().identifies, 2);
     again.close(true).await;
 }
+
+/// A manager connects a shard only when it is among the next two waves of
+/// the identify queue: shards waiting their turn do not each hold a socket
+/// (a thousand shards would otherwise open a thousand at start).
+#[tokio::test]
+async fn shards_connect_two_waves_ahead_of_their_identify() {
+    let window = Duration::from_millis(300);
+    let fake = fake(12, 2, window).await;
+    let info = gateway_info(&fake).await;
+    let manager = ShardManager::builder(fake.token(), intents(), info)
+        .identify_window(window)
+        .build()
+        .unwrap();
+    let mut rx = manager.take_events().unwrap();
+    manager.start().unwrap();
+    let watch = {
+        let fake = fake.clone();
+        tokio::spawn(async move {
+            // sockets the fake accepted that have not identified yet
+            let mut most = 0;
+            loop {
+                let c = fake.counters();
+                most = most.max(c.gateway_connections.saturating_sub(c.identifies));
+                if c.identifies >= 12 {
+                    return most;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let mut ready = BTreeSet::new();
+    while ready.len() < 12 {
+        if let (id, ShardEvent::Dispatch(d)) = next(&mut rx).await {
+            if d.name() == "READY" {
+                ready.insert(id);
+            }
+        }
+    }
+    let most = tokio::time::timeout(GUARD, watch).await.unwrap().unwrap();
+    // two waves of 2 hold the gate; one more socket may be counted while
+    // the IDENTIFY that freed its permit is still on its way to the fake
+    assert!(most <= 5, "{most} sockets were open without an IDENTIFY");
+    let c = fake.counters();
+    assert_eq!((c.identifies, c.identify_concurrency_violations), (12, 0));
+    manager.close(true).await;
+}
