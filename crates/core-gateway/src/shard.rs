@@ -1221,9 +1221,11 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             if let Some(gate) =
                 gate.filter(|_| self.gate_permit.is_none() && !self.conn.can_resume())
             {
-                match self.idle_until_permit(gate).await {
-                    Some(permit) => self.gate_permit = Some(permit),
-                    None => return Ok(()),
+                match self.idle_or(None, Some(gate)).await {
+                    IdleEnd::Closed => return Ok(()),
+                    IdleEnd::Permit(permit) => self.gate_permit = Some(permit),
+                    // the gate was closed (never done): connect without it
+                    IdleEnd::Elapsed => {}
                 }
             }
             self.stats.set_status(ShardStatus::Connecting);
@@ -1279,18 +1281,8 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         matches!(self.idle_or(delay, None).await, IdleEnd::Closed)
     }
 
-    /// [`idle`](Self::idle) until a permit of the connect `gate` is free;
-    /// `None` when the shard was closed meanwhile.
-    async fn idle_until_permit(
-        &mut self,
-        gate: Arc<tokio::sync::Semaphore>,
-    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        match self.idle_or(None, Some(gate)).await {
-            IdleEnd::Permit(permit) => Some(permit),
-            IdleEnd::Closed | IdleEnd::Elapsed => None,
-        }
-    }
-
+    /// [`idle`](Self::idle), and until a permit of the connect `gate` is
+    /// free when there is one.
     async fn idle_or(
         &mut self,
         delay: Option<Duration>,
