@@ -168,11 +168,9 @@ impl ShardManagerBuilder {
         let mut template = builder.build()?;
         template.set_gateway_url(self.info.url.clone());
         template.set_identify_queue(queue);
-        // two waves of the identify queue connected ahead of their turn
+        // one wave of the identify queue connected ahead of its turn
         let waves = self.info.session_start_limit.max_concurrency.max(1) as usize;
-        template.set_connect_gate(Arc::new(tokio::sync::Semaphore::new(
-            waves.saturating_mul(2),
-        )));
+        template.set_connect_gate(Arc::new(tokio::sync::Semaphore::new(waves)));
         let (tx, rx) = mpsc::channel(self.event_capacity);
         Ok(ShardManager {
             template,

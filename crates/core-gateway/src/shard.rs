@@ -181,7 +181,7 @@ impl ShardConfig {
 
     /// Makes a shard that is going to IDENTIFY (it has no session to resume)
     /// take a permit of `gate` before it connects, and give it back once its
-    /// IDENTIFY is written. The manager sizes the gate at two waves of the
+    /// IDENTIFY is written. The manager sizes the gate at one wave of the
     /// identify queue: a thousand shards do not open a thousand sockets at
     /// start and sit on them for minutes waiting for their turn, and the
     /// handshakes of the start do not compete with the first waves'
