@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -366,54 +367,6 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// # Cancel safety
     /// Cancel safe: nothing runs until `start`.
     pub async fn build(self) -> Result<Client<S>, ClientError> {
-        let http = match self.http {
-            Some(http) => {
-                if http.token() != Some(&self.token) {
-                    return Err(ClientError::config(
-                        "the HttpClient given to ClientBuilder::http was built with another token (or none); build it with the token given to Client::builder",
-                    ));
-                }
-                http
-            }
-            None => {
-                let mut builder = HttpClient::builder(self.token.clone());
-                if let Some(base) = self.api_base.or_else(|| env_var(API_BASE_ENV)) {
-                    builder = builder.api_base(base);
-                }
-                builder.build()?
-            }
-        };
-        let mut info = http.fetch_gateway_bot().await?;
-        if let Some(url) = self.gateway_url.or_else(|| env_var(GATEWAY_URL_ENV)) {
-            info = GatewayBotInfo::new(url, info.shards, info.session_start_limit);
-        }
-        let (keep_alive, decoder, configure) = (self.keep_alive, self.decoder, self.configure);
-        let mut manager = ShardManager::builder(self.token, self.intents, info);
-        manager = match self.scheme {
-            ShardScheme::Fixed(count) => manager.shard_count(count),
-            ShardScheme::Range { range, total } => manager.range(range, total),
-            _ => manager.recommended(),
-        };
-        if let Some(queue) = self.identify_queue {
-            manager = manager.identify_queue(queue);
-        }
-        manager = manager.sessions(self.sessions);
-        let manager = manager
-            .configure(move |mut b| {
-                if let Some(k) = keep_alive {
-                    b = b.keep_alive(move || k());
-                }
-                if let Some(d) = decoder {
-                    b = b.decoder(move || d());
-                }
-                match configure {
-                    Some(f) => f(b),
-                    None => b,
-                }
-            })
-            .build()
-            .map_err(|e| ClientError::config(e.to_string()))?;
-
         let handlers: Vec<Arc<dyn ErasedHandler>> = self
             .handlers
             .into_iter()
@@ -424,43 +377,153 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             .into_iter()
             .map(|l| l(self.data.clone()))
             .collect();
-        let handler_flags: Vec<EventTypeFlags> = handlers.iter().map(|h| h.wanted()).collect();
-        let listener_flags = listeners
-            .iter()
-            .fold(EventTypeFlags::empty(), |acc, l| acc | l.flag);
-        warn_missing_intents(self.intents, listener_flags);
-        let (cache, store): (Arc<InMemoryCache>, Arc<dyn Cache>) = match self.cache_store {
-            Some(store) => (Arc::new(InMemoryCache::new(CacheConfig::none())), store),
-            None => {
-                let cache = Arc::new(InMemoryCache::new(self.cache));
-                (cache.clone(), cache)
-            }
-        };
-        let cache_events = store.event_types();
-        let shared = Arc::new(Shared {
-            http: Http::new(http),
-            manager,
-            shutdown: ShutdownHandle::new(),
-            wants: Wants::new(&handler_flags, listener_flags),
-            hook: self.error_hook.unwrap_or_else(default_error_hook),
-            tasks: InFlight::new(self.max_tasks),
-            cache,
-            store,
-            cache_events,
-        });
-        let router = Router {
-            shared: shared.clone(),
+        let parts = Parts {
+            token: self.token,
+            intents: self.intents,
             handlers,
             listeners,
+            scheme: self.scheme,
+            api_base: self.api_base,
+            gateway_url: self.gateway_url,
+            http: self.http,
+            keep_alive: self.keep_alive,
+            decoder: self.decoder,
+            identify_queue: self.identify_queue,
+            sessions: self.sessions,
+            cache: self.cache,
+            cache_store: self.cache_store,
+            configure: self.configure,
+            error_hook: self.error_hook,
             sequential: self.sequential,
+            max_tasks: self.max_tasks,
             grace: self.grace,
         };
+        let (shared, router) = assemble(parts).await?;
         Ok(Client {
             shared,
             data: self.data,
             pending: Mutex::new(Some(router)),
         })
     }
+}
+
+/// What `build` needs besides the state: the builder with its handlers
+/// and listeners bound to the state.
+struct Parts {
+    token: Token,
+    intents: Intents,
+    handlers: Vec<Arc<dyn ErasedHandler>>,
+    listeners: Vec<Listener>,
+    scheme: ShardScheme,
+    api_base: Option<String>,
+    gateway_url: Option<String>,
+    http: Option<HttpClient>,
+    keep_alive: Option<KeepAliveFactory>,
+    decoder: Option<DecoderFactory>,
+    identify_queue: Option<Arc<dyn IdentifyQueue>>,
+    sessions: Vec<acord_core_gateway::Session>,
+    cache: CacheConfig,
+    cache_store: Option<Arc<dyn Cache>>,
+    configure: Option<Configure>,
+    error_hook: Option<ErrorHook>,
+    sequential: bool,
+    max_tasks: usize,
+    grace: Duration,
+}
+
+/// The future of [`assemble`].
+type Assembling = Pin<Box<dyn Future<Output = Result<(Arc<Shared>, Router), ClientError>> + Send>>;
+
+/// Everything `build` does that does not depend on the state type, boxed
+/// in a function that is not generic so it is compiled once, in acord,
+/// not again in every bot crate.
+#[inline(never)]
+fn assemble(parts: Parts) -> Assembling {
+    Box::pin(assemble_parts(parts))
+}
+
+async fn assemble_parts(this: Parts) -> Result<(Arc<Shared>, Router), ClientError> {
+    let http = match this.http {
+        Some(http) => {
+            if http.token() != Some(&this.token) {
+                return Err(ClientError::config(
+                    "the HttpClient given to ClientBuilder::http was built with another token (or none); build it with the token given to Client::builder",
+                ));
+            }
+            http
+        }
+        None => {
+            let mut builder = HttpClient::builder(this.token.clone());
+            if let Some(base) = this.api_base.or_else(|| env_var(API_BASE_ENV)) {
+                builder = builder.api_base(base);
+            }
+            builder.build()?
+        }
+    };
+    let mut info = http.fetch_gateway_bot().await?;
+    if let Some(url) = this.gateway_url.or_else(|| env_var(GATEWAY_URL_ENV)) {
+        info = GatewayBotInfo::new(url, info.shards, info.session_start_limit);
+    }
+    let (keep_alive, decoder, configure) = (this.keep_alive, this.decoder, this.configure);
+    let mut manager = ShardManager::builder(this.token, this.intents, info);
+    manager = match this.scheme {
+        ShardScheme::Fixed(count) => manager.shard_count(count),
+        ShardScheme::Range { range, total } => manager.range(range, total),
+        _ => manager.recommended(),
+    };
+    if let Some(queue) = this.identify_queue {
+        manager = manager.identify_queue(queue);
+    }
+    manager = manager.sessions(this.sessions);
+    let manager = manager
+        .configure(move |mut b| {
+            if let Some(k) = keep_alive {
+                b = b.keep_alive(move || k());
+            }
+            if let Some(d) = decoder {
+                b = b.decoder(move || d());
+            }
+            match configure {
+                Some(f) => f(b),
+                None => b,
+            }
+        })
+        .build()
+        .map_err(|e| ClientError::config(e.to_string()))?;
+
+    let (handlers, listeners) = (this.handlers, this.listeners);
+    let handler_flags: Vec<EventTypeFlags> = handlers.iter().map(|h| h.wanted()).collect();
+    let listener_flags = listeners
+        .iter()
+        .fold(EventTypeFlags::empty(), |acc, l| acc | l.flag);
+    warn_missing_intents(this.intents, listener_flags);
+    let (cache, store): (Arc<InMemoryCache>, Arc<dyn Cache>) = match this.cache_store {
+        Some(store) => (Arc::new(InMemoryCache::new(CacheConfig::none())), store),
+        None => {
+            let cache = Arc::new(InMemoryCache::new(this.cache));
+            (cache.clone(), cache)
+        }
+    };
+    let cache_events = store.event_types();
+    let shared = Arc::new(Shared {
+        http: Http::new(http),
+        manager,
+        shutdown: ShutdownHandle::new(),
+        wants: Wants::new(&handler_flags, listener_flags),
+        hook: this.error_hook.unwrap_or_else(default_error_hook),
+        tasks: InFlight::new(this.max_tasks),
+        cache,
+        store,
+        cache_events,
+    });
+    let router = Router {
+        shared: shared.clone(),
+        handlers,
+        listeners,
+        sequential: this.sequential,
+        grace: this.grace,
+    };
+    Ok((shared, router))
 }
 
 fn env_var(name: &str) -> Option<String> {

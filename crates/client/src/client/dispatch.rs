@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -530,7 +531,20 @@ impl Source {
 type Lanes = Arc<Mutex<HashMap<ChannelId, (u64, mpsc::Sender<BoxFuture>)>>>;
 
 /// Runs the event loop until shutdown or a fatal close.
-pub(crate) async fn run(router: Router, mut events: Source) -> Result<(), ClientError> {
+///
+/// Boxed here, in a function that is not generic, so the loop (and all it
+/// awaits: routing, lanes, the shard manager's close) is compiled once in
+/// acord; an `async fn` called from the generic `Client<S>` would be
+/// compiled again in every bot crate.
+#[inline(never)]
+pub(crate) fn run(
+    router: Router,
+    events: Source,
+) -> Pin<Box<dyn Future<Output = Result<(), ClientError>> + Send>> {
+    Box::pin(run_loop(router, events))
+}
+
+async fn run_loop(router: Router, mut events: Source) -> Result<(), ClientError> {
     let shared = router.shared.clone();
     let grace = router.grace;
     let mut running = Running {

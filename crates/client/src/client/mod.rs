@@ -44,6 +44,13 @@ use crate::event::Event;
 /// A boxed handler future.
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// Spawns a boxed task: tokio's task code is compiled once, here, for
+/// every handler type instead of once per handler type in the bot crate.
+#[inline(never)]
+pub(crate) fn spawn_boxed(task: BoxFuture) {
+    tokio::spawn(task);
+}
+
 /// Stops a running [`Client`]: every shard closes with code 1000 and
 /// [`Client::start`] returns `Ok(())`. Cheap to clone; also reachable in
 /// handlers as [`Context::shutdown`].

@@ -202,6 +202,9 @@ macro_rules! events {
             /// # Errors
             ///
             /// The serde error (only for non-finite floats).
+            // Inline: compiled (with every model's `Serialize` code) only
+            // in the crates that call it, not in every build of acord.
+            #[inline]
             pub fn to_json(&self) -> Result<String, serde_json::Error> {
                 match self {
                     $( Event::$variant(payload) => serde_json::to_string(payload), )*
@@ -337,10 +340,15 @@ macro_rules! events {
                 event: Event,
             ) {
                 let ctx = Context::from_base(base, self.data.clone());
-                match event {
-                    $( Event::$variant(payload) => self.handler.$method(ctx, payload).await, )*
-                    Event::Unknown { .. } => {}
-                }
+                // Each method's future is boxed and awaited at one point:
+                // a state machine with one state per event would be
+                // compiled into every bot (it was 10,000 lines of IR).
+                let call: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> =
+                    match event {
+                        $( Event::$variant(payload) => Box::pin(self.handler.$method(ctx, payload)), )*
+                        Event::Unknown { .. } => return,
+                    };
+                call.await
             }
         }
 
@@ -382,7 +390,7 @@ macro_rules! events {
                     let name = event.static_name();
                     job.guard(name, self.handle(base, event)).await;
                 };
-                tokio::spawn(Box::pin(task));
+                crate::client::spawn_boxed(Box::pin(task));
             }
         }
     };
