@@ -193,9 +193,105 @@ const NANOS_PER_UNIT: [u32; 10] = [
 ];
 
 /// Every timestamp of every event goes through here (each member's
-/// `joined_at`, each message's `timestamp`): fixed positions read as
-/// digit pairs, the fraction in one pass, no slicing.
+/// `joined_at`, each message's `timestamp`): Discord's two usual shapes
+/// word by word, anything else by [`parse_any`].
 fn parse(b: &[u8]) -> Option<Timestamp> {
+    parse_discord(b).or_else(|| parse_any(b))
+}
+
+/// Eight bytes from `at` as a little-endian word (the caller checked the
+/// length).
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether the bytes of `w` that `mask` selects (0xFF per byte) are ASCII
+/// digits: high nibble 3, and adding 6 does not carry out of the low one.
+#[inline(always)]
+fn all_digits(w: u64, mask: u64) -> bool {
+    let high = mask & 0xF0F0_F0F0_F0F0_F0F0;
+    let three = mask & 0x3030_3030_3030_3030;
+    let six = mask & 0x0606_0606_0606_0606;
+    w & high == three && w.wrapping_add(six) & high == three
+}
+
+/// The two-digit value at bytes `i` and `i + 1` of a word whose bytes
+/// there are digits.
+#[inline(always)]
+fn pair(w: u64, i: u32) -> u32 {
+    let w = w >> (8 * i);
+    ((w & 0xF) * 10 + ((w >> 8) & 0xF)) as u32
+}
+
+/// `2017-03-13T19:19:14.040000+00:00` (32 bytes) and
+/// `2017-03-13T19:19:14+00:00` (25 bytes), the forms Discord writes, read
+/// as three or four words: separators compared under a mask, digits
+/// checked eight at a time. `None` for anything else, valid or not.
+fn parse_discord(b: &[u8]) -> Option<Timestamp> {
+    let fraction = match b.len() {
+        32 => true,
+        25 => false,
+        _ => return None,
+    };
+    // "YYYY-MM-": '-' at bytes 4 and 7.
+    let w0 = word(b, 0);
+    // "DDTHH:MM": 'T' at byte 2, ':' at byte 5.
+    let w1 = word(b, 8);
+    // The last eight: "ff+00:00" or "SS+00:00".
+    let tail = word(b, b.len() - 8);
+    if w0 & 0xFF00_00FF_0000_0000 != 0x2D00_002D_0000_0000
+        || w1 & 0x0000_FF00_00FF_0000 != 0x0000_3A00_0054_0000
+        || tail & 0xFFFF_FFFF_FFFF_0000 != 0x3030_3A30_302B_0000
+        || !all_digits(w0, 0x00FF_FF00_FFFF_FFFF)
+        || !all_digits(w1, 0xFFFF_00FF_FF00_FFFF)
+        || !all_digits(tail, 0xFFFF)
+    {
+        return None;
+    }
+    let (second, nanos, digits) = if fraction {
+        // ":SS.ffff": ':' at byte 0, '.' at byte 3.
+        let w2 = word(b, 16);
+        if w2 & 0x0000_0000_FF00_00FF != 0x0000_0000_2E00_003A
+            || !all_digits(w2, 0xFFFF_FFFF_00FF_FF00)
+        {
+            return None;
+        }
+        let micros = pair(w2, 4) * 10_000 + pair(w2, 6) * 100 + pair(tail, 0);
+        (pair(w2, 1), micros * 1_000, 6)
+    } else {
+        if b[16] != b':' {
+            return None;
+        }
+        (pair(tail, 0), 0, 0)
+    };
+    let year = pair(w0, 0) * 100 + pair(w0, 2);
+    let (month, day) = (pair(w0, 5), pair(w1, 0));
+    let (hour, minute) = (pair(w1, 3), pair(w1, 6));
+    let year = i64::from(year);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour) * 3600
+        + i64::from(minute) * 60
+        + i64::from(second);
+    Some(Timestamp {
+        secs,
+        nanos,
+        digits,
+        zulu: false,
+    })
+}
+
+/// Any RFC 3339 date-time acord reads: `T`, `t` or a space between date
+/// and time, 0 to 9 fractional digits, `Z` or an offset.
+fn parse_any(b: &[u8]) -> Option<Timestamp> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
@@ -329,6 +425,11 @@ mod tests {
     fn parses_discord_forms() {
         let ts = Timestamp::parse("2017-03-13T19:19:14.040000+00:00").unwrap();
         assert_eq!(ts.as_unix_secs(), 1_489_432_754);
+        // Discord's two shapes take the word path.
+        assert_eq!(parse_discord(b"2017-03-13T19:19:14.040000+00:00"), Some(ts));
+        let whole = parse_discord(b"2017-03-13T19:19:14+00:00").unwrap();
+        assert_eq!(whole.as_unix_secs(), 1_489_432_754);
+        assert_eq!(whole.to_string(), "2017-03-13T19:19:14+00:00");
         assert_eq!(ts.subsec_nanos(), 40_000_000);
         let z = Timestamp::parse("2017-03-13T19:19:14.04Z").unwrap();
         assert_eq!(ts, z);
@@ -418,6 +519,33 @@ mod tests {
     }
 
     proptest! {
+        /// Discord's shapes read word by word exactly as the general
+        /// parser reads them (in range or not), and the word path never
+        /// accepts what the general parser rejects.
+        #[test]
+        fn word_path_agrees_with_the_general_parser(
+            date in (0u32..10_000, 0u32..14, 0u32..33),
+            time in (0u32..25, 0u32..61, 0u32..62),
+            micros in proptest::option::of(0u32..1_000_000),
+            noise in "[0-9:+.T/ Z-]{25}|[0-9:+.T/ Z-]{32}",
+        ) {
+            let ((y, mo, d), (h, mi, se)) = (date, time);
+            let fraction = micros.map(|m| format!(".{m:06}")).unwrap_or_default();
+            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}{fraction}+00:00");
+            let fast = parse_discord(text.as_bytes());
+            prop_assert_eq!(fast, parse_any(text.as_bytes()));
+            if let Some(ts) = fast {
+                prop_assert_eq!(fast.map(|t| t.digits), parse_any(text.as_bytes()).map(|t| t.digits));
+                // A leap second (:60) is written as the next minute's :00.
+                if &text[17..19] != "60" {
+                    prop_assert_eq!(ts.to_string(), text);
+                }
+            }
+            if let Some(ts) = parse_discord(noise.as_bytes()) {
+                prop_assert_eq!(Some(ts), parse_any(noise.as_bytes()));
+            }
+        }
+
         #[test]
         fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
             let _ = Timestamp::parse(&text);
