@@ -5,8 +5,12 @@
 //! (4) its events become [`ShardEvent`]s on a bounded channel. Messages
 //! already waiting in the socket are read in one go (up to 32, `READ_BURST`)
 //! and their events handed over together, so the consumer is woken once per
-//! batch rather than once per event; a full channel is refilled once a
-//! quarter of it is free, not slot by slot.
+//! batch rather than once per event; a full channel is refilled once three
+//! quarters of it are free, not slot by slot. Each wake-up of the shard by
+//! the consumer costs a wake-up of a runtime thread, so the shard asks for
+//! few: one per refill, none for the byte count while a refill is due
+//! (below), and its heartbeat timer is registered once per deadline, not
+//! once per turn of its loop.
 //! Send path: (1) heartbeats, IDENTIFY and RESUME from the connection always
 //! go out, (2) user [`Command`]s from the [`ShardMessenger`] go out while the
 //! send limiter has room, (3) everything is counted against 120 per 60 s.
@@ -15,7 +19,9 @@
 //! against `max_backlog_bytes` until the last copy of it is dropped (in the
 //! backlog, in the channel, or in the consumer's hands). Once the backlog
 //! is full the shard stops reading the socket (TCP flow control then slows
-//! the sender) until the consumer has given back half of it. A slow
+//! the sender) until the consumer has given back half of it (checked when
+//! the consumer's drop crosses that mark, or at the next channel refill
+//! while events wait for room in the channel). A slow
 //! consumer never delays heartbeats, and during a pause a missing
 //! HEARTBEAT_ACK (which may sit unread in the socket) is not taken for a
 //! zombie connection. No dispatch is dropped.
@@ -343,7 +349,10 @@ impl ShardConfigBuilder {
     /// limit the shard stops reading; TCP flow control then holds the rest
     /// at the sender, so memory stays near the limit however fast the
     /// gateway sends. Reading goes on once the count is down to half the
-    /// limit. Heartbeats go on during the pause and no dispatch is dropped.
+    /// limit; while dispatches wait for room in the event channel, the
+    /// shard checks the count when the consumer has made room for them
+    /// (one wake-up instead of two). Heartbeats go on during the pause and
+    /// no dispatch is dropped.
     /// The message being read when the limit is reached is always
     /// finished, so the count may exceed the limit by one message.
     ///
@@ -749,9 +758,11 @@ impl Backlog {
     }
 
     /// Whether reading must stop: at the limit, or (`paused`: it stopped
-    /// already) until the count is down to `resume_at`. When it must, the
-    /// next `release` reaching `resume_at` asks for a wake-up.
-    fn should_pause(&self, paused: bool) -> bool {
+    /// already) until the count is down to `resume_at`. When it must and
+    /// `wake` is set, the next `release` reaching `resume_at` asks for a
+    /// wake-up; without `wake` the caller has another wake-up coming (the
+    /// event channel's) and looks again then.
+    fn should_pause(&self, paused: bool, wake: bool) -> bool {
         let bytes = self.bytes();
         let full = if paused {
             bytes > self.resume_at
@@ -760,6 +771,9 @@ impl Backlog {
         };
         if !full {
             return false;
+        }
+        if !wake {
+            return true;
         }
         self.waiting.store(true, Ordering::SeqCst);
         if self.bytes() <= self.resume_at {
@@ -1401,23 +1415,36 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         }
     }
 
-    /// How many channel slots to wait for when the channel is full: a
-    /// quarter of it (so the shard wakes once per batch, not per event),
-    /// or fewer when fewer events wait.
+    /// How many channel slots to wait for when the channel is full: three
+    /// quarters of it (so the shard wakes once per large batch, not per
+    /// event, while the consumer still has a quarter to work on), or fewer
+    /// when fewer events wait.
     fn refill_batch(&self) -> usize {
         if self.pending.is_empty() || !self.events_open {
             return 0;
         }
-        let quarter = (self.events.max_capacity() / 4).max(1);
-        self.pending.len().min(quarter)
+        let capacity = self.events.max_capacity();
+        let batch = (capacity - capacity / 4).max(1);
+        self.pending.len().min(batch)
     }
 
     /// Whether reading must pause: the backlog is full in events or bytes.
+    ///
+    /// While events wait for channel room the shard is woken by the
+    /// channel (see [`refill_batch`](Self::refill_batch)) and checks the
+    /// bytes again then, so a byte pause asks the backlog for a wake-up of
+    /// its own only when nothing waits: one wake-up per refill instead of
+    /// two close together (the consumer's thread wakes the shard's for
+    /// each).
     fn backlog_full(&mut self) -> bool {
         if self.pending.len() >= self.config.tuning.max_backlog {
             return true;
         }
-        self.byte_paused = self.stats.backlog.should_pause(self.byte_paused);
+        let channel_wakes = self.refill_batch() > 0;
+        self.byte_paused = self
+            .stats
+            .backlog
+            .should_pause(self.byte_paused, !channel_wakes);
         self.byte_paused
     }
 
@@ -1484,6 +1511,12 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         self.identify_granted = false;
         // a server that accepts the socket but never says HELLO
         let hello_deadline = tokio::time::Instant::now() + self.config.tuning.connect_timeout;
+        // One heartbeat timer for the whole session, moved only when the
+        // deadline moves: a fresh `sleep_until` per turn of the loop would
+        // register and remove a timer every turn, and a registration can
+        // wake the runtime's timer driver on another thread.
+        let mut heartbeat = Box::pin(tokio::time::sleep_until(hello_deadline));
+        let mut heartbeat_armed: Option<tokio::time::Instant> = None;
         loop {
             self.release_presence();
             self.flush_sends(&mut ws).await;
@@ -1502,6 +1535,12 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 .conn
                 .next_deadline()
                 .map(tokio::time::Instant::from_std);
+            if let Some(at) = heartbeat_at {
+                if heartbeat_armed != Some(at) {
+                    heartbeat.as_mut().reset(at);
+                    heartbeat_armed = Some(at);
+                }
+            }
             let queued = self.conn.queued_commands() > 0;
             let take_command = self.commands_open
                 && self.conn.is_ready()
@@ -1548,7 +1587,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
                 r = wait_opt(&mut self.identify_wait), if self.identify_wait.is_some() => {
                     self.on_identify_granted(&mut ws, r).await;
                 }
-                _ = sleep_until_opt(heartbeat_at), if heartbeat_at.is_some() => {
+                _ = heartbeat.as_mut(), if heartbeat_at.is_some() => {
                     if self.paused_since_beat {
                         // the ACK may sit unread behind the paused reader;
                         // once reading goes on for a whole interval the
@@ -2013,20 +2052,20 @@ mod tests {
         // copies (fan-out to several handlers) count once
         let a2 = a.clone();
         assert_eq!(backlog.bytes(), size);
-        assert!(!backlog.should_pause(false));
+        assert!(!backlog.should_pause(false, true));
         let b = counted(Dispatch::new("E", 2, vec![b'y'; 300]), &stats);
         let c = counted(Dispatch::new("E", 3, vec![b'z'; 300]), &stats);
         assert_eq!(backlog.bytes(), 3 * size);
         assert_eq!(stats.snapshot(0).peak_backlog_bytes, 3 * size as u64);
         // 1,287 bytes >= 1,000: pause
-        assert!(backlog.should_pause(false));
+        assert!(backlog.should_pause(false, true));
         drop(a);
         assert_eq!(backlog.bytes(), 3 * size, "a copy is still alive");
         drop(a2);
         // 858 bytes: under the limit, but a paused shard waits for half of it
         assert_eq!(backlog.bytes(), 2 * size);
-        assert!(backlog.should_pause(true));
-        assert!(!backlog.should_pause(false));
+        assert!(backlog.should_pause(true, true));
+        assert!(!backlog.should_pause(false, true));
         assert!(
             stats.wake.notified().now_or_never().is_none(),
             "no wake yet"
@@ -2034,7 +2073,7 @@ mod tests {
         // 429 bytes <= 500: the waiting shard is woken, once
         drop(b);
         assert!(stats.wake.notified().now_or_never().is_some());
-        assert!(!backlog.should_pause(true));
+        assert!(!backlog.should_pause(true, true));
         drop(c);
         assert!(stats.wake.notified().now_or_never().is_none());
         let info = stats.snapshot(0);
@@ -2061,7 +2100,7 @@ mod tests {
         for i in 0..2000 {
             let d = counted(Dispatch::new("E", i, vec![b'x'; 200]), &stats);
             let dropper = std::thread::spawn(move || drop(d));
-            if stats.backlog.should_pause(false) {
+            if stats.backlog.should_pause(false, true) {
                 let woken = rt.block_on(async {
                     tokio::time::timeout(Duration::from_secs(5), stats.wake.notified()).await
                 });
@@ -2073,6 +2112,39 @@ mod tests {
             let _ = stats.wake.notified().now_or_never();
             assert_eq!(stats.backlog.bytes(), 0);
         }
+    }
+
+    /// A pause that another wake-up will end (the event channel's, while
+    /// events wait for room) asks the backlog for none: releases under
+    /// `resume_at` wake nobody, and the shard's next look finds the room.
+    #[test]
+    fn a_pause_with_the_channel_wake_armed_asks_the_backlog_for_no_wake_up() {
+        let tuning = Tuning {
+            max_backlog_bytes: 1000,
+            ..Tuning::default()
+        };
+        let stats = Arc::new(ShardStats::new(&tuning));
+        let backlog = &stats.backlog;
+        let mut held: Vec<Dispatch> = (0..4)
+            .map(|i| counted(Dispatch::new("E", i, vec![b'x'; 300]), &stats))
+            .collect();
+        // 1,716 bytes: full, the channel will wake the shard
+        assert!(backlog.should_pause(false, false));
+        assert!(backlog.should_pause(true, false));
+        // down to 429 bytes (under half the limit): no wake-up asked for
+        held.truncate(1);
+        assert!(stats.wake.notified().now_or_never().is_none());
+        // the shard's next look (the channel woke it) resumes reading
+        assert!(!backlog.should_pause(true, true));
+        // an armed pause is still woken once at half the limit
+        held.extend((4..7).map(|i| counted(Dispatch::new("E", i, vec![b'y'; 300]), &stats)));
+        assert!(backlog.should_pause(false, true));
+        held.truncate(3);
+        assert!(stats.wake.notified().now_or_never().is_none(), "858 > 500");
+        held.truncate(1);
+        assert!(stats.wake.notified().now_or_never().is_some());
+        drop(held);
+        assert_eq!(backlog.bytes(), 0);
     }
 
     #[test]

@@ -251,6 +251,136 @@ async fn a_stalled_consumer_gets_the_whole_stream_in_order() {
     shard.close(true).await.unwrap();
 }
 
+/// The resume point (hysteresis): the consumer takes every dispatch it
+/// can but keeps them, so the channel is empty and only the bytes hold the
+/// shard. Giving back enough to be under the bound but not under half of
+/// it does not make the shard read again (no new dispatch for five
+/// heartbeat intervals, still one pause, heartbeats go on); going under
+/// half does, and every message arrives once, in order, with contiguous
+/// sequence numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_shard_reads_again_only_under_half_the_bound() {
+    const INTERVAL: Duration = Duration::from_millis(100);
+    const BOUND: usize = 32 * 1024;
+    const MESSAGES: u64 = 100;
+    let fake = FakeDiscord::builder()
+        .heartbeat_interval(INTERVAL)
+        .identify_window(WINDOW)
+        .privileged_intents(Intents::MESSAGE_CONTENT)
+        .guilds(1)
+        .start()
+        .await
+        .unwrap();
+    // a channel far larger than the bound: nothing waits for room in it
+    let (shard, mut rx) = Shard::spawn(
+        config(&fake)
+            .event_capacity(1024)
+            .max_backlog_bytes(BOUND)
+            .build()
+            .unwrap(),
+    );
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    seen.clear();
+    for n in 0..MESSAGES {
+        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", padded(&fake, n));
+    }
+    let messenger = shard.messenger();
+    let mut held = std::collections::VecDeque::new();
+    let mut seqs = Vec::new();
+    // every event taken from the channel: dispatches kept, a dropped
+    // connection fails the test
+    let mut take =
+        |rx: &mut tokio::sync::mpsc::Receiver<ShardEvent>,
+         held: &mut std::collections::VecDeque<acord_core_gateway::Dispatch>| {
+            let mut dispatches = 0;
+            while let Ok(event) = rx.try_recv() {
+                match event {
+                    ShardEvent::Dispatch(d) => {
+                        seqs.push(d.seq());
+                        held.push_back(d);
+                        dispatches += 1;
+                    }
+                    ShardEvent::Reconnecting { .. } | ShardEvent::Disconnected { .. } => {
+                        panic!("the connection was dropped: {event:?}")
+                    }
+                    _ => {}
+                }
+            }
+            dispatches
+        };
+    let deadline = Instant::now() + GUARD;
+    while messenger.info().read_pauses == 0 {
+        assert!(Instant::now() < deadline, "the shard never paused");
+        take(&mut rx, &mut held);
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // what was read before the pause is in the channel by now
+    take(&mut rx, &mut held);
+    let info = shard.info();
+    assert!(info.backlog_bytes as usize >= BOUND, "{info:?}");
+    assert!((held.len() as u64) < MESSAGES, "{info:?}");
+    // the backlog is exactly what the consumer holds: nothing waits in
+    // the shard or the channel
+    let held_bytes = |held: &std::collections::VecDeque<acord_core_gateway::Dispatch>| {
+        held.iter().map(counted_size).sum::<u64>()
+    };
+    assert_eq!(held_bytes(&held), info.backlog_bytes);
+
+    // give back until under the bound, still over half of it
+    let mut numbers = Vec::new();
+    while shard.info().backlog_bytes as usize >= BOUND {
+        let d = held.pop_front().expect("the backlog is what is held");
+        numbers.extend(message_number(&d));
+    }
+    let info = shard.info();
+    assert!(info.backlog_bytes as usize > BOUND / 2, "{info:?}");
+    let beats = info.heartbeats_sent;
+    tokio::time::sleep(5 * INTERVAL).await;
+    assert_eq!(
+        take(&mut rx, &mut held),
+        0,
+        "read again over half the bound"
+    );
+    let info = shard.info();
+    assert_eq!(info.read_pauses, 1, "{info:?}");
+    assert!(info.heartbeats_sent >= beats + 3, "{beats} -> {info:?}");
+    assert_eq!(info.reconnects, 0, "{info:?}");
+
+    // under half: reading goes on (counted from what is held: the shard
+    // reads again as soon as the count is under half)
+    while held_bytes(&held) as usize > BOUND / 2 {
+        let d = held.pop_front().expect("the backlog is what is held");
+        numbers.extend(message_number(&d));
+    }
+    let deadline = Instant::now() + GUARD;
+    while take(&mut rx, &mut held) == 0 {
+        assert!(Instant::now() < deadline, "the shard did not read again");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // and the rest as it comes, dropped as taken
+    while numbers.len() < MESSAGES as usize {
+        assert!(Instant::now() < deadline, "timed out reading the rest");
+        take(&mut rx, &mut held);
+        match held.pop_front() {
+            Some(d) => numbers.extend(message_number(&d)),
+            None => tokio::time::sleep(Duration::from_millis(1)).await,
+        }
+    }
+    assert_eq!(numbers, (0..MESSAGES).collect::<Vec<_>>());
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "sequence numbers not contiguous: {seqs:?}"
+    );
+    drop(held);
+    eventually("the backlog is empty", || {
+        messenger.info().backlog_bytes == 0
+    })
+    .await;
+    assert!(fake.client_closes().is_empty());
+    shard.close(true).await.unwrap();
+}
+
 /// The largest buffers the kernel may give a TCP socket on its own
 /// (autotuning): the third field of `tcp_rmem` and of `tcp_wmem` (Linux).
 /// Elsewhere, Linux's defaults (6 MiB and 4 MiB).
