@@ -288,7 +288,9 @@ impl Visitor<'_> for IdVisitor {
 
 impl<'de, M> Deserialize<'de> for Id<M> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(IdVisitor).map(Id::from_nonzero)
+        deserializer
+            .deserialize_any(IdVisitor)
+            .map(Id::from_nonzero)
     }
 }
 
