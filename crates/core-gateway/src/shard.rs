@@ -1515,7 +1515,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
         // deadline moves: a fresh `sleep_until` per turn of the loop would
         // register and remove a timer every turn, and a registration can
         // wake the runtime's timer driver on another thread.
-        let mut heartbeat = Box::pin(tokio::time::sleep_until(hello_deadline));
+        let mut heartbeat = std::pin::pin!(tokio::time::sleep_until(hello_deadline));
         let mut heartbeat_armed: Option<tokio::time::Instant> = None;
         loop {
             self.release_presence();
