@@ -627,7 +627,10 @@ mod tests {
 
         #[test]
         fn valid_stream_with_random_splits_round_trips(
-            msgs in proptest::collection::vec("[ -~]{0,200}", 1..6),
+            // non-empty, as every gateway message is: a sync flush with
+            // no new input writes nothing with zlib (and zlib-rs), so an
+            // empty message has no frame to send
+            msgs in proptest::collection::vec("[ -~]{1,200}", 1..6),
             split in 1usize..50,
         ) {
             let mut z = Deflater::new();
