@@ -32,7 +32,7 @@ use acord_testkit::stream::{StreamSpec, STREAM_END_CONTENT};
 use acord_testkit::FakeDiscord;
 use serde_json::{json, Value};
 
-const ROLES: [&str; 4] = ["twilight", "acord", "client-min", "client-cache"];
+const ROLES: [&str; 5] = ["twilight", "acord", "acord-inline", "client-min", "client-cache"];
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -80,7 +80,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--dispatches" => args.dispatches = value()?.parse()?,
             "--messages" => args.messages = value()?.parse()?,
             "-h" | "--help" => {
-                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,client-min,client-cache] [--precompressed] [--compress zlib|zstd]");
+                println!("cargo run --release -- [--events N] [--rounds R] [--seed S] [--roles twilight,acord,acord-inline,client-min,client-cache] [--precompressed] [--compress zlib|zstd]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}").into()),
@@ -296,6 +296,7 @@ async fn run_role(role: &str, args: &Args) -> Result<usize, BoxError> {
     let received = match role {
         "twilight" => twilight(args).await?,
         "acord" => acord_shard(args).await?,
+        "acord-inline" => acord_inline(args).await?,
         "client-min" => acord_client(args, false).await?,
         "client-cache" => acord_client(args, true).await?,
         other => return Err(format!("unknown role {other}").into()),
@@ -439,6 +440,50 @@ async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
     let (_shard, mut events) = Shard::spawn(config);
     let mut received = 0;
     while let Some(event) = events.recv().await {
+        match event {
+            ShardEvent::Dispatch(dispatch) => {
+                received += 1;
+                let event = Event::parse(&dispatch)
+                    .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
+                if let Event::MessageCreate(message) = &event {
+                    if message.content == STREAM_END_CONTENT {
+                        break;
+                    }
+                }
+            }
+            ShardEvent::Fatal { error } => return Err(format!("fatal: {error}").into()),
+            ShardEvent::Disconnected { code } => {
+                return Err(format!("disconnected ({code:?}) after {received} dispatches").into())
+            }
+            _ => {}
+        }
+    }
+    check(received, args.dispatches)?;
+    Ok(received)
+}
+
+/// The same work as `acord_shard`, with the gateway loop
+/// (`run_gateway_loop`, chiru's channel style) polled by the consumer's
+/// own task: one thread reads, inflates and types, as twilight's
+/// `next_event` loop does; no wake-up or free crosses threads.
+async fn acord_inline(args: &Args) -> Result<usize, BoxError> {
+    use acord::core::gateway::{run_gateway_loop, ShardConfig, ShardEvent};
+    use acord::event::Event;
+    let config = ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone())
+        .decoder(decoder_factory(&args.compress)?)
+        .build()?;
+    let (_commands, outbound) = tokio::sync::mpsc::channel(8);
+    let (inbound, mut events) = tokio::sync::mpsc::channel(256);
+    let gateway = run_gateway_loop(config, outbound, inbound);
+    tokio::pin!(gateway);
+    let mut received = 0;
+    loop {
+        let event = tokio::select! {
+            biased;
+            event = events.recv() => event,
+            error = &mut gateway => return Err(format!("gateway loop ended: {error}").into()),
+        };
+        let Some(event) = event else { break };
         match event {
             ShardEvent::Dispatch(dispatch) => {
                 received += 1;
