@@ -5,8 +5,12 @@
 //! The fake runs in a child process (this binary re-executed with
 //! `--serve`), so its per-connection memory is not counted.
 //!
-//! `cargo run -p acord-core-gateway --release --example idle_memory [N] [json]`
-//! (`json`: plain JSON instead of zlib-stream, to see what compression costs)
+//! `cargo run -p acord-core-gateway --release --example idle_memory [N] [json|zlib] [MEMBERS]`
+//! (`json`: plain JSON instead of zlib-stream, to see what compression
+//! costs; `MEMBERS`: members in each shard's GUILD_CREATE, default the
+//! fake's own: with 200 a shard inflates more than the 32 KiB zlib window
+//! before it idles, so the window is all in memory, as in a long-running
+//! bot)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -37,22 +41,27 @@ fn main() {
         .unwrap();
     if args.get(1).map(String::as_str) == Some("--serve") {
         let n: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1000);
-        runtime.block_on(serve(n));
+        let members = args.get(3).and_then(|a| a.parse().ok());
+        runtime.block_on(serve(n, members));
         return;
     }
     let n: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let json = args.get(2).map(String::as_str) == Some("json");
-    runtime.block_on(measure(n, json));
+    let members: Option<usize> = args.get(3).and_then(|a| a.parse().ok());
+    runtime.block_on(measure(n, json, members));
 }
 
-async fn serve(n: u32) {
-    let fake = acord_testkit::FakeDiscord::builder()
+async fn serve(n: u32, members: Option<usize>) {
+    let mut builder = acord_testkit::FakeDiscord::builder()
         .shards(n)
         .max_concurrency(n)
-        .guilds(1)
-        .start()
-        .await
-        .unwrap();
+        .guilds(1);
+    if let Some(members) = members {
+        builder = builder
+            .members_per_guild(members)
+            .privileged_intents(Intents::GUILD_PRESENCES);
+    }
+    let fake = builder.start().await.unwrap();
     println!(
         "{}",
         serde_json::json!({"gateway_url": fake.gateway_url(), "token": fake.token()})
@@ -65,10 +74,11 @@ async fn serve(n: u32) {
     .await;
 }
 
-async fn measure(n: u32, json: bool) {
+async fn measure(n: u32, json: bool, members: Option<usize>) {
     let exe = std::env::current_exe().unwrap();
+    let members = members.map_or_else(String::new, |m| m.to_string());
     let mut child = Command::new(exe)
-        .args(["--serve", &n.to_string()])
+        .args(["--serve", &n.to_string(), &members])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -86,7 +96,14 @@ async fn measure(n: u32, json: bool) {
         n,
         SessionStartLimit::new(100_000, 100_000, Duration::from_secs(3600), n),
     );
-    let manager = ShardManager::builder(token, Intents::GUILDS, info)
+    // the fake (as Discord) sends a GUILD_CREATE's members only with
+    // GUILD_PRESENCES
+    let intents = if members.is_empty() {
+        Intents::GUILDS
+    } else {
+        Intents::GUILDS | Intents::GUILD_PRESENCES
+    };
+    let manager = ShardManager::builder(token, intents, info)
         .configure(move |b| {
             if json {
                 b.decoder(|| Box::new(JsonDecoder::new()))
