@@ -42,11 +42,16 @@ type Pending<S, T> = Box<dyn FnOnce(Arc<S>) -> T + Send>;
 /// set.
 #[must_use = "a builder does nothing until `.build().await`"]
 pub struct ClientBuilder<S = ()> {
-    token: Token,
-    intents: Intents,
     data: Arc<S>,
     handlers: Vec<Pending<S, Arc<dyn ErasedHandler>>>,
     listeners: Vec<Pending<S, Listener>>,
+    settings: Settings,
+}
+
+/// Everything a builder holds that does not depend on the state type.
+struct Settings {
+    token: Token,
+    intents: Intents,
     scheme: ShardScheme,
     api_base: Option<String>,
     gateway_url: Option<String>,
@@ -67,13 +72,13 @@ pub struct ClientBuilder<S = ()> {
 impl<S> fmt::Debug for ClientBuilder<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token)
-            .field("intents", &self.intents)
+            .field("token", &self.settings.token)
+            .field("intents", &self.settings.intents)
             .field("handlers", &self.handlers.len())
             .field("listeners", &self.listeners.len())
-            .field("scheme", &self.scheme)
-            .field("api_base", &self.api_base)
-            .field("gateway_url", &self.gateway_url)
+            .field("scheme", &self.settings.scheme)
+            .field("api_base", &self.settings.api_base)
+            .field("gateway_url", &self.settings.gateway_url)
             .finish_non_exhaustive()
     }
 }
@@ -81,26 +86,28 @@ impl<S> fmt::Debug for ClientBuilder<S> {
 impl ClientBuilder<()> {
     pub(crate) fn new(token: Token, intents: Intents) -> Self {
         Self {
-            token,
-            intents,
             data: Arc::new(()),
             handlers: Vec::new(),
             listeners: Vec::new(),
-            scheme: ShardScheme::Recommended,
-            api_base: None,
-            gateway_url: None,
-            http: None,
-            keep_alive: None,
-            decoder: None,
-            identify_queue: None,
-            sessions: Vec::new(),
-            cache: CacheConfig::default(),
-            cache_store: None,
-            configure: None,
-            error_hook: None,
-            sequential: false,
-            max_tasks: 1024,
-            grace: Duration::from_secs(5),
+            settings: Settings {
+                token,
+                intents,
+                scheme: ShardScheme::Recommended,
+                api_base: None,
+                gateway_url: None,
+                http: None,
+                keep_alive: None,
+                decoder: None,
+                identify_queue: None,
+                sessions: Vec::new(),
+                cache: CacheConfig::default(),
+                cache_store: None,
+                configure: None,
+                error_hook: None,
+                sequential: false,
+                max_tasks: 1024,
+                grace: Duration::from_secs(5),
+            },
         }
     }
 
@@ -112,8 +119,6 @@ impl ClientBuilder<()> {
     /// (they see `()` as their state).
     pub fn data<T: Send + Sync + 'static>(self, state: T) -> ClientBuilder<T> {
         ClientBuilder {
-            token: self.token,
-            intents: self.intents,
             data: Arc::new(state),
             // Registered before `.data()`: they keep the unit state.
             handlers: self
@@ -126,21 +131,7 @@ impl ClientBuilder<()> {
                 .into_iter()
                 .map(|l| Box::new(move |_: Arc<T>| l(unit_data())) as Pending<T, _>)
                 .collect(),
-            scheme: self.scheme,
-            api_base: self.api_base,
-            gateway_url: self.gateway_url,
-            http: self.http,
-            keep_alive: self.keep_alive,
-            decoder: self.decoder,
-            identify_queue: self.identify_queue,
-            sessions: self.sessions,
-            cache: self.cache,
-            cache_store: self.cache_store,
-            configure: self.configure,
-            error_hook: self.error_hook,
-            sequential: self.sequential,
-            max_tasks: self.max_tasks,
-            grace: self.grace,
+            settings: self.settings,
         }
     }
 }
@@ -209,7 +200,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// Which shards this process runs (default: the count Discord
     /// recommends).
     pub fn shards(mut self, scheme: ShardScheme) -> Self {
-        self.scheme = scheme;
+        self.settings.scheme = scheme;
         self
     }
 
@@ -229,21 +220,21 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// `ACORD_API_BASE` environment variable): a proxy, or acord-testkit's
     /// fake. Ignored when [`http`](Self::http) is set.
     pub fn api_base(mut self, url: impl Into<String>) -> Self {
-        self.api_base = Some(url.into());
+        self.settings.api_base = Some(url.into());
         self
     }
 
     /// The gateway URL (default: the one `GET /gateway/bot` returns, or
     /// the `ACORD_GATEWAY_URL` environment variable).
     pub fn gateway_url(mut self, url: impl Into<String>) -> Self {
-        self.gateway_url = Some(url.into());
+        self.settings.gateway_url = Some(url.into());
         self
     }
 
     /// The REST client, with its own rate limiter, proxy, timeouts and
     /// retries. It must carry the same token as the builder.
     pub fn http(mut self, http: HttpClient) -> Self {
-        self.http = Some(http);
+        self.settings.http = Some(http);
         self
     }
 
@@ -253,14 +244,14 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         mut self,
         make: impl Fn() -> Box<dyn KeepAlive> + Send + Sync + 'static,
     ) -> Self {
-        self.keep_alive = Some(Arc::new(make));
+        self.settings.keep_alive = Some(Arc::new(make));
         self
     }
 
     /// The gateway decoder, made once per shard connection (default
     /// `ZlibStreamDecoder`; `JsonDecoder` for uncompressed JSON).
     pub fn decoder(mut self, make: impl Fn() -> Box<dyn Decoder> + Send + Sync + 'static) -> Self {
-        self.decoder = Some(Arc::new(make));
+        self.settings.decoder = Some(Arc::new(make));
         self
     }
 
@@ -269,7 +260,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// cacheless bot. Events only the cache reads are deserialised for
     /// it; leave out what you do not read.
     pub fn cache(mut self, config: CacheConfig) -> Self {
-        self.cache = config;
+        self.settings.cache = config;
         self
     }
 
@@ -279,7 +270,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// handlers what the store returned as
     /// [`Context::previous`](crate::Context::previous).
     pub fn cache_store(mut self, store: Arc<dyn Cache>) -> Self {
-        self.cache_store = Some(store);
+        self.settings.cache_store = Some(store);
         self
     }
 
@@ -295,7 +286,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         mut self,
         sessions: impl IntoIterator<Item = acord_core_gateway::Session>,
     ) -> Self {
-        self.sessions.extend(sessions);
+        self.settings.sessions.extend(sessions);
         self
     }
 
@@ -303,7 +294,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// session start limit). Share one across processes running shard
     /// ranges of one bot.
     pub fn identify_queue(mut self, queue: Arc<dyn IdentifyQueue>) -> Self {
-        self.identify_queue = Some(queue);
+        self.settings.identify_queue = Some(queue);
         self
     }
 
@@ -314,7 +305,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
         mut self,
         f: impl FnOnce(ShardConfigBuilder) -> ShardConfigBuilder + Send + 'static,
     ) -> Self {
-        self.configure = Some(Box::new(f));
+        self.settings.configure = Some(Box::new(f));
         self
     }
 
@@ -322,7 +313,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// does not deserialise (default: a `tracing` error / warning). The
     /// bot keeps running either way.
     pub fn on_error(mut self, hook: impl Fn(DispatchError) + Send + Sync + 'static) -> Self {
-        self.error_hook = Some(Arc::new(hook));
+        self.settings.error_hook = Some(Arc::new(hook));
         self
     }
 
@@ -334,7 +325,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// Off by default: every call runs in its own task, so two events of
     /// one channel may be handled out of order.
     pub fn sequential_per_channel(mut self) -> Self {
-        self.sequential = true;
+        self.settings.sequential = true;
         self
     }
 
@@ -342,7 +333,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// (default 1024). A slow bot slows its shards instead of growing
     /// memory.
     pub fn max_concurrent_handlers(mut self, max: usize) -> Self {
-        self.max_tasks = max.max(1);
+        self.settings.max_tasks = max.max(1);
         self
     }
 
@@ -351,7 +342,7 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
     /// running then are logged and left to finish on their own; they end
     /// with the runtime.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
+        self.settings.grace = grace;
         self
     }
 
@@ -377,58 +368,13 @@ impl<S: Send + Sync + 'static> ClientBuilder<S> {
             .into_iter()
             .map(|l| l(self.data.clone()))
             .collect();
-        let parts = Parts {
-            token: self.token,
-            intents: self.intents,
-            handlers,
-            listeners,
-            scheme: self.scheme,
-            api_base: self.api_base,
-            gateway_url: self.gateway_url,
-            http: self.http,
-            keep_alive: self.keep_alive,
-            decoder: self.decoder,
-            identify_queue: self.identify_queue,
-            sessions: self.sessions,
-            cache: self.cache,
-            cache_store: self.cache_store,
-            configure: self.configure,
-            error_hook: self.error_hook,
-            sequential: self.sequential,
-            max_tasks: self.max_tasks,
-            grace: self.grace,
-        };
-        let (shared, router) = assemble(parts).await?;
+        let (shared, router) = assemble(self.settings, handlers, listeners).await?;
         Ok(Client {
             shared,
             data: self.data,
             pending: Mutex::new(Some(router)),
         })
     }
-}
-
-/// What `build` needs besides the state: the builder with its handlers
-/// and listeners bound to the state.
-struct Parts {
-    token: Token,
-    intents: Intents,
-    handlers: Vec<Arc<dyn ErasedHandler>>,
-    listeners: Vec<Listener>,
-    scheme: ShardScheme,
-    api_base: Option<String>,
-    gateway_url: Option<String>,
-    http: Option<HttpClient>,
-    keep_alive: Option<KeepAliveFactory>,
-    decoder: Option<DecoderFactory>,
-    identify_queue: Option<Arc<dyn IdentifyQueue>>,
-    sessions: Vec<acord_core_gateway::Session>,
-    cache: CacheConfig,
-    cache_store: Option<Arc<dyn Cache>>,
-    configure: Option<Configure>,
-    error_hook: Option<ErrorHook>,
-    sequential: bool,
-    max_tasks: usize,
-    grace: Duration,
 }
 
 /// The future of [`assemble`].
@@ -438,11 +384,19 @@ type Assembling = Pin<Box<dyn Future<Output = Result<(Arc<Shared>, Router), Clie
 /// in a function that is not generic so it is compiled once, in acord,
 /// not again in every bot crate.
 #[inline(never)]
-fn assemble(parts: Parts) -> Assembling {
-    Box::pin(assemble_parts(parts))
+fn assemble(
+    settings: Settings,
+    handlers: Vec<Arc<dyn ErasedHandler>>,
+    listeners: Vec<Listener>,
+) -> Assembling {
+    Box::pin(assemble_parts(settings, handlers, listeners))
 }
 
-async fn assemble_parts(this: Parts) -> Result<(Arc<Shared>, Router), ClientError> {
+async fn assemble_parts(
+    this: Settings,
+    handlers: Vec<Arc<dyn ErasedHandler>>,
+    listeners: Vec<Listener>,
+) -> Result<(Arc<Shared>, Router), ClientError> {
     let http = match this.http {
         Some(http) => {
             if http.token() != Some(&this.token) {
@@ -491,7 +445,6 @@ async fn assemble_parts(this: Parts) -> Result<(Arc<Shared>, Router), ClientErro
         .build()
         .map_err(|e| ClientError::config(e.to_string()))?;
 
-    let (handlers, listeners) = (this.handlers, this.listeners);
     let handler_flags: Vec<EventTypeFlags> = handlers.iter().map(|h| h.wanted()).collect();
     let listener_flags = listeners
         .iter()
