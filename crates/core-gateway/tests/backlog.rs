@@ -42,6 +42,38 @@ fn message_number(d: &acord_core_gateway::Dispatch) -> Option<u64> {
         .ok()
 }
 
+/// A fake with `interval` heartbeats and one guild, a shard bounded at
+/// `bound` bytes with `capacity` events in its channel, READY read, then
+/// `messages` padded MESSAGE_CREATEs sent, none of them read yet.
+async fn flooded_shard(
+    interval: Duration,
+    bound: usize,
+    capacity: usize,
+    messages: u64,
+) -> (FakeDiscord, Shard, tokio::sync::mpsc::Receiver<ShardEvent>) {
+    let fake = FakeDiscord::builder()
+        .heartbeat_interval(interval)
+        .identify_window(WINDOW)
+        .privileged_intents(Intents::MESSAGE_CONTENT)
+        .guilds(1)
+        .start()
+        .await
+        .unwrap();
+    let (shard, mut rx) = Shard::spawn(
+        config(&fake)
+            .event_capacity(capacity)
+            .max_backlog_bytes(bound)
+            .build()
+            .unwrap(),
+    );
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, is_ready).await;
+    for n in 0..messages {
+        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", padded(&fake, n));
+    }
+    (fake, shard, rx)
+}
+
 /// The consumer stops reading while 200 messages (about 400 KB) arrive:
 /// the shard stops reading at the 32 KiB bound (plus at most the message
 /// it was reading), four heartbeats reach the fake during the pause (more
@@ -53,29 +85,8 @@ async fn a_stalled_consumer_pauses_reading_within_the_byte_bound_and_heartbeats_
     const INTERVAL: Duration = Duration::from_millis(100);
     const BOUND: usize = 32 * 1024;
     const MESSAGES: u64 = 200;
-    let fake = FakeDiscord::builder()
-        .heartbeat_interval(INTERVAL)
-        .identify_window(WINDOW)
-        .privileged_intents(Intents::MESSAGE_CONTENT)
-        .guilds(1)
-        .start()
-        .await
-        .unwrap();
-    let (shard, mut rx) = Shard::spawn(
-        config(&fake)
-            .event_capacity(4)
-            .max_backlog_bytes(BOUND)
-            .build()
-            .unwrap(),
-    );
-    let mut seen = Vec::new();
-    until(&mut rx, &mut seen, is_ready).await;
-    seen.clear();
-
     // the consumer stalls from here
-    for n in 0..MESSAGES {
-        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", padded(&fake, n));
-    }
+    let (fake, shard, mut rx) = flooded_shard(INTERVAL, BOUND, 4, MESSAGES).await;
     let messenger = shard.messenger();
     eventually("the shard pauses reading", || {
         messenger.info().read_pauses >= 1
@@ -263,28 +274,8 @@ async fn a_paused_shard_reads_again_only_under_half_the_bound() {
     const INTERVAL: Duration = Duration::from_millis(100);
     const BOUND: usize = 32 * 1024;
     const MESSAGES: u64 = 100;
-    let fake = FakeDiscord::builder()
-        .heartbeat_interval(INTERVAL)
-        .identify_window(WINDOW)
-        .privileged_intents(Intents::MESSAGE_CONTENT)
-        .guilds(1)
-        .start()
-        .await
-        .unwrap();
     // a channel far larger than the bound: nothing waits for room in it
-    let (shard, mut rx) = Shard::spawn(
-        config(&fake)
-            .event_capacity(1024)
-            .max_backlog_bytes(BOUND)
-            .build()
-            .unwrap(),
-    );
-    let mut seen = Vec::new();
-    until(&mut rx, &mut seen, is_ready).await;
-    seen.clear();
-    for n in 0..MESSAGES {
-        fake.dispatch(ShardTarget::All, "MESSAGE_CREATE", padded(&fake, n));
-    }
+    let (fake, shard, mut rx) = flooded_shard(INTERVAL, BOUND, 1024, MESSAGES).await;
     let messenger = shard.messenger();
     let mut held = std::collections::VecDeque::new();
     let mut seqs = Vec::new();
