@@ -432,34 +432,45 @@ fn acord_intents() -> acord::Intents {
 }
 
 async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
-    use acord::core::gateway::{Shard, ShardConfig, ShardEvent};
-    use acord::event::Event;
+    use acord::core::gateway::{Shard, ShardConfig};
     let config = ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone())
         .decoder(decoder_factory(&args.compress)?)
         .build()?;
     let (_shard, mut events) = Shard::spawn(config);
     let mut received = 0;
     while let Some(event) = events.recv().await {
-        match event {
-            ShardEvent::Dispatch(dispatch) => {
-                received += 1;
-                let event = Event::parse(&dispatch)
-                    .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
-                if let Event::MessageCreate(message) = &event {
-                    if message.content == STREAM_END_CONTENT {
-                        break;
-                    }
-                }
-            }
-            ShardEvent::Fatal { error } => return Err(format!("fatal: {error}").into()),
-            ShardEvent::Disconnected { code } => {
-                return Err(format!("disconnected ({code:?}) after {received} dispatches").into())
-            }
-            _ => {}
+        if type_event(event, &mut received)? {
+            break;
         }
     }
     check(received, args.dispatches)?;
     Ok(received)
+}
+
+/// Types one shard event as both acord shard roles do; `true` once the
+/// end marker arrived.
+fn type_event(
+    event: acord::core::gateway::ShardEvent,
+    received: &mut usize,
+) -> Result<bool, BoxError> {
+    use acord::core::gateway::ShardEvent;
+    use acord::event::Event;
+    match event {
+        ShardEvent::Dispatch(dispatch) => {
+            *received += 1;
+            let event = Event::parse(&dispatch)
+                .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
+            if let Event::MessageCreate(message) = &event {
+                return Ok(message.content == STREAM_END_CONTENT);
+            }
+        }
+        ShardEvent::Fatal { error } => return Err(format!("fatal: {error}").into()),
+        ShardEvent::Disconnected { code } => {
+            return Err(format!("disconnected ({code:?}) after {received} dispatches").into())
+        }
+        _ => {}
+    }
+    Ok(false)
 }
 
 /// The same work as `acord_shard`, with the gateway loop
@@ -467,8 +478,7 @@ async fn acord_shard(args: &Args) -> Result<usize, BoxError> {
 /// own task: one thread reads, inflates and types, as twilight's
 /// `next_event` loop does; no wake-up or free crosses threads.
 async fn acord_inline(args: &Args) -> Result<usize, BoxError> {
-    use acord::core::gateway::{run_gateway_loop, ShardConfig, ShardEvent};
-    use acord::event::Event;
+    use acord::core::gateway::{run_gateway_loop, ShardConfig};
     let config = ShardConfig::builder(args.token.clone(), acord_intents(), args.gateway.clone())
         .decoder(decoder_factory(&args.compress)?)
         .build()?;
@@ -484,22 +494,8 @@ async fn acord_inline(args: &Args) -> Result<usize, BoxError> {
             error = &mut gateway => return Err(format!("gateway loop ended: {error}").into()),
         };
         let Some(event) = event else { break };
-        match event {
-            ShardEvent::Dispatch(dispatch) => {
-                received += 1;
-                let event = Event::parse(&dispatch)
-                    .map_err(|e| format!("acord could not type {}: {e}", dispatch.name()))?;
-                if let Event::MessageCreate(message) = &event {
-                    if message.content == STREAM_END_CONTENT {
-                        break;
-                    }
-                }
-            }
-            ShardEvent::Fatal { error } => return Err(format!("fatal: {error}").into()),
-            ShardEvent::Disconnected { code } => {
-                return Err(format!("disconnected ({code:?}) after {received} dispatches").into())
-            }
-            _ => {}
+        if type_event(event, &mut received)? {
+            break;
         }
     }
     check(received, args.dispatches)?;
