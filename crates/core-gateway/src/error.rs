@@ -18,6 +18,15 @@ pub enum DecodeError {
     /// The zlib stream is corrupt.
     #[error("zlib-stream is corrupt; reconnect with a fresh inflate context")]
     Zlib(#[source] flate2::DecompressError),
+    /// The zlib-stream does not start with a zlib header (RFC 1950) for
+    /// deflate with at most a 32 KiB window and no preset dictionary.
+    #[error("zlib-stream has an invalid zlib header ({cmf:#04x} {flg:#04x})")]
+    ZlibHeader {
+        /// The first header byte (compression method and window size).
+        cmf: u8,
+        /// The second header byte (check bits and flags).
+        flg: u8,
+    },
     /// The zlib stream stopped making progress (truncated or malformed input).
     #[error("zlib-stream made no progress on a complete message; the stream is corrupt")]
     Stalled,
