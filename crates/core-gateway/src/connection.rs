@@ -842,7 +842,7 @@ impl<K: KeepAlive> Connection<K> {
     }
 
     fn recv_inner(&mut self, text: &str, now: Instant) -> Result<(), GatewayError> {
-        let env = Envelope::parse(text)?;
+        let env = Envelope::parse_dispatch(text)?;
         let Ok(op) = GatewayOpcode::try_from(env.op()) else {
             // an opcode Discord added later: ignore it
             return Ok(());
@@ -946,7 +946,13 @@ impl<K: KeepAlive> Connection<K> {
                 source: None,
             });
         };
-        let raw = env.data().unwrap_or("null");
+        // READY and RATE_LIMITED are read here, from the exact `d`; every
+        // other dispatch is handed out with `d` as the envelope found it
+        let (raw, unchecked) = match name {
+            "READY" | "RATE_LIMITED" => (env.data(), false),
+            _ => env.data_unchecked(),
+        };
+        let raw = raw.unwrap_or("null");
         // From here on the dispatch is delivered raw whatever its `d`
         // holds; a parse error of the events read from it is returned
         // after the push.
@@ -966,8 +972,12 @@ impl<K: KeepAlive> Connection<K> {
             _ => Ok(()),
         };
         let name = self.names.intern(name);
-        self.events
-            .push_back(Event::Dispatch(Dispatch::from_text(name, seq, raw)));
+        let dispatch = if unchecked {
+            Dispatch::from_unchecked_text(name, seq, raw.into())
+        } else {
+            Dispatch::from_text(name, seq, raw)
+        };
+        self.events.push_back(Event::Dispatch(dispatch));
         parsed
     }
 

@@ -507,7 +507,8 @@ mod tests {
         ));
         // a valid check but a preset dictionary, which Discord never uses
         let mut d = ZlibStreamDecoder::new();
-        let (cmf, flg) = (0x78u8, 0x20u8 | (31 - ((0x78u16 << 8 | 0x20) % 31)) as u8);
+        // FDICT (0x20) set, check bits making 0x783f a multiple of 31
+        let (cmf, flg) = (0x78u8, 0x3fu8);
         assert_eq!((u16::from(cmf) << 8 | u16::from(flg)) % 31, 0);
         let frame = [&[cmf, flg][..], &ZLIB_SUFFIX].concat();
         assert!(matches!(
@@ -531,7 +532,10 @@ mod tests {
             r#"{"op":10,"d":{"heartbeat_interval":1}}"#
         );
         let second = z.message(r#"{"op":11}"#);
-        assert_eq!(text(&mut d, Frame::Binary(&second)).unwrap(), r#"{"op":11}"#);
+        assert_eq!(
+            text(&mut d, Frame::Binary(&second)).unwrap(),
+            r#"{"op":11}"#
+        );
     }
 
     #[test]

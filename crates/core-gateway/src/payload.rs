@@ -33,6 +33,9 @@ pub struct Envelope<'a> {
     s: Option<u64>,
     t: Option<MaybeBorrowed<'a>>,
     d: Option<&'a str>,
+    /// `d` was bounded by the members after it, not by its own brackets:
+    /// it may run on over further members (see [`Envelope::parse_dispatch`]).
+    d_unchecked: bool,
 }
 
 /// The envelope as serde reads it: the fallback of the quick scan, for
@@ -56,7 +59,27 @@ impl<'a> Envelope<'a> {
     /// integer `op` (0-255), an optional integer `s` and an optional string
     /// `t`.
     pub fn parse(text: &'a str) -> Result<Self, GatewayError> {
-        if let Some(env) = scan::envelope(text) {
+        Self::parse_with(text, false)
+    }
+
+    /// [`parse`](Self::parse) for the dispatch path, without walking `d`'s
+    /// brackets where the members around it say where it ends.
+    ///
+    /// When `op`, `s` and `t` are all read from the members before `d` and
+    /// the plain members after it (Discord sends exactly these four), `d` is
+    /// taken to run up to the first of the members after it. A payload
+    /// with a further object or array member between them leaves that
+    /// member inside this `d`: the first JSON value of it is `d`, the rest
+    /// starts with a comma. [`data`](Self::data) is always exact; the
+    /// [`Dispatch`] made from [`data_unchecked`](Self::data_unchecked) finds
+    /// the exact end when someone asks for it, and a parse of the whole
+    /// text that fails is retried on the exact `d` ([`Dispatch::parse_text`]).
+    pub(crate) fn parse_dispatch(text: &'a str) -> Result<Self, GatewayError> {
+        Self::parse_with(text, true)
+    }
+
+    fn parse_with(text: &'a str, unchecked: bool) -> Result<Self, GatewayError> {
+        if let Some(env) = scan::envelope(text, unchecked) {
             return Ok(env);
         }
         let env: SerdeEnvelope<'a> =
@@ -66,6 +89,7 @@ impl<'a> Envelope<'a> {
             s: env.s,
             t: env.t,
             d: env.d.map(RawValue::get),
+            d_unchecked: false,
         })
     }
 
@@ -87,7 +111,16 @@ impl<'a> Envelope<'a> {
     /// The raw JSON text of the event data (`d`); `None` when absent or
     /// `null`.
     pub fn data(&self) -> Option<&'a str> {
-        self.d
+        match self.d {
+            Some(d) if self.d_unchecked => Some(&d[..scan::checked_len(d)]),
+            d => d,
+        }
+    }
+
+    /// `d` as found, and whether its end is unchecked (it may run on over
+    /// further members; see [`parse_dispatch`](Self::parse_dispatch)).
+    pub(crate) fn data_unchecked(&self) -> (Option<&'a str>, bool) {
+        (self.d, self.d_unchecked)
     }
 }
 
@@ -197,7 +230,81 @@ mod scan {
         b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4)
     }
 
-    pub(super) fn envelope(text: &str) -> Option<Envelope<'_>> {
+    /// The length of the JSON value at the start of `d` (all of it when
+    /// its brackets do not close).
+    pub(super) fn checked_len(d: &str) -> usize {
+        value_end(d.as_bytes(), 0).unwrap_or(d.len())
+    }
+
+    fn ws_back(b: &[u8], mut j: usize) -> usize {
+        while j > 0 && matches!(b[j - 1], b' ' | b'\t' | b'\n' | b'\r') {
+            j -= 1;
+        }
+        j
+    }
+
+    /// Bits of [`tail`]'s member set.
+    const OP: u8 = 1;
+    const S: u8 = 2;
+    const T: u8 = 4;
+
+    /// Reads the object's last members backwards while they are `"op"`,
+    /// `"s"` or `"t"` with a plain value (digits, `null`, a string without
+    /// escapes): the index where they start (the comma before the first of
+    /// them, or the closing brace when there are none) and which of them
+    /// were found. Only boundaries are found here: the forward scan reads
+    /// and checks these members again from that comma.
+    fn tail(b: &[u8]) -> Option<(usize, u8)> {
+        let close = ws_back(b, b.len()).checked_sub(1)?;
+        if b[close] != b'}' {
+            return None;
+        }
+        let (mut start, mut found) = (close, 0u8);
+        loop {
+            let value_end = ws_back(b, start);
+            let value_start = match b.get(value_end.checked_sub(1)?)? {
+                b'"' => {
+                    let open = memchr::memrchr(b'"', &b[..value_end - 1])?;
+                    if memchr::memchr(b'\\', &b[open.saturating_sub(1)..value_end]).is_some() {
+                        break;
+                    }
+                    open
+                }
+                b'0'..=b'9' | b'l' => {
+                    let mut k = value_end;
+                    while k > 0 && b[k - 1].is_ascii_alphanumeric() {
+                        k -= 1;
+                    }
+                    k
+                }
+                _ => break,
+            };
+            let colon = ws_back(b, value_start);
+            if colon == 0 || b[colon - 1] != b':' {
+                break;
+            }
+            let key_end = ws_back(b, colon - 1);
+            let (bit, key_start) = match b.get(key_end.saturating_sub(4)..key_end) {
+                Some(br#""op""#) => (OP, key_end - 4),
+                _ => match b.get(key_end.saturating_sub(3)..key_end) {
+                    Some(br#""s""#) => (S, key_end - 3),
+                    Some(br#""t""#) => (T, key_end - 3),
+                    _ => break,
+                },
+            };
+            let comma = ws_back(b, key_start);
+            if found & bit != 0 || comma == 0 || b[comma - 1] != b',' {
+                break;
+            }
+            found |= bit;
+            start = comma - 1;
+        }
+        Some((start, found))
+    }
+
+    /// `unchecked`: `d` may be bounded by [`tail`] (see
+    /// [`Envelope::parse_dispatch`]).
+    pub(super) fn envelope(text: &str, unchecked: bool) -> Option<Envelope<'_>> {
         let b = text.as_bytes();
         let mut i = ws(b, 0);
         if b.get(i) != Some(&b'{') {
@@ -206,6 +313,7 @@ mod scan {
         i += 1;
         let (mut op, mut s, mut t, mut d) = (None, None, None, None);
         let (mut seen_s, mut seen_t) = (false, false);
+        let mut d_unchecked = false;
         loop {
             i = ws(b, i);
             if b.get(i) != Some(&b'"') {
@@ -265,7 +373,25 @@ mod scan {
                     if d.is_some() {
                         return None;
                     }
-                    let end = value_end(b, i)?;
+                    let bit = |seen: bool, bit: u8| if seen { bit } else { 0 };
+                    let before = bit(op.is_some(), OP) | bit(seen_s, S) | bit(seen_t, T);
+                    let bounded = match (unchecked, b.get(i)) {
+                        (true, Some(&open @ (b'{' | b'['))) => tail(b)
+                            .filter(|&(start, after)| {
+                                start > i && before & after == 0 && before | after == OP | S | T
+                            })
+                            .map(|(start, _)| (ws_back(b, start), open + 2))
+                            // `{`..`}` and `[`..`]` are two apart in ASCII
+                            .filter(|&(end, close)| end > i + 1 && b[end - 1] == close),
+                        _ => None,
+                    };
+                    let end = match bounded {
+                        Some((end, _)) => {
+                            d_unchecked = true;
+                            end
+                        }
+                        None => value_end(b, i)?,
+                    };
                     d = Some(text.get(i..end)?);
                     i = end;
                 }
@@ -286,6 +412,7 @@ mod scan {
             s,
             t,
             d: d.filter(|d| *d != "null"),
+            d_unchecked,
         })
     }
 }
@@ -508,6 +635,11 @@ pub struct Dispatch {
 struct Data {
     /// The text of `d`, or bytes a caller gave that are not UTF-8.
     body: Result<Box<str>, Bytes>,
+    /// The text may run on past `d` over further members of the payload
+    /// (see `Envelope::parse_dispatch`); `len` then holds `d`'s exact
+    /// length once someone asked for it.
+    unchecked: bool,
+    len: OnceLock<usize>,
     /// The shard's backlog charge, given back when the last copy goes.
     #[cfg(feature = "runtime")]
     charge: Option<crate::shard::Charge>,
@@ -523,17 +655,28 @@ impl AsRef<[u8]> for SharedData {
 }
 
 impl Data {
-    fn new(body: Result<Box<str>, Bytes>) -> Self {
+    fn new(body: Result<Box<str>, Bytes>, unchecked: bool) -> Self {
         Self {
             body,
+            unchecked,
+            len: OnceLock::new(),
             #[cfg(feature = "runtime")]
             charge: None,
         }
     }
 
+    /// The exact text of `d`.
+    fn text(&self) -> Option<&str> {
+        let text = self.body.as_deref().ok()?;
+        if !self.unchecked {
+            return Some(text);
+        }
+        Some(&text[..*self.len.get_or_init(|| scan::checked_len(text))])
+    }
+
     fn bytes(&self) -> &[u8] {
         match &self.body {
-            Ok(text) => text.as_bytes(),
+            Ok(_) => self.text().unwrap_or_default().as_bytes(),
             Err(bytes) => bytes,
         }
     }
@@ -558,11 +701,21 @@ impl Dispatch {
         Self::with_body(name.into(), seq, Ok(text.into()))
     }
 
+    /// A dispatch whose text is `d` followed, maybe, by further members of
+    /// the payload (`Envelope::parse_dispatch`).
+    pub(crate) fn from_unchecked_text(name: Arc<str>, seq: u64, text: Box<str>) -> Self {
+        Self::with_data(name, seq, Data::new(Ok(text), true))
+    }
+
     fn with_body(name: Arc<str>, seq: u64, body: Result<Box<str>, Bytes>) -> Self {
+        Self::with_data(name, seq, Data::new(body, false))
+    }
+
+    fn with_data(name: Arc<str>, seq: u64, data: Data) -> Self {
         Self {
             name,
             seq,
-            data: Arc::new(Data::new(body)),
+            data: Arc::new(data),
             raw: OnceLock::new(),
         }
     }
@@ -580,7 +733,7 @@ impl Dispatch {
     /// The raw JSON of `d` as text (`null` when the payload had none); `None`
     /// only for bytes given to [`new`](Self::new) that are not UTF-8.
     pub fn text(&self) -> Option<&str> {
-        self.data.body.as_deref().ok()
+        self.data.text()
     }
 
     /// The raw JSON of `d` as text; empty for bytes given to
@@ -609,9 +762,44 @@ impl Dispatch {
     /// # Errors
     /// The JSON error when `d` does not match `T`.
     pub fn deserialize<'de, T: Deserialize<'de>>(&'de self) -> Result<T, serde_json::Error> {
-        match self.text() {
-            Some(text) => serde_json::from_str(text),
+        match self.parse_text(serde_json::from_str) {
+            Some(result) => result,
             None => serde_json::from_slice(self.as_bytes()),
+        }
+    }
+
+    /// Runs a parser of a whole JSON text on `d`; `None` for bytes given to
+    /// [`new`](Self::new) that are not UTF-8.
+    ///
+    /// The quickest way to parse a dispatch the shard made. Its text may
+    /// run on past `d` over further members of the payload (the shard
+    /// bounds `d` by the `op`, `s` and `t` members after it and does not
+    /// walk `d`'s brackets; Discord sends no other members): `parse` first
+    /// sees that text, and only when it fails, the exact `d`. `parse` must
+    /// therefore refuse trailing characters after the value, as
+    /// `serde_json::from_str` does. [`text`](Self::text) is always the
+    /// exact `d`, found on first use.
+    pub fn parse_text<'a, T, E>(
+        &'a self,
+        parse: impl Fn(&'a str) -> Result<T, E>,
+    ) -> Option<Result<T, E>> {
+        let body = self.data.body.as_deref().ok()?;
+        if !self.data.unchecked {
+            return Some(parse(body));
+        }
+        Some(parse(body).or_else(|error| match self.text() {
+            Some(exact) if exact.len() < body.len() => parse(exact),
+            _ => Err(error),
+        }))
+    }
+
+    /// The bytes this dispatch holds (its text may run on past `d`; see
+    /// [`parse_text`](Self::parse_text)), without finding `d`'s exact end.
+    #[cfg(feature = "runtime")]
+    pub(crate) fn held_len(&self) -> usize {
+        match &self.data.body {
+            Ok(text) => text.len(),
+            Err(bytes) => bytes.len(),
         }
     }
 
@@ -628,7 +816,7 @@ impl Dispatch {
                 Ok(text) => Ok(text.clone()),
                 Err(bytes) => Err(bytes.clone()),
             };
-            let mut data = Data::new(body);
+            let mut data = Data::new(body, self.data.unchecked);
             data.charge = Some(charge);
             self.data = Arc::new(data);
             self.raw = OnceLock::new();
@@ -694,7 +882,7 @@ mod tests {
     fn d_is_borrowed_not_copied() {
         let text = r#"{"t":"X","s":1,"op":0,"d":{"a":[1,2,{"b":"c\"}]"}]}}"#;
         // the quick scan reads Discord's usual payloads (no fallback)
-        assert!(scan::envelope(text).is_some());
+        assert!(scan::envelope(text, false).is_some());
         let env = Envelope::parse(text).unwrap();
         let d = env.data().unwrap();
         // the raw value points into the input buffer
@@ -774,7 +962,7 @@ mod tests {
                 serde_json::to_string(&object).unwrap()
             };
             let serde: Result<SerdeEnvelope<'_>, _> = serde_json::from_str(&text);
-            if let Some(quick) = scan::envelope(&text) {
+            if let Some(quick) = scan::envelope(&text, false) {
                 let serde = serde.expect("the quick scan accepted what serde refuses");
                 proptest::prop_assert_eq!(quick.op, serde.op);
                 proptest::prop_assert_eq!(quick.s, serde.s);
@@ -789,6 +977,26 @@ mod tests {
                 (Ok(env), Ok(serde)) => proptest::prop_assert_eq!(env.d, serde.d.map(RawValue::get)),
                 (Err(_), Err(_)) => {}
                 (a, b) => proptest::prop_assert!(false, "parse {:?} vs serde {:?}", a.is_ok(), b.is_ok()),
+            }
+            // nor the dispatch path, which may leave `d` unchecked
+            match (Envelope::parse_dispatch(&text), serde_json::from_str::<SerdeEnvelope<'_>>(&text)) {
+                (Ok(env), Ok(serde)) => {
+                    let exact = serde.d.map(RawValue::get);
+                    proptest::prop_assert_eq!((env.op, env.s), (serde.op, serde.s));
+                    proptest::prop_assert_eq!(env.event_name(), serde.t.as_ref().map(|t| &*t.0));
+                    proptest::prop_assert_eq!(env.data(), exact);
+                    let (found, unchecked) = env.data_unchecked();
+                    if let (Some(found), Some(exact)) = (found, exact) {
+                        // `d`, then nothing or the further members
+                        let rest = found.strip_prefix(exact).unwrap_or("?").trim_start();
+                        proptest::prop_assert!(rest.is_empty() || (unchecked && rest.starts_with(',')), "{found:?}");
+                        if unchecked {
+                            check_unchecked_dispatch(found, exact)?;
+                        }
+                    }
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => proptest::prop_assert!(false, "dispatch {:?} vs serde {:?}", a.is_ok(), b.is_ok()),
             }
         }
 
@@ -816,9 +1024,93 @@ mod tests {
         /// Any text: no panic.
         #[test]
         fn the_quick_scan_never_panics(text in "\\PC{0,64}") {
-            let _ = scan::envelope(&text);
+            let _ = scan::envelope(&text, false);
+            let _ = scan::envelope(&text, true);
             let _ = Envelope::parse(&text);
         }
+    }
+
+    /// A dispatch made from `found` (`d`, maybe followed by further
+    /// members) reads as `exact` does, through every accessor.
+    fn check_unchecked_dispatch(
+        found: &str,
+        exact: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let dispatch = Dispatch::from_unchecked_text("X".into(), 1, found.into());
+        let value = |text| serde_json::from_str::<serde_json::Value>(text);
+        let want = value(exact).map_err(|e| e.to_string());
+        proptest::prop_assert_eq!(
+            dispatch
+                .parse_text(value)
+                .map(|r| r.map_err(|e| e.to_string())),
+            Some(want.clone())
+        );
+        proptest::prop_assert_eq!(
+            dispatch
+                .deserialize::<serde_json::Value>()
+                .map_err(|e| e.to_string()),
+            want
+        );
+        proptest::prop_assert_eq!(dispatch.text(), Some(exact));
+        proptest::prop_assert_eq!(dispatch.as_bytes(), exact.as_bytes());
+        proptest::prop_assert_eq!(&dispatch.raw()[..], exact.as_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn the_dispatch_path_bounds_d_by_the_members_after_it() {
+        // Discord's order and the fake's (serde_json's sorted keys), pretty
+        // printed too: `d` found without walking its brackets
+        for text in [
+            r#"{"t":"X","s":1,"op":0,"d":{"a":[1,"]}"]}}"#,
+            r#"{"d":{"a":[1,"]}"]},"op":0,"s":1,"t":"X"}"#,
+            "{\n  \"d\": {\"a\": [1, \"]}\"]} ,\n  \"op\": 0,\n  \"s\": 1,\n  \"t\": \"X\"\n}\n",
+            r#"{"s":1,"d":{"a":[1,"]}"]},"t":"X","op":0}"#,
+        ] {
+            let env = Envelope::parse_dispatch(text).unwrap();
+            assert_eq!(
+                (env.op(), env.seq(), env.event_name()),
+                (0, Some(1), Some("X"))
+            );
+            let exact = Envelope::parse(text).unwrap().data();
+            assert_eq!(env.data_unchecked(), (exact, true), "{text}");
+        }
+        // a missing member, a duplicate, an escape in the tail, a string
+        // `d`: the brackets are walked as by `parse`
+        for text in [
+            r#"{"d":{"a":1},"op":0,"s":1}"#,
+            r#"{"op":0,"d":{"a":1},"op":0,"s":1,"t":"X"}"#,
+            r#"{"d":{"a":1},"op":0,"s":1,"t":"\u0058"}"#,
+            r#"{"d":"{}","op":0,"s":1,"t":"X"}"#,
+        ] {
+            let checked = Envelope::parse_dispatch(text).map(|e| e.data_unchecked());
+            assert!(matches!(checked, Ok((_, false)) | Err(_)), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_further_member_after_d_stays_out_of_it() {
+        let text = r#"{"d":{"a":1},"extra":{"x":[1]},"op":0,"s":7,"t":"X"}"#;
+        let env = Envelope::parse_dispatch(text).unwrap();
+        let (found, unchecked) = env.data_unchecked();
+        assert_eq!(found, Some(r#"{"a":1},"extra":{"x":[1]}"#));
+        assert!(unchecked);
+        assert_eq!(env.data(), Some(r#"{"a":1}"#));
+        check_unchecked_dispatch(found.unwrap(), r#"{"a":1}"#).unwrap();
+    }
+
+    #[test]
+    fn an_unchecked_d_that_is_not_json_is_an_error_when_read() {
+        let text = r#"{"d":{"a":[1},"op":0,"s":7,"t":"X"}"#;
+        let env = Envelope::parse_dispatch(text).unwrap();
+        let (found, unchecked) = env.data_unchecked();
+        assert!(unchecked);
+        let dispatch = Dispatch::from_unchecked_text("X".into(), 7, found.unwrap().into());
+        assert!(dispatch.deserialize::<serde_json::Value>().is_err());
+        // the brackets never close: all of it is `d`
+        assert_eq!(dispatch.text(), Some(r#"{"a":[1}"#));
+        // `parse` refuses it outright, as serde does
+        assert!(Envelope::parse(text).is_err());
     }
 
     #[test]
@@ -836,6 +1128,7 @@ mod tests {
             "null",
         ] {
             assert!(Envelope::parse(bad).is_err(), "{bad:?}");
+            assert!(Envelope::parse_dispatch(bad).is_err(), "{bad:?}");
         }
     }
 

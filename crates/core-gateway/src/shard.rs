@@ -803,7 +803,7 @@ impl Drop for Charge {
 /// Counts a dispatch against the shard's backlog until its last copy is
 /// dropped. The bytes are not copied.
 fn counted(dispatch: Dispatch, stats: &Arc<ShardStats>) -> Dispatch {
-    let size = dispatch.as_bytes().len() + dispatch.name().len() + DISPATCH_OVERHEAD;
+    let size = dispatch.held_len() + dispatch.name().len() + DISPATCH_OVERHEAD;
     stats.backlog.add(size);
     let stats = Arc::clone(stats);
     dispatch.charge(Charge { size, stats })

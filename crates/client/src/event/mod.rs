@@ -126,9 +126,10 @@ macro_rules! events {
             ///
             /// As [`from_dispatch`](Self::from_dispatch).
             pub fn parse(dispatch: &Dispatch) -> Result<Self, EventError> {
-                match dispatch.text() {
-                    Some(text) => Self::from_dispatch_str(dispatch.name(), text),
-                    None => Self::from_dispatch(dispatch.name(), dispatch.as_bytes()),
+                let name = dispatch.name();
+                match dispatch.parse_text(|text| Self::from_dispatch_str(name, text)) {
+                    Some(result) => result,
+                    None => Self::from_dispatch(name, dispatch.as_bytes()),
                 }
             }
 
