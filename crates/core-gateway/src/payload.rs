@@ -619,9 +619,13 @@ mod blocks {
 ///
 /// Cloning is cheap (reference-count bumps), so one dispatch can fan out to
 /// many tasks. The JSON is kept as text checked once as UTF-8 when it was
-/// decoded: [`as_str`](Self::as_str) costs nothing, and deserialising it
-/// into a typed event needs no second check. Deserialise only when a
-/// handler needs it.
+/// decoded, so deserialising it into a typed event needs no second check.
+/// The shard does not walk `d` to find where it ends (see
+/// [`parse_text`](Self::parse_text), the quickest way to parse it): the
+/// first call to [`text`](Self::text), [`as_str`](Self::as_str),
+/// [`as_bytes`](Self::as_bytes) or [`raw`](Self::raw) of a shard's
+/// dispatch finds that end with one quick structural scan, and later calls
+/// are free. Deserialise only when a handler needs it.
 #[derive(Clone)]
 pub struct Dispatch {
     name: Arc<str>,
@@ -748,8 +752,7 @@ impl Dispatch {
     }
 
     /// The raw JSON bytes of `d` as [`Bytes`] sharing this dispatch's
-    /// memory (made on first use; [`as_bytes`](Self::as_bytes) and
-    /// [`as_str`](Self::as_str) are free).
+    /// memory (made on first use).
     pub fn raw(&self) -> &Bytes {
         self.raw.get_or_init(|| match &self.data.body {
             Err(bytes) => bytes.clone(),
