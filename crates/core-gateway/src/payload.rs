@@ -658,6 +658,15 @@ impl AsRef<[u8]> for SharedData {
     }
 }
 
+#[cfg(feature = "runtime")]
+impl Drop for Data {
+    fn drop(&mut self) {
+        if let (Some(charge), Ok(text)) = (&self.charge, &mut self.body) {
+            charge.give_back(std::mem::take(text));
+        }
+    }
+}
+
 impl Data {
     fn new(body: Result<Box<str>, Bytes>, unchecked: bool) -> Self {
         Self {

@@ -585,7 +585,38 @@ pub(crate) struct ShardStats {
     /// of a channel: no per-shard channel block for a rare message).
     control: Mutex<ControlQueue>,
     wake: tokio::sync::Notify,
+    /// Texts of dropped dispatches, freed by the shard's task (see
+    /// [`Charge::give_back`]).
+    given_back: Mutex<GivenBack>,
 }
+
+/// Dispatch texts the consumers dropped, waiting for the shard's task to
+/// free them on its own thread.
+#[derive(Default)]
+struct GivenBack {
+    texts: Vec<Box<str>>,
+    bytes: usize,
+    /// The driver ended: nobody frees what is given back any more.
+    closed: bool,
+}
+
+impl fmt::Debug for GivenBack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GivenBack")
+            .field("texts", &self.texts.len())
+            .field("bytes", &self.bytes)
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+/// The largest text given back to the shard to free (larger ones are rare
+/// and freed where they are dropped).
+const GIVE_BACK_MAX_TEXT: usize = 16 * 1024;
+/// The most bytes of given-back texts that wait for the shard's task (it
+/// frees them on its next turn; an idle shard's next turn may be a
+/// heartbeat interval away).
+const GIVE_BACK_MAX_BYTES: usize = 32 * 1024;
 
 #[derive(Default)]
 struct ControlQueue {
@@ -623,6 +654,7 @@ impl ShardStats {
             seq: AtomicU64::new(0),
             control: Mutex::new(ControlQueue::default()),
             wake: tokio::sync::Notify::new(),
+            given_back: Mutex::new(GivenBack::default()),
         }
     }
 }
@@ -649,12 +681,30 @@ impl ShardStats {
         self.control().items.pop_front()
     }
 
+    /// Frees, on the shard task's thread, the texts consumers gave back
+    /// (not waiting if a consumer holds the lock: next turn, then).
+    fn free_given_back(&self) {
+        let texts = match self.given_back.try_lock() {
+            Ok(mut given) if !given.texts.is_empty() => {
+                given.bytes = 0;
+                std::mem::take(&mut given.texts)
+            }
+            _ => return,
+        };
+        drop(texts);
+    }
+
     /// The driver ended: refuse further requests and drop pending ones
     /// (their waiters see `Closed`).
     fn shut_control(&self) {
         let mut q = self.control();
         q.closed = true;
         q.items.clear();
+        drop(q);
+        let mut given = self.given_back.lock().unwrap_or_else(|e| e.into_inner());
+        given.closed = true;
+        given.texts = Vec::new();
+        given.bytes = 0;
     }
 
     fn set_session(&self, session: Option<Session>) {
@@ -790,6 +840,27 @@ impl Backlog {
 pub(crate) struct Charge {
     size: usize,
     stats: Arc<ShardStats>,
+}
+
+impl Charge {
+    /// Hands a dropped dispatch's text back to the shard, whose task frees
+    /// it: memory the shard's thread allocated is then freed there, not on
+    /// the consumer's (glibc's allocator otherwise locks the shard
+    /// thread's arena for each such free, against the shard's own
+    /// allocations).
+    pub(crate) fn give_back(&self, text: Box<str>) {
+        if text.len() > GIVE_BACK_MAX_TEXT {
+            return;
+        }
+        // no code panics while holding this lock
+        let Ok(mut given) = self.stats.given_back.lock() else {
+            return;
+        };
+        if !given.closed && given.bytes + text.len() <= GIVE_BACK_MAX_BYTES {
+            given.bytes += text.len();
+            given.texts.push(text);
+        }
+    }
 }
 
 impl Drop for Charge {
@@ -1564,6 +1635,7 @@ impl<T: From<(u32, ShardEvent)> + Send + 'static> Driver<T> {
             let paused = self.conn.stage() != Stage::AwaitingHello && self.backlog_full();
             self.note_pause(paused, now);
             let refill = self.refill_batch();
+            self.stats.free_given_back();
             match self.stats.pop_control() {
                 Some(Control::Close { end_session, done }) => {
                     let code = self.conn.close(end_session);
@@ -2081,6 +2153,51 @@ mod tests {
             (info.backlog_bytes, info.peak_backlog_bytes),
             (0, 3 * size as u64)
         );
+    }
+
+    /// A dropped dispatch's text goes back to the shard, to be freed on
+    /// its task's thread: small texts only, a bounded amount, and none
+    /// once the driver has ended.
+    #[test]
+    fn dropped_texts_go_back_to_the_shard_within_bounds() {
+        let stats = Arc::new(ShardStats::new(&Tuning::default()));
+        let given = |stats: &ShardStats| {
+            let g = stats.given_back.lock().unwrap();
+            (g.texts.len(), g.bytes)
+        };
+        let small = counted(Dispatch::from_text("E", 1, "x".repeat(1000)), &stats);
+        let copy = small.clone();
+        drop(small);
+        assert_eq!(given(&stats), (0, 0), "a copy is still alive");
+        drop(copy);
+        assert_eq!(given(&stats), (1, 1000));
+        assert_eq!(stats.backlog.bytes(), 0);
+        // too large to keep: freed where it is dropped
+        drop(counted(
+            Dispatch::from_text("E", 2, "x".repeat(GIVE_BACK_MAX_TEXT + 1)),
+            &stats,
+        ));
+        assert_eq!(given(&stats), (1, 1000));
+        // at most GIVE_BACK_MAX_BYTES wait
+        for seq in 0..64 {
+            drop(counted(
+                Dispatch::from_text("E", seq, "x".repeat(1000)),
+                &stats,
+            ));
+        }
+        let (texts, bytes) = given(&stats);
+        assert_eq!((texts, bytes), (GIVE_BACK_MAX_BYTES / 1000, texts * 1000));
+        // the shard's turn frees them all
+        stats.free_given_back();
+        assert_eq!(given(&stats), (0, 0));
+        // a dispatch not made by a shard has nothing to give back to
+        drop(Dispatch::from_text("E", 3, "x".repeat(10)));
+        assert_eq!(given(&stats), (0, 0));
+        // after the driver ends, nothing is kept
+        let late = counted(Dispatch::from_text("E", 4, "x".repeat(10)), &stats);
+        stats.shut_control();
+        drop(late);
+        assert_eq!(given(&stats), (0, 0));
     }
 
     /// The last copy dropped on another thread while the shard decides to
