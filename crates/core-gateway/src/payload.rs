@@ -230,10 +230,56 @@ mod scan {
         b.get(i..i + 4).filter(|w| *w == b"null").map(|_| i + 4)
     }
 
-    /// The length of the JSON value at the start of `d` (all of it when
-    /// its brackets do not close).
-    pub(super) fn checked_len(d: &str) -> usize {
-        value_end(d.as_bytes(), 0).unwrap_or(d.len())
+    /// The length of `d` at the start of `found`, a `d` bounded by the
+    /// members after it: `d`'s own end when only further members follow it
+    /// (`, "key": value`, none of them a second `op`, `s`, `t` or `d`),
+    /// else all of `found`, which is then not one JSON value and fails to
+    /// parse.
+    pub(super) fn checked_len(found: &str) -> usize {
+        let b = found.as_bytes();
+        match value_end(b, 0) {
+            Some(end) if further_members(found, end) => end,
+            _ => b.len(),
+        }
+    }
+
+    /// `text[i..]` is a list of members, each after a comma.
+    fn further_members(text: &str, mut i: usize) -> bool {
+        let b = text.as_bytes();
+        loop {
+            i = ws(b, i);
+            match b.get(i) {
+                None => return true,
+                Some(b',') => i = ws(b, i + 1),
+                Some(_) => return false,
+            }
+            if b.get(i) != Some(&b'"') {
+                return false;
+            }
+            let Some((key_end, escaped)) = string_end(b, i) else {
+                return false;
+            };
+            let key = &text[i..key_end];
+            let key: Cow<'_, str> = if escaped {
+                match serde_json::from_str(key) {
+                    Ok(key) => key,
+                    Err(_) => return false,
+                }
+            } else {
+                Cow::Borrowed(&key[1..key.len() - 1])
+            };
+            if matches!(&*key, "op" | "s" | "t" | "d") {
+                return false;
+            }
+            i = ws(b, key_end);
+            if b.get(i) != Some(&b':') {
+                return false;
+            }
+            match value_end(b, ws(b, i + 1)) {
+                Some(end) => i = end,
+                None => return false,
+            }
+        }
     }
 
     fn ws_back(b: &[u8], mut j: usize) -> usize {
@@ -1109,6 +1155,37 @@ mod tests {
         assert!(unchecked);
         assert_eq!(env.data(), Some(r#"{"a":1}"#));
         check_unchecked_dispatch(found.unwrap(), r#"{"a":1}"#).unwrap();
+    }
+
+    #[test]
+    fn what_follows_an_unchecked_d_must_be_further_members() {
+        for text in [
+            // not members
+            r#"{"d":{"a":1} x,"op":0,"s":7,"t":"X"}"#,
+            r#"{"d":{"a":1},"x" 1,"op":0,"s":7,"t":"X"}"#,
+            // a second `s` or `d`, even escaped
+            r#"{"d":{"a":1},"s":{"b":2},"op":0,"s":7,"t":"X"}"#,
+            r#"{"d":{"a":1},"\u0064":[2],"op":0,"s":7,"t":"X"}"#,
+        ] {
+            assert!(Envelope::parse(text).is_err(), "{text}");
+            // refused at once, or `d` is not trimmed to `{"a":1}`: the text
+            // is no JSON value, and reading it is an error
+            let Ok(env) = Envelope::parse_dispatch(text) else {
+                continue;
+            };
+            let (found, unchecked) = env.data_unchecked();
+            assert!(unchecked, "{text}");
+            assert_eq!(env.data(), found, "{text}");
+            let dispatch = Dispatch::from_unchecked_text("X".into(), 7, found.unwrap().into());
+            assert!(
+                dispatch.deserialize::<serde_json::Value>().is_err(),
+                "{text}"
+            );
+        }
+        // an escaped key that is not one of the four is a further member
+        let text = r#"{"d":{"a":1},"\u0078":[2],"op":0,"s":7,"t":"X"}"#;
+        let env = Envelope::parse_dispatch(text).unwrap();
+        assert_eq!(env.data(), Some(r#"{"a":1}"#));
     }
 
     #[test]
