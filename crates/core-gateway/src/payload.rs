@@ -837,6 +837,14 @@ impl Dispatch {
     /// therefore refuse trailing characters after the value, as
     /// `serde_json::from_str` does. [`text`](Self::text) is always the
     /// exact `d`, found on first use.
+    ///
+    /// ```
+    /// use acord_core_gateway::Dispatch;
+    /// let dispatch = Dispatch::from_text("MESSAGE_CREATE", 1, r#"{"content":"ping"}"#);
+    /// let message: serde_json::Value = dispatch.parse_text(serde_json::from_str).unwrap()?;
+    /// assert_eq!(message["content"], "ping");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn parse_text<'a, T, E>(
         &'a self,
         parse: impl Fn(&'a str) -> Result<T, E>,
