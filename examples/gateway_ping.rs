@@ -80,7 +80,9 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     dispatcher.listen("MESSAGE_CREATE", move |shard, event| {
         let http = replier.clone();
         async move {
-            let Ok(message) = event.deserialize::<Value>() else {
+            // any parser of a whole JSON text, run on `d` as the shard
+            // handed it over (`event.deserialize()` does the same)
+            let Some(Ok(message)) = event.parse_text(serde_json::from_str::<Value>) else {
                 return;
             };
             if message["author"]["bot"].as_bool() == Some(true) || message["content"] != "ping" {
