@@ -484,7 +484,8 @@ enum Inbound {
 /// Transport compression of one connection.
 enum Compressor {
     Plain,
-    Zlib(ZlibEncoder<Vec<u8>>),
+    /// Boxed: with zlib-rs the deflate state is kept inline and is large.
+    Zlib(Box<ZlibEncoder<Vec<u8>>>),
     #[cfg(feature = "zstd")]
     Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
 }
@@ -497,10 +498,10 @@ impl Compressor {
             .find_map(|pair| pair.strip_prefix("compress="));
         match compress {
             None => Ok(Compressor::Plain),
-            Some("zlib-stream") => Ok(Compressor::Zlib(ZlibEncoder::new(
+            Some("zlib-stream") => Ok(Compressor::Zlib(Box::new(ZlibEncoder::new(
                 Vec::new(),
                 flate2::Compression::default(),
-            ))),
+            )))),
             #[cfg(feature = "zstd")]
             Some("zstd-stream") => {
                 let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 0)

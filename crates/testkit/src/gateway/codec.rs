@@ -21,8 +21,9 @@ const CORRUPT_DEFLATE: [u8; 6] = [0xDE, 0xAD, 0xBE, 0xEF, 0x13, 0x37];
 pub(crate) enum Encoder {
     /// JSON text frames.
     Plain,
-    /// One zlib stream for the whole connection.
-    Zlib(ZlibEncoder<Vec<u8>>),
+    /// One zlib stream for the whole connection (boxed: with zlib-rs the
+    /// deflate state is kept inline and is large).
+    Zlib(Box<ZlibEncoder<Vec<u8>>>),
     /// One zstd stream (one never-ending frame) for the whole connection.
     #[cfg(feature = "zstd")]
     Zstd(zstd::stream::write::Encoder<'static, Vec<u8>>),
@@ -47,7 +48,10 @@ impl std::fmt::Debug for Encoder {
 impl Encoder {
     /// A zlib-stream encoder (zlib header, default level).
     pub fn zlib() -> Encoder {
-        Encoder::Zlib(ZlibEncoder::new(Vec::new(), flate2::Compression::default()))
+        Encoder::Zlib(Box::new(ZlibEncoder::new(
+            Vec::new(),
+            flate2::Compression::default(),
+        )))
     }
 
     /// A zstd-stream encoder (zstd's default level; its frame header is
